@@ -1,0 +1,286 @@
+//! Answers to a ruleset's questions, checked against the ruleset as they are set.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compile::{did_you_mean, encode_answer};
+use crate::error::{AnswerProblem, AnswersError};
+use crate::model::{FactorIndex, FactorKind, MissingPolicy, Ruleset};
+use crate::syntax::{self, OrderedMap, RawAnswer, RawScalar};
+
+/// One answer as a person or program gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// A boolean answer.
+    Boolean(bool),
+    /// A whole-number answer.
+    Integer(i64),
+    /// A value of an ordinal scale, e.g. `moderate`.
+    Text(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Boolean(b) => write!(f, "{b}"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Integer(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Boolean(v)
+    }
+}
+
+impl From<&Value> for RawScalar {
+    fn from(v: &Value) -> Self {
+        match v {
+            Value::Boolean(b) => RawScalar::Boolean(*b),
+            Value::Integer(i) => RawScalar::Integer(*i),
+            Value::Text(t) => RawScalar::Text(t.clone()),
+        }
+    }
+}
+
+/// Answers for one person, bound to the ruleset that checked them.
+///
+/// Values are stored as integer codes by factor index; a factor whose policy is
+/// `assume` starts out holding its assumed value (reported as assumed until answered).
+#[derive(Debug, Clone)]
+pub struct Answers<'r> {
+    pub(crate) ruleset: &'r Ruleset,
+    pub(crate) values: Vec<i64>,
+    pub(crate) answered: Vec<bool>,
+}
+
+impl<'r> Answers<'r> {
+    /// No answers yet.
+    pub fn new(ruleset: &'r Ruleset) -> Self {
+        let values = ruleset
+            .factors
+            .iter()
+            .map(|f| match f.missing {
+                MissingPolicy::Assume(code) => code,
+                _ => 0,
+            })
+            .collect();
+        Answers {
+            ruleset,
+            values,
+            answered: vec![false; ruleset.factors.len()],
+        }
+    }
+
+    /// The ruleset these answers belong to.
+    pub fn ruleset(&self) -> &'r Ruleset {
+        self.ruleset
+    }
+
+    fn index(&self, factor: &str) -> Result<FactorIndex, AnswersError> {
+        self.ruleset.factor_index(factor).ok_or_else(|| {
+            AnswersError::one(Some(factor), unknown_factor_message(self.ruleset, factor))
+        })
+    }
+
+    /// Set one answer, checked against the factor's kind and scale.
+    pub fn set(
+        &mut self,
+        factor: &str,
+        value: impl Into<Value>,
+    ) -> Result<&mut Self, AnswersError> {
+        let index = self.index(factor)?;
+        let value = value.into();
+        self.set_raw(index, &RawScalar::from(&value))
+            .map_err(|message| AnswersError::one(Some(factor), message))?;
+        Ok(self)
+    }
+
+    /// Set one answer given as text (`moderate`, `12`, `true`), as on a command line.
+    pub fn set_text(&mut self, factor: &str, text: &str) -> Result<&mut Self, AnswersError> {
+        let index = self.index(factor)?;
+        let kind = self.ruleset.factors.get(index).map(|f| &f.kind);
+        let raw = match kind {
+            Some(FactorKind::Integer { .. }) => match text.trim().parse::<i64>() {
+                Ok(i) => RawScalar::Integer(i),
+                Err(_) => RawScalar::Text(text.to_owned()),
+            },
+            Some(FactorKind::Boolean) => match text.trim() {
+                "true" => RawScalar::Boolean(true),
+                "false" => RawScalar::Boolean(false),
+                _ => RawScalar::Text(text.to_owned()),
+            },
+            _ => RawScalar::Text(text.to_owned()),
+        };
+        self.set_raw(index, &raw)
+            .map_err(|message| AnswersError::one(Some(factor), message))?;
+        Ok(self)
+    }
+
+    /// Forget one answer: it becomes missing again.
+    pub fn clear(&mut self, factor: &str) -> Result<&mut Self, AnswersError> {
+        let index = self.index(factor)?;
+        if let (Some(a), Some(v), Some(f)) = (
+            self.answered.get_mut(index),
+            self.values.get_mut(index),
+            self.ruleset.factors.get(index),
+        ) {
+            *a = false;
+            *v = match f.missing {
+                MissingPolicy::Assume(code) => code,
+                _ => 0,
+            };
+        }
+        Ok(self)
+    }
+
+    pub(crate) fn set_raw(&mut self, index: FactorIndex, raw: &RawScalar) -> Result<(), String> {
+        let factor = self
+            .ruleset
+            .factors
+            .get(index)
+            .ok_or_else(|| format!("no factor #{index}"))?;
+        let code = encode_answer(factor, raw)?;
+        if let (Some(v), Some(a)) = (self.values.get_mut(index), self.answered.get_mut(index)) {
+            *v = code;
+            *a = true;
+        }
+        Ok(())
+    }
+
+    /// The answer given for `factor`, if any (assumed values are not answers).
+    pub fn get(&self, factor: &str) -> Option<Value> {
+        let index = self.ruleset.factor_index(factor)?;
+        if !self.answered.get(index).copied().unwrap_or(false) {
+            return None;
+        }
+        let f = self.ruleset.factors.get(index)?;
+        let code = self.values.get(index).copied()?;
+        Some(match f.kind {
+            FactorKind::Ordinal { .. } => Value::Text(f.render_code(code)),
+            FactorKind::Integer { .. } => Value::Integer(code),
+            FactorKind::Boolean => Value::Boolean(code != 0),
+        })
+    }
+
+    /// Whether `factor` was answered.
+    pub fn is_answered(&self, factor: &str) -> bool {
+        self.ruleset
+            .factor_index(factor)
+            .and_then(|i| self.answered.get(i).copied())
+            .unwrap_or(false)
+    }
+
+    /// Set every answer of a parsed map, collecting every problem.
+    pub(crate) fn from_raw_map(
+        ruleset: &'r Ruleset,
+        map: OrderedMap<String, RawAnswer>,
+    ) -> Result<Self, AnswersError> {
+        let mut answers = Answers::new(ruleset);
+        let mut problems = Vec::new();
+        for (key, raw) in map.0 {
+            let Some(index) = ruleset.factor_index(&key) else {
+                problems.push(AnswerProblem {
+                    factor: Some(key.clone()),
+                    message: unknown_factor_message(ruleset, &key),
+                });
+                continue;
+            };
+            match raw {
+                RawAnswer::Null => {}
+                RawAnswer::Scalar(s) => {
+                    if let Err(message) = answers.set_raw(index, &s) {
+                        problems.push(AnswerProblem {
+                            factor: Some(key),
+                            message,
+                        });
+                    }
+                }
+                RawAnswer::Invalid(what) => {
+                    let allowed = ruleset
+                        .factors
+                        .get(index)
+                        .map(|f| f.allowed_answers())
+                        .unwrap_or_default();
+                    problems.push(AnswerProblem {
+                        factor: Some(key),
+                        message: format!("expected one value ({allowed}), got {what}"),
+                    });
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(answers)
+        } else {
+            Err(AnswersError { problems })
+        }
+    }
+}
+
+fn unknown_factor_message(ruleset: &Ruleset, factor: &str) -> String {
+    let names: Vec<&str> = ruleset.factors.iter().map(|f| f.id.as_str()).collect();
+    format!(
+        "unknown question{}; this ruleset asks: {}",
+        did_you_mean(factor, &names),
+        names.join(", ")
+    )
+}
+
+impl Ruleset {
+    /// An empty set of answers for this ruleset.
+    pub fn new_answers(&self) -> Answers<'_> {
+        Answers::new(self)
+    }
+
+    /// Read answers from a JSON object such as `{"severity": "moderate", "ciwa": 12}`.
+    /// `null` means "not answered". Every problem is reported, each naming its factor.
+    pub fn answers_from_json(&self, text: &str) -> Result<Answers<'_>, AnswersError> {
+        let map = syntax::parse_answers_json(text).map_err(|m| AnswersError::one(None, m))?;
+        Answers::from_raw_map(self, map)
+    }
+
+    /// Read answers from a YAML mapping (same rules as [`Ruleset::answers_from_json`]).
+    pub fn answers_from_yaml(&self, text: &str) -> Result<Answers<'_>, AnswersError> {
+        let map = syntax::parse_answers_yaml(text).map_err(|m| AnswersError::one(None, m))?;
+        Answers::from_raw_map(self, map)
+    }
+
+    /// Build answers from `(factor, value)` pairs, reporting every problem.
+    pub fn answers_from_pairs<'a, I, V>(&self, pairs: I) -> Result<Answers<'_>, AnswersError>
+    where
+        I: IntoIterator<Item = (&'a str, V)>,
+        V: Into<Value>,
+    {
+        let mut answers = Answers::new(self);
+        let mut problems = Vec::new();
+        for (factor, value) in pairs {
+            if let Err(e) = answers.set(factor, value) {
+                problems.extend(e.problems);
+            }
+        }
+        if problems.is_empty() {
+            Ok(answers)
+        } else {
+            Err(AnswersError { problems })
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! The explained result of evaluating answers: [`Assessment`].
+//!
+//! Field names are stable (they are the JSON/YAML output format) and documented in
+//! `docs/assessment.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::answers::{Answers, Value};
+use crate::error::EvalError;
+use crate::eval::{Exhausted, Search, Tri};
+use crate::model::{FactorKind, FlagKind, Level, LevelIndex, MissingPolicy, Ruleset};
+
+/// A level of care as reported: id, label and rank (0 = least intensive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelRef {
+    /// Level id, e.g. `iop`.
+    pub id: String,
+    /// Human label.
+    pub label: String,
+    /// Position in the ruleset's ordering, 0 for the least intensive level.
+    pub rank: usize,
+}
+
+/// A rule that fired: its condition holds for every value the missing answers could take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiredRule {
+    /// Rule id.
+    pub id: String,
+    /// The level the rule demands at least.
+    pub level: String,
+    /// Rationale for clinicians.
+    pub because: String,
+    /// Citation, when the rule gives one.
+    pub source: Option<String>,
+}
+
+/// A flag that fired (or, in `possible_flags`, could fire).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiredFlag {
+    /// Flag id.
+    pub id: String,
+    /// `refer`, `review` or `info`.
+    pub kind: FlagKind,
+    /// Message for the care team.
+    pub message: String,
+    /// Citation, when the flag gives one.
+    pub source: Option<String>,
+}
+
+/// Points one answer earned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreItem {
+    /// Factor id.
+    pub factor: String,
+    /// The answer (or assumed value).
+    pub value: Value,
+    /// Points it earned.
+    pub points: i64,
+}
+
+/// The score, when the ruleset uses scoring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Score {
+    /// Sum of the points of the answered (and assumed) factors.
+    pub total: i64,
+    /// Most points the unanswered factors could still add (0 when all are answered).
+    pub unanswered_max: i64,
+    /// Least points the unanswered factors could add (may be negative).
+    pub unanswered_min: i64,
+    /// The level of the score band, when the unanswered factors cannot change it.
+    pub band_level: Option<LevelRef>,
+    /// Whether the score band demands the recommended level.
+    pub decides: bool,
+    /// Points per scored factor, in declaration order.
+    pub breakdown: Vec<ScoreItem>,
+}
+
+/// A question that was not answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingAnswer {
+    /// Factor id.
+    pub factor: String,
+    /// The question to ask.
+    pub question: String,
+    /// Whether some answer to it could change the level.
+    pub could_change_level: bool,
+}
+
+/// A value used in place of a missing answer, by the factor's `assume` policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssumedAnswer {
+    /// Factor id.
+    pub factor: String,
+    /// The assumed value.
+    pub value: Value,
+}
+
+/// The lowest and highest level the missing answers leave open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelRange {
+    /// Level if every missing answer turned out least demanding.
+    pub lowest: LevelRef,
+    /// Level if every missing answer turned out most demanding (the recommendation).
+    pub highest: LevelRef,
+}
+
+/// What the recommended level rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// One or more fired rules demand it.
+    Rules,
+    /// The score band demands it.
+    Score,
+    /// Both fired rules and the score band demand it.
+    RulesAndScore,
+    /// Nothing demands more: it is the lowest declared level.
+    LowestLevel,
+    /// It is the top of the range that missing answers leave open; no answered rule demands it.
+    MissingAnswers,
+}
+
+/// Which ruleset and engine produced an assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Ruleset id.
+    pub ruleset_id: String,
+    /// Ruleset version.
+    pub ruleset_version: String,
+    /// Hex SHA-256 of the ruleset source text.
+    pub ruleset_sha256: String,
+    /// Engine name (`carelevel`).
+    pub engine: String,
+    /// Engine (crate) version.
+    pub engine_version: String,
+}
+
+/// The explained recommendation for one person. Decision support: a qualified
+/// professional makes the final placement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The recommended level (the top of `level_range`).
+    pub level: LevelRef,
+    /// What the level rests on.
+    pub basis: Basis,
+    /// Ids of the fired rules that demand the recommended level.
+    pub deciding_rules: Vec<String>,
+    /// Every fired rule, in declaration order, with its rationale.
+    pub fired_rules: Vec<FiredRule>,
+    /// The score, when the ruleset uses scoring.
+    pub score: Option<Score>,
+    /// Fired flags, in declaration order.
+    pub flags: Vec<FiredFlag>,
+    /// Whether any `refer` flag fired: care beyond these levels, or an emergency evaluation, first.
+    pub refer: bool,
+    /// Flags that fire for some but not all values of the missing answers.
+    pub possible_flags: Vec<FiredFlag>,
+    /// Unanswered questions (policy `ask`), in declaration order.
+    pub missing: Vec<MissingAnswer>,
+    /// The levels the missing answers leave open (one level when nothing is missing).
+    pub level_range: LevelRange,
+    /// Values assumed for unanswered questions, by their `assume` policy.
+    pub assumed: Vec<AssumedAnswer>,
+    /// Whether a clinician must review before placement because missing answers leave the
+    /// level, or a `refer` flag, open.
+    pub needs_review: bool,
+    /// Why `needs_review` is set, in words.
+    pub review_reasons: Vec<String>,
+    /// Ruleset and engine identification.
+    pub provenance: Provenance,
+}
+
+impl Ruleset {
+    fn level_ref(&self, index: LevelIndex) -> LevelRef {
+        let level = self.level_at(index);
+        LevelRef {
+            id: level.map(|l| l.id.clone()).unwrap_or_default(),
+            label: level.map(|l| l.label.clone()).unwrap_or_default(),
+            rank: index,
+        }
+    }
+
+    fn value_of(&self, factor: usize, code: i64) -> Value {
+        match self.factors.get(factor).map(|f| (&f.kind, f)) {
+            Some((FactorKind::Integer { .. }, _)) => Value::Integer(code),
+            Some((FactorKind::Boolean, _)) => Value::Boolean(code != 0),
+            Some((FactorKind::Ordinal { .. }, f)) => Value::Text(f.render_code(code)),
+            None => Value::Integer(code),
+        }
+    }
+
+    /// Which factors are known (answered or assumed); errors for foreign answers and
+    /// unanswered required questions.
+    fn known_factors(&self, answers: &Answers<'_>) -> Result<Vec<bool>, EvalError> {
+        self.check_owner(answers)?;
+        let mut required = Vec::new();
+        let known = self
+            .factors
+            .iter()
+            .zip(&answers.answered)
+            .map(|(f, &answered)| {
+                answered
+                    || match f.missing {
+                        MissingPolicy::Assume(_) => true,
+                        MissingPolicy::Ask => false,
+                        MissingPolicy::Error => {
+                            required.push(f.id.clone());
+                            false
+                        }
+                    }
+            })
+            .collect();
+        if required.is_empty() {
+            Ok(known)
+        } else {
+            Err(EvalError::MissingRequired { factors: required })
+        }
+    }
+
+    fn check_owner(&self, answers: &Answers<'_>) -> Result<(), EvalError> {
+        if std::ptr::eq(answers.ruleset, self) || answers.ruleset.sha256 == self.sha256 {
+            Ok(())
+        } else {
+            Err(EvalError::ForeignAnswers {
+                answers_ruleset: answers.ruleset.meta.id.clone(),
+                ruleset: self.meta.id.clone(),
+            })
+        }
+    }
+
+    /// The recommended level's index, and nothing else: the fast path.
+    ///
+    /// With every question answered (or assumed) this allocates nothing and compares no
+    /// strings. With `ask` questions unanswered it returns the top of the exact range
+    /// of levels they leave open.
+    pub fn level_for(&self, answers: &Answers<'_>) -> Result<LevelIndex, EvalError> {
+        self.check_owner(answers)?;
+        let complete = self
+            .factors
+            .iter()
+            .zip(&answers.answered)
+            .all(|(f, &a)| a || matches!(f.missing, MissingPolicy::Assume(_)));
+        if complete {
+            return Ok(self.level_of_codes(&answers.values));
+        }
+        let known = self.known_factors(answers)?;
+        self.level_range_of(&answers.values, &known)
+            .map(|(_, hi)| hi)
+    }
+
+    /// The recommended level (see [`Ruleset::level_for`]).
+    pub fn level<'s>(&'s self, answers: &Answers<'_>) -> Result<&'s Level, EvalError> {
+        let index = self.level_for(answers)?;
+        self.levels.get(index).ok_or(EvalError::MissingRequired {
+            factors: Vec::new(),
+        })
+    }
+
+    /// The full, explained assessment.
+    pub fn assess(&self, answers: &Answers<'_>) -> Result<Assessment, EvalError> {
+        let known = self.known_factors(answers)?;
+        self.assess_known(&answers.values, &known, &answers.answered)
+            .map_err(|Exhausted| self.too_many_missing(&known))
+    }
+
+    fn assess_known(
+        &self,
+        values: &[i64],
+        known: &[bool],
+        answered: &[bool],
+    ) -> Result<Assessment, Exhausted> {
+        let complete = known.iter().all(|&k| k);
+        let mut search = Search::new(
+            &self.conditions,
+            &self.factors,
+            values.to_vec(),
+            known.to_vec(),
+        );
+        let (lowest, highest) = if complete {
+            let level = self.level_of_codes(values);
+            (level, level)
+        } else {
+            search.level_range(self)?
+        };
+        let level = highest;
+
+        let mut fired_rules = Vec::new();
+        let mut deciding_rules = Vec::new();
+        for rule in &self.rules {
+            if search.status(rule.when)? == Tri::True {
+                if rule.level == level {
+                    deciding_rules.push(rule.id.clone());
+                }
+                fired_rules.push(FiredRule {
+                    id: rule.id.clone(),
+                    level: self.level_ref(rule.level).id,
+                    because: rule.because.clone(),
+                    source: rule.source.clone(),
+                });
+            }
+        }
+
+        let mut flags = Vec::new();
+        let mut possible_flags = Vec::new();
+        for flag in &self.flags {
+            let status = search.status(flag.when)?;
+            let out = FiredFlag {
+                id: flag.id.clone(),
+                kind: flag.kind,
+                message: flag.message.clone(),
+                source: flag.source.clone(),
+            };
+            match status {
+                Tri::True => flags.push(out),
+                Tri::Unknown => possible_flags.push(out),
+                Tri::False => {}
+            }
+        }
+        let refer = flags.iter().any(|f| f.kind == FlagKind::Refer);
+
+        let mut missing = Vec::new();
+        let mut assumed = Vec::new();
+        for (i, factor) in self.factors.iter().enumerate() {
+            if known.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let could_change_level = lowest != highest && search.level_depends_on(self, i)?;
+            missing.push(MissingAnswer {
+                factor: factor.id.clone(),
+                question: factor.question.clone(),
+                could_change_level,
+            });
+        }
+        for (i, factor) in self.factors.iter().enumerate() {
+            if let MissingPolicy::Assume(code) = factor.missing {
+                if !answered.get(i).copied().unwrap_or(false) {
+                    assumed.push(AssumedAnswer {
+                        factor: factor.id.clone(),
+                        value: self.value_of(i, code),
+                    });
+                }
+            }
+        }
+
+        let score = self.score_report(values, known, level);
+        let score_decides = score.as_ref().is_some_and(|s| s.decides);
+        let basis = match (deciding_rules.is_empty(), score_decides) {
+            (false, false) => Basis::Rules,
+            (true, true) => Basis::Score,
+            (false, true) => Basis::RulesAndScore,
+            (true, false) if level == 0 => Basis::LowestLevel,
+            (true, false) => Basis::MissingAnswers,
+        };
+
+        let mut review_reasons = Vec::new();
+        if lowest != highest {
+            let deciders: Vec<&str> = missing
+                .iter()
+                .filter(|m| m.could_change_level)
+                .map(|m| m.factor.as_str())
+                .collect();
+            review_reasons.push(format!(
+                "missing answers leave the level open from {} to {}; the highest is recommended until {} {} answered",
+                self.level_ref(lowest).id,
+                self.level_ref(highest).id,
+                deciders.join(", "),
+                if deciders.len() == 1 { "is" } else { "are" }
+            ));
+        }
+        for flag in possible_flags.iter().filter(|f| f.kind == FlagKind::Refer) {
+            review_reasons.push(format!(
+                "the refer flag `{}` could fire depending on missing answers",
+                flag.id
+            ));
+        }
+
+        Ok(Assessment {
+            level: self.level_ref(level),
+            basis,
+            deciding_rules,
+            fired_rules,
+            score,
+            flags,
+            refer,
+            possible_flags,
+            missing,
+            level_range: LevelRange {
+                lowest: self.level_ref(lowest),
+                highest: self.level_ref(highest),
+            },
+            assumed,
+            needs_review: !review_reasons.is_empty(),
+            review_reasons,
+            provenance: self.provenance(),
+        })
+    }
+
+    /// The provenance block every assessment carries.
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            ruleset_id: self.meta.id.clone(),
+            ruleset_version: self.meta.version.clone(),
+            ruleset_sha256: self.sha256.clone(),
+            engine: "carelevel".to_owned(),
+            engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    fn score_report(&self, values: &[i64], known: &[bool], level: LevelIndex) -> Option<Score> {
+        let scoring = self.scoring.as_ref()?;
+        let mut total = 0i64;
+        let (mut add_min, mut add_max) = (0i64, 0i64);
+        let mut breakdown = Vec::new();
+        for (i, factor) in self.factors.iter().enumerate() {
+            if !scoring.scores(i) {
+                continue;
+            }
+            if known.get(i).copied().unwrap_or(false) {
+                let code = values.get(i).copied().unwrap_or(0);
+                let points = scoring.points_for(&self.factors, i, code);
+                total = total.saturating_add(points);
+                breakdown.push(ScoreItem {
+                    factor: factor.id.clone(),
+                    value: self.value_of(i, code),
+                    points,
+                });
+            } else {
+                let (lo, hi) = scoring.points_range(i);
+                add_min = add_min.saturating_add(lo);
+                add_max = add_max.saturating_add(hi);
+            }
+        }
+        let (lo_total, hi_total) = (total.saturating_add(add_min), total.saturating_add(add_max));
+        let mut open = scoring
+            .bands
+            .iter()
+            .filter(|b| b.min.is_none_or(|m| m <= hi_total) && b.max.is_none_or(|m| m >= lo_total))
+            .map(|b| b.level);
+        let first = open.next();
+        let band_level = match first {
+            Some(l) if open.all(|other| other == l) => Some(self.level_ref(l)),
+            _ => None,
+        };
+        let decides = band_level.as_ref().is_some_and(|b| b.rank == level);
+        Some(Score {
+            total,
+            unanswered_max: add_max,
+            unanswered_min: add_min,
+            band_level,
+            decides,
+            breakdown,
+        })
+    }
+}

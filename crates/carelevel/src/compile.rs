@@ -1,0 +1,1107 @@
+//! Compile a parsed ruleset into a [`Ruleset`]: check every name, range and band,
+//! intern values to integer codes, compile conditions into a node arena, and
+//! report every semantic error at once, each with its path and line.
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Diagnostic, Location, RulesetError, Severity};
+use crate::eval;
+use crate::limits;
+use crate::model::{
+    Band, ConditionArena, Factor, FactorKind, FactorPoints, Flag, FlagKind, Level, Metadata,
+    MissingPolicy, Node, NodeId, Rule, Ruleset, ScoreBand, Scoring, SourceCitation,
+};
+use crate::syntax::{
+    self, Locator, RawCondition, RawFactor, RawFactorKind, RawFlagKind, RawMissing, RawOp,
+    RawOperand, RawRuleset, RawScalar, RawScoring,
+};
+
+/// Parse and compile ruleset text.
+pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
+    let raw: RawRuleset = syntax::parse_yaml(text, "ruleset").map_err(|d| RulesetError {
+        diagnostics: vec![d],
+    })?;
+    let mut cx = Compiler {
+        locator: Locator::new(text),
+        diagnostics: Vec::new(),
+        arena: ConditionArena::default(),
+    };
+    let ruleset = cx.ruleset(raw, text);
+    let mut diagnostics = cx.diagnostics;
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        diagnostics.sort_by_key(|d| d.location);
+        return Err(RulesetError { diagnostics });
+    }
+    Ok(ruleset)
+}
+
+struct Compiler {
+    locator: Locator,
+    diagnostics: Vec<Diagnostic>,
+    arena: ConditionArena,
+}
+
+impl Compiler {
+    fn error(&mut self, path: &str, message: impl Into<String>) {
+        let location = self.locator.find(path);
+        self.diagnostics.push(Diagnostic::error(
+            Some(path.to_owned()),
+            message.into(),
+            location,
+        ));
+    }
+
+    fn locate(&self, path: &str) -> Option<Location> {
+        self.locator.find(path)
+    }
+
+    fn identifier(&mut self, path: &str, id: &str) {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !id.starts_with('-');
+        if !ok {
+            self.error(
+                path,
+                format!(
+                    "`{id}` is not a valid identifier; use 1 to 64 ASCII letters, digits, `_` or `-`"
+                ),
+            );
+        }
+    }
+
+    fn non_empty(&mut self, path: &str, what: &str, text: &str) {
+        if text.trim().is_empty() {
+            self.error(path, format!("{what} must not be empty"));
+        }
+    }
+
+    fn ruleset(&mut self, raw: RawRuleset, text: &str) -> Ruleset {
+        self.identifier("id", &raw.id);
+        self.non_empty("version", "`version`", &raw.version);
+        self.non_empty("title", "`title`", &raw.title);
+        self.non_empty("description", "`description`", &raw.description);
+        let mut sources = Vec::new();
+        for (i, s) in raw.sources.into_iter().enumerate() {
+            let path = format!("sources[{i}]");
+            self.identifier(&format!("{path}.id"), &s.id);
+            if sources.iter().any(|x: &SourceCitation| x.id == s.id) {
+                self.error(
+                    &format!("{path}.id"),
+                    format!("duplicate source id `{}`", s.id),
+                );
+            }
+            self.non_empty(&format!("{path}.citation"), "`citation`", &s.citation);
+            sources.push(SourceCitation {
+                id: s.id,
+                citation: s.citation,
+            });
+        }
+        let levels = self.levels(raw.levels);
+        let mut factors = self.factors(raw.factors);
+        let scoring = raw.scoring.and_then(|s| self.scoring(s, &factors, &levels));
+
+        let mut rules = Vec::new();
+        let mut conditions_ok = Vec::new();
+        for (i, r) in raw.rules.into_iter().enumerate() {
+            let path = format!("rules[{i}]");
+            self.identifier(&format!("{path}.id"), &r.id);
+            if rules.iter().any(|x: &Rule| x.id == r.id) {
+                self.error(
+                    &format!("{path}.id"),
+                    format!("duplicate rule id `{}`", r.id),
+                );
+            }
+            let level = self.level_ref(&format!("{path}.level"), &r.level, &levels);
+            self.non_empty(&format!("{path}.because"), "`because`", &r.because);
+            let before = self.error_count();
+            let when = self.condition(&r.when, &format!("{path}.when"), &factors, 1);
+            conditions_ok.push((format!("{path}.when"), when, self.error_count() == before));
+            rules.push(Rule {
+                id: r.id,
+                level: level.unwrap_or(0),
+                because: r.because,
+                source: r.source,
+                when,
+                location: self.locate(&path),
+            });
+        }
+        let mut flags = Vec::new();
+        for (i, f) in raw.flags.into_iter().enumerate() {
+            let path = format!("flags[{i}]");
+            self.identifier(&format!("{path}.id"), &f.id);
+            if flags.iter().any(|x: &Flag| x.id == f.id) {
+                self.error(
+                    &format!("{path}.id"),
+                    format!("duplicate flag id `{}`", f.id),
+                );
+            }
+            self.non_empty(&format!("{path}.message"), "`message`", &f.message);
+            let before = self.error_count();
+            let when = self.condition(&f.when, &format!("{path}.when"), &factors, 1);
+            conditions_ok.push((format!("{path}.when"), when, self.error_count() == before));
+            flags.push(Flag {
+                id: f.id,
+                kind: match f.kind {
+                    RawFlagKind::Refer => FlagKind::Refer,
+                    RawFlagKind::Review => FlagKind::Review,
+                    RawFlagKind::Info => FlagKind::Info,
+                },
+                message: f.message,
+                source: f.source,
+                when,
+                location: self.locate(&path),
+            });
+        }
+        if rules.len() + flags.len() > limits::MAX_RULES {
+            self.error(
+                "rules",
+                format!(
+                    "{} rules and flags; the limit is {}",
+                    rules.len() + flags.len(),
+                    limits::MAX_RULES
+                ),
+            );
+        }
+
+        compute_classes(&mut factors, &self.arena, scoring.as_ref());
+
+        // A condition that no answer set can satisfy is an error: the rule or flag is dead.
+        for (path, when, ok) in conditions_ok {
+            if ok && !eval::satisfiable(&self.arena, &factors, when) {
+                self.error(
+                    &path,
+                    "this condition can never be true: no combination of answers satisfies it",
+                );
+            }
+        }
+
+        let mut rules_by_level_desc: Vec<usize> = (0..rules.len()).collect();
+        rules_by_level_desc
+            .sort_by_key(|&i| std::cmp::Reverse(rules.get(i).map_or(0, |r| r.level)));
+
+        let sha256 = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+
+        Ruleset {
+            meta: Metadata {
+                id: raw.id,
+                version: raw.version,
+                title: raw.title,
+                description: raw.description,
+                sources,
+            },
+            levels,
+            factors,
+            scoring,
+            rules,
+            flags,
+            conditions: std::mem::take(&mut self.arena),
+            rules_by_level_desc,
+            sha256,
+        }
+    }
+
+    fn error_count(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    fn levels(&mut self, raw: Vec<syntax::RawLevel>) -> Vec<Level> {
+        if raw.is_empty() {
+            self.error(
+                "levels",
+                "no levels declared; a ruleset needs at least one level",
+            );
+        }
+        if raw.len() > limits::MAX_LEVELS {
+            self.error(
+                "levels",
+                format!("{} levels; the limit is {}", raw.len(), limits::MAX_LEVELS),
+            );
+        }
+        let mut levels: Vec<Level> = Vec::new();
+        for (i, l) in raw.into_iter().enumerate() {
+            let path = format!("levels[{i}]");
+            self.identifier(&format!("{path}.id"), &l.id);
+            if levels.iter().any(|x| x.id == l.id) {
+                self.error(
+                    &format!("{path}.id"),
+                    format!("duplicate level id `{}`", l.id),
+                );
+            }
+            self.non_empty(&format!("{path}.label"), "`label`", &l.label);
+            levels.push(Level {
+                id: l.id,
+                label: l.label,
+                description: l.description,
+            });
+        }
+        levels
+    }
+
+    fn level_ref(&mut self, path: &str, id: &str, levels: &[Level]) -> Option<usize> {
+        let found = levels.iter().position(|l| l.id == id);
+        if found.is_none() {
+            let names: Vec<&str> = levels.iter().map(|l| l.id.as_str()).collect();
+            self.error(
+                path,
+                format!(
+                    "undeclared level `{id}`{}; declared levels: {}",
+                    did_you_mean(id, &names),
+                    names.join(", ")
+                ),
+            );
+        }
+        found
+    }
+
+    fn factors(&mut self, raw: Vec<RawFactor>) -> Vec<Factor> {
+        if raw.is_empty() {
+            self.error(
+                "factors",
+                "no factors declared; a ruleset needs at least one question",
+            );
+        }
+        if raw.len() > limits::MAX_FACTORS {
+            self.error(
+                "factors",
+                format!(
+                    "{} factors; the limit is {}",
+                    raw.len(),
+                    limits::MAX_FACTORS
+                ),
+            );
+        }
+        let mut factors: Vec<Factor> = Vec::new();
+        for (i, f) in raw.into_iter().enumerate() {
+            let path = format!("factors[{i}]");
+            self.identifier(&format!("{path}.id"), &f.id);
+            if factors.iter().any(|x| x.id == f.id) {
+                self.error(
+                    &format!("{path}.id"),
+                    format!("duplicate factor id `{}`", f.id),
+                );
+            }
+            self.non_empty(&format!("{path}.question"), "`question`", &f.question);
+            let kind = self.factor_kind(&path, &f);
+            let mut factor = Factor {
+                id: f.id,
+                question: f.question,
+                description: f.description,
+                kind,
+                missing: MissingPolicy::Ask,
+                classes: Vec::new(),
+                location: self.locate(&path),
+            };
+            factor.missing = match f.missing {
+                None | Some(RawMissing::Ask) => MissingPolicy::Ask,
+                Some(RawMissing::Error) => MissingPolicy::Error,
+                Some(RawMissing::Assume(value)) => match encode_answer(&factor, &value) {
+                    Ok(code) => MissingPolicy::Assume(code),
+                    Err(message) => {
+                        self.error(&format!("{path}.missing.assume"), message);
+                        MissingPolicy::Ask
+                    }
+                },
+            };
+            factors.push(factor);
+        }
+        factors
+    }
+
+    fn factor_kind(&mut self, path: &str, f: &RawFactor) -> FactorKind {
+        let not_for = |key: &str, kind: &str| format!("`{key}` does not apply to {kind} factors");
+        match f.kind {
+            RawFactorKind::Ordinal => {
+                for (key, given) in [
+                    ("min", f.min.is_some()),
+                    ("max", f.max.is_some()),
+                    ("bands", f.bands.is_some()),
+                ] {
+                    if given {
+                        self.error(&format!("{path}.{key}"), not_for(key, "ordinal"));
+                    }
+                }
+                let values = f.values.clone().unwrap_or_default();
+                if f.values.is_none() {
+                    self.error(
+                        path,
+                        "an ordinal factor lists its `values`, least risk first",
+                    );
+                } else if values.len() < 2 {
+                    self.error(
+                        &format!("{path}.values"),
+                        "an ordinal factor needs at least two values",
+                    );
+                } else if values.len() > limits::MAX_ORDINAL_VALUES {
+                    self.error(
+                        &format!("{path}.values"),
+                        format!(
+                            "{} values; the limit is {}",
+                            values.len(),
+                            limits::MAX_ORDINAL_VALUES
+                        ),
+                    );
+                }
+                for (j, v) in values.iter().enumerate() {
+                    let vpath = format!("{path}.values[{j}]");
+                    self.identifier(&vpath, v);
+                    if values.iter().take(j).any(|w| w == v) {
+                        self.error(&vpath, format!("duplicate value `{v}`"));
+                    }
+                }
+                FactorKind::Ordinal { values }
+            }
+            RawFactorKind::Boolean => {
+                for (key, given) in [
+                    ("values", f.values.is_some()),
+                    ("min", f.min.is_some()),
+                    ("max", f.max.is_some()),
+                    ("bands", f.bands.is_some()),
+                ] {
+                    if given {
+                        self.error(&format!("{path}.{key}"), not_for(key, "boolean"));
+                    }
+                }
+                FactorKind::Boolean
+            }
+            RawFactorKind::Integer => {
+                if f.values.is_some() {
+                    self.error(
+                        &format!("{path}.values"),
+                        "`values` does not apply to integer factors; use `min`, `max` and `bands`",
+                    );
+                }
+                let (Some(min), Some(max)) = (f.min, f.max) else {
+                    self.error(path, "an integer factor declares `min` and `max`");
+                    return FactorKind::Integer {
+                        min: 0,
+                        max: 0,
+                        bands: Vec::new(),
+                    };
+                };
+                for (key, v) in [("min", min), ("max", max)] {
+                    if v.abs() > limits::MAX_INTEGER {
+                        self.error(
+                            &format!("{path}.{key}"),
+                            format!("{v} is beyond the limit of ±{}", limits::MAX_INTEGER),
+                        );
+                    }
+                }
+                if min > max {
+                    self.error(
+                        &format!("{path}.max"),
+                        format!("`max` ({max}) is below `min` ({min})"),
+                    );
+                }
+                let mut bands: Vec<Band> = Vec::new();
+                if let Some(raw_bands) = &f.bands {
+                    if raw_bands.is_empty() {
+                        self.error(
+                            &format!("{path}.bands"),
+                            "`bands` is empty; omit it or declare at least one band",
+                        );
+                    }
+                    if raw_bands.len() > limits::MAX_BANDS {
+                        self.error(
+                            &format!("{path}.bands"),
+                            format!(
+                                "{} bands; the limit is {}",
+                                raw_bands.len(),
+                                limits::MAX_BANDS
+                            ),
+                        );
+                    }
+                    let mut expected_min = min;
+                    for (j, b) in raw_bands.iter().enumerate() {
+                        let bpath = format!("{path}.bands[{j}]");
+                        self.identifier(&format!("{bpath}.id"), &b.id);
+                        if bands.iter().any(|x| x.id == b.id) {
+                            self.error(
+                                &format!("{bpath}.id"),
+                                format!("duplicate band id `{}`", b.id),
+                            );
+                        }
+                        if b.min > b.max {
+                            self.error(
+                                &bpath,
+                                format!("band `{}` has min {} above max {}", b.id, b.min, b.max),
+                            );
+                        }
+                        if b.min > expected_min {
+                            self.error(
+                                &bpath,
+                                format!(
+                                    "gap: values {}..={} are in no band (band `{}` starts at {})",
+                                    expected_min,
+                                    b.min.saturating_sub(1),
+                                    b.id,
+                                    b.min
+                                ),
+                            );
+                        } else if b.min < expected_min {
+                            if j == 0 {
+                                self.error(
+                                    &bpath,
+                                    format!(
+                                        "band `{}` starts at {}, below the factor's min {min}",
+                                        b.id, b.min
+                                    ),
+                                );
+                            } else {
+                                self.error(
+                                    &bpath,
+                                    format!(
+                                        "overlap: band `{}` starts at {} but the previous band already covers up to {}",
+                                        b.id,
+                                        b.min,
+                                        expected_min.saturating_sub(1)
+                                    ),
+                                );
+                            }
+                        }
+                        expected_min = b.max.saturating_add(1);
+                        bands.push(Band {
+                            id: b.id.clone(),
+                            min: b.min,
+                            max: b.max,
+                        });
+                    }
+                    if let Some(last) = bands.last() {
+                        if last.max < max {
+                            self.error(
+                                &format!("{path}.bands"),
+                                format!(
+                                    "gap: values {}..={max} are in no band (the last band ends at {})",
+                                    last.max.saturating_add(1),
+                                    last.max
+                                ),
+                            );
+                        } else if last.max > max {
+                            self.error(
+                                &format!("{path}.bands[{}]", bands.len() - 1),
+                                format!(
+                                    "band `{}` ends at {}, above the factor's max {max}",
+                                    last.id, last.max
+                                ),
+                            );
+                        }
+                    }
+                }
+                FactorKind::Integer { min, max, bands }
+            }
+        }
+    }
+
+    fn scoring(
+        &mut self,
+        raw: RawScoring,
+        factors: &[Factor],
+        levels: &[Level],
+    ) -> Option<Scoring> {
+        let before = self.error_count();
+        let mut points: Vec<Option<FactorPoints>> = vec![None; factors.len()];
+        for (factor_id, table) in raw.points.0 {
+            let path = format!("scoring.points.{factor_id}");
+            let Some(fi) = self.factor_ref(&path, &factor_id, factors) else {
+                continue;
+            };
+            let Some(factor) = factors.get(fi) else {
+                continue;
+            };
+            let (mut codes, by_band) = match &factor.kind {
+                FactorKind::Ordinal { values } => (vec![0; values.len()], false),
+                FactorKind::Boolean => (vec![0; 2], false),
+                FactorKind::Integer { bands, .. } => {
+                    if bands.is_empty() {
+                        self.error(
+                            &path,
+                            format!("integer factor `{factor_id}` scores by band, but declares no `bands`"),
+                        );
+                        continue;
+                    }
+                    (vec![0; bands.len()], true)
+                }
+            };
+            for (key, pts) in table.0 {
+                let kpath = format!("{path}.{}", scalar_text(&key));
+                if pts.abs() > limits::MAX_POINTS {
+                    self.error(
+                        &kpath,
+                        format!(
+                            "{pts} points is beyond the limit of ±{}",
+                            limits::MAX_POINTS
+                        ),
+                    );
+                    continue;
+                }
+                let slot = if by_band {
+                    let name = scalar_text(&key);
+                    match &factor.kind {
+                        FactorKind::Integer { bands, .. } => {
+                            let found = bands.iter().position(|b| b.id == name);
+                            if found.is_none() {
+                                let names: Vec<&str> =
+                                    bands.iter().map(|b| b.id.as_str()).collect();
+                                self.error(
+                                    &kpath,
+                                    format!(
+                                        "`{name}` is not a band of `{factor_id}`; its bands are: {}",
+                                        names.join(", ")
+                                    ),
+                                );
+                            }
+                            found
+                        }
+                        _ => None,
+                    }
+                } else {
+                    match encode_answer(factor, &key) {
+                        Ok(code) => usize::try_from(code).ok(),
+                        Err(message) => {
+                            self.error(&kpath, message);
+                            None
+                        }
+                    }
+                };
+                if let Some(slot) = slot.and_then(|s| codes.get_mut(s)) {
+                    *slot = pts;
+                }
+            }
+            if let Some(p) = points.get_mut(fi) {
+                *p = Some(if by_band {
+                    FactorPoints::ByBand(codes)
+                } else {
+                    FactorPoints::ByCode(codes)
+                });
+            }
+        }
+
+        let mut scoring = Scoring {
+            points,
+            bands: Vec::new(),
+        };
+        if raw.bands.is_empty() {
+            self.error(
+                "scoring.bands",
+                "no score bands; scoring needs bands that map totals to levels",
+            );
+        }
+        let count = raw.bands.len();
+        let mut previous_max: Option<Option<i64>> = None;
+        for (i, b) in raw.bands.into_iter().enumerate() {
+            let path = format!("scoring.bands[{i}]");
+            let level = self.level_ref(&format!("{path}.level"), &b.level, levels);
+            if b.min.is_none() && i != 0 {
+                self.error(&path, "only the first band may omit `min`");
+            }
+            if b.max.is_none() && i + 1 != count {
+                self.error(&path, "only the last band may omit `max`");
+            }
+            if let (Some(min), Some(max)) = (b.min, b.max) {
+                if min > max {
+                    self.error(&path, format!("band min {min} is above its max {max}"));
+                }
+            }
+            if let (Some(Some(prev)), Some(min)) = (previous_max, b.min) {
+                let expected = prev.saturating_add(1);
+                if min > expected {
+                    self.error(
+                        &path,
+                        format!(
+                            "gap: totals {expected}..={} are in no band",
+                            min.saturating_sub(1)
+                        ),
+                    );
+                } else if min < expected {
+                    self.error(
+                        &path,
+                        format!(
+                            "overlap: totals from {min} to {prev} are already in the previous band"
+                        ),
+                    );
+                }
+            }
+            previous_max = Some(b.max);
+            scoring.bands.push(ScoreBand {
+                min: b.min,
+                max: b.max,
+                level: level.unwrap_or(0),
+            });
+        }
+        // Every reachable total must land in a band.
+        let (lowest, highest) = (0..factors.len()).fold((0i64, 0i64), |(lo, hi), f| {
+            let (a, b) = scoring.points_range(f);
+            (lo.saturating_add(a), hi.saturating_add(b))
+        });
+        if let Some(first) = scoring.bands.first() {
+            if first.min.is_some_and(|m| lowest < m) {
+                self.error(
+                    "scoring.bands[0]",
+                    format!("the lowest reachable total, {lowest}, is in no band (the first band starts at {})", first.min.unwrap_or(lowest)),
+                );
+            }
+        }
+        if let Some(last) = scoring.bands.last() {
+            if last.max.is_some_and(|m| highest > m) {
+                self.error(
+                    &format!("scoring.bands[{}]", scoring.bands.len() - 1),
+                    format!("the highest reachable total, {highest}, is in no band (the last band ends at {})", last.max.unwrap_or(highest)),
+                );
+            }
+        }
+        (self.error_count() == before).then_some(scoring)
+    }
+
+    fn factor_ref(&mut self, path: &str, id: &str, factors: &[Factor]) -> Option<usize> {
+        let found = factors.iter().position(|f| f.id == id);
+        if found.is_none() {
+            let names: Vec<&str> = factors.iter().map(|f| f.id.as_str()).collect();
+            self.error(
+                path,
+                format!(
+                    "unknown factor `{id}`{}; declared factors: {}",
+                    did_you_mean(id, &names),
+                    names.join(", ")
+                ),
+            );
+        }
+        found
+    }
+
+    fn push(&mut self, node: Node) -> NodeId {
+        let id = u32::try_from(self.arena.nodes.len()).unwrap_or(u32::MAX);
+        self.arena.nodes.push(node);
+        id
+    }
+
+    fn condition(
+        &mut self,
+        raw: &RawCondition,
+        path: &str,
+        factors: &[Factor],
+        depth: usize,
+    ) -> NodeId {
+        if depth > limits::MAX_CONDITION_DEPTH {
+            self.error(
+                path,
+                format!(
+                    "conditions nest deeper than {} levels",
+                    limits::MAX_CONDITION_DEPTH
+                ),
+            );
+            return self.push(Node::Const(false));
+        }
+        match raw {
+            RawCondition::All(items) | RawCondition::Any(items) => {
+                let is_all = matches!(raw, RawCondition::All(_));
+                let key = if is_all { "all" } else { "any" };
+                if items.is_empty() {
+                    self.error(
+                        &format!("{path}.{key}"),
+                        format!("`{key}` needs at least one condition"),
+                    );
+                    return self.push(Node::Const(false));
+                }
+                let kids: Vec<NodeId> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        self.condition(c, &format!("{path}.{key}[{i}]"), factors, depth + 1)
+                    })
+                    .collect();
+                let start = u32::try_from(self.arena.children.len()).unwrap_or(u32::MAX);
+                let len = u32::try_from(kids.len()).unwrap_or(u32::MAX);
+                self.arena.children.extend(kids);
+                self.push(if is_all {
+                    Node::All { start, len }
+                } else {
+                    Node::Any { start, len }
+                })
+            }
+            RawCondition::Not(inner) => {
+                let kid = self.condition(inner, &format!("{path}.not"), factors, depth + 1);
+                self.push(Node::Not(kid))
+            }
+            RawCondition::Compare {
+                factor,
+                op,
+                operand,
+            } => {
+                let path = format!("{path}.{factor}");
+                let Some(fi) = self.factor_ref(&path, factor, factors) else {
+                    return self.push(Node::Const(false));
+                };
+                let Some(f) = factors.get(fi) else {
+                    return self.push(Node::Const(false));
+                };
+                match self.comparison(
+                    &path,
+                    f,
+                    u32::try_from(fi).unwrap_or(u32::MAX),
+                    *op,
+                    operand,
+                ) {
+                    Some(node) => self.push(node),
+                    None => self.push(Node::Const(false)),
+                }
+            }
+        }
+    }
+
+    /// Compile one comparison into a leaf node; `None` after reporting an error.
+    fn comparison(
+        &mut self,
+        path: &str,
+        f: &Factor,
+        fi: u32,
+        op: RawOp,
+        operand: &RawOperand,
+    ) -> Option<Node> {
+        let opath = format!("{path}.{}", op.name());
+        let items: Vec<&RawScalar> = match operand {
+            RawOperand::One(s) => vec![s],
+            RawOperand::List(list) => list.iter().collect(),
+        };
+        match op {
+            RawOp::In if items.is_empty() => {
+                self.error(&opath, "`in` needs at least one value");
+                return None;
+            }
+            RawOp::Between if items.len() != 2 => {
+                self.error(
+                    &opath,
+                    format!(
+                        "`between` takes exactly two values [LOW, HIGH], got {}",
+                        items.len()
+                    ),
+                );
+                return None;
+            }
+            _ => {}
+        }
+        match &f.kind {
+            FactorKind::Boolean => {
+                if op != RawOp::Is {
+                    self.error(
+                        &opath,
+                        format!("`{}` does not apply to boolean factor `{}`; use `is: true` or `is: false`", op.name(), f.id),
+                    );
+                    return None;
+                }
+                let code = self.operand_code(&opath, f, items.first().copied()?)?;
+                Some(Node::Mask {
+                    factor: fi,
+                    mask: bit(code),
+                })
+            }
+            FactorKind::Ordinal { values } => {
+                let n = values.len();
+                let mut codes = Vec::new();
+                for item in &items {
+                    codes.push(self.operand_code(&opath, f, item)?);
+                }
+                let all_up_to = |k: usize| -> u64 {
+                    if k >= 64 {
+                        u64::MAX
+                    } else {
+                        bit(k) - 1
+                    }
+                };
+                let mask = match op {
+                    RawOp::Is | RawOp::In => codes.iter().fold(0u64, |m, &c| m | bit(c)),
+                    RawOp::AtLeast => all_up_to(n) & !all_up_to(*codes.first()?),
+                    RawOp::AtMost => all_up_to(codes.first()? + 1),
+                    RawOp::Between => {
+                        let (lo, hi) = (*codes.first()?, *codes.get(1)?);
+                        if lo > hi {
+                            self.error(&opath, format!("`between` lists {} before {}; write the lower-risk value first", render(items.first()), render(items.get(1))));
+                            return None;
+                        }
+                        all_up_to(hi + 1) & !all_up_to(lo)
+                    }
+                    RawOp::Above | RawOp::Below => {
+                        self.error(
+                            &opath,
+                            format!(
+                                "`{}` applies to integer factors; for ordinal factor `{}` use `at_least` or `at_most`",
+                                op.name(),
+                                f.id
+                            ),
+                        );
+                        return None;
+                    }
+                };
+                Some(Node::Mask { factor: fi, mask })
+            }
+            FactorKind::Integer { min, max, bands } => {
+                let (min, max) = (*min, *max);
+                // Each operand as the inclusive interval it names (a number or a band).
+                let mut spans = Vec::new();
+                for item in &items {
+                    let span = match item {
+                        RawScalar::Integer(v) => {
+                            if *v < min || *v > max {
+                                self.error(
+                                    &opath,
+                                    format!(
+                                        "{v} is outside the range of `{}` ({min} to {max})",
+                                        f.id
+                                    ),
+                                );
+                                return None;
+                            }
+                            (*v, *v)
+                        }
+                        RawScalar::Text(name) => match bands.iter().find(|b| &b.id == name) {
+                            Some(b) => (b.min, b.max),
+                            None => {
+                                let names: Vec<&str> =
+                                    bands.iter().map(|b| b.id.as_str()).collect();
+                                self.error(
+                                    &opath,
+                                    if names.is_empty() {
+                                        format!("expected a whole number from {min} to {max}, got `{name}` (`{}` has no bands)", f.id)
+                                    } else {
+                                        format!("expected a whole number from {min} to {max} or a band ({}), got `{name}`", names.join(", "))
+                                    },
+                                );
+                                return None;
+                            }
+                        },
+                        RawScalar::Boolean(b) => {
+                            self.error(
+                                &opath,
+                                format!("expected a whole number from {min} to {max}, got {b}"),
+                            );
+                            return None;
+                        }
+                    };
+                    spans.push(span);
+                }
+                let first = *spans.first()?;
+                let (lo, hi) = match op {
+                    RawOp::Is => first,
+                    RawOp::AtLeast => (first.0, max),
+                    RawOp::AtMost => (min, first.1),
+                    RawOp::Above => (first.1.saturating_add(1), max),
+                    RawOp::Below => (min, first.0.saturating_sub(1)),
+                    RawOp::Between => {
+                        let second = *spans.get(1)?;
+                        if first.0 > second.1 {
+                            self.error(&opath, format!("`between` runs from {} down to {}; write the lower bound first", render(items.first()), render(items.get(1))));
+                            return None;
+                        }
+                        (first.0, second.1)
+                    }
+                    RawOp::In => {
+                        let start = u32::try_from(self.arena.ranges.len()).unwrap_or(u32::MAX);
+                        let len = u32::try_from(spans.len()).unwrap_or(u32::MAX);
+                        self.arena.ranges.extend(spans);
+                        return Some(Node::Ranges {
+                            factor: fi,
+                            start,
+                            len,
+                        });
+                    }
+                };
+                if lo > hi {
+                    self.error(
+                        &opath,
+                        format!("this comparison can never be true: `{}` answers run from {min} to {max}", f.id),
+                    );
+                    return None;
+                }
+                Some(Node::Range { factor: fi, lo, hi })
+            }
+        }
+    }
+
+    /// The code of an ordinal or boolean operand, after reporting an error if it is not in the scale.
+    fn operand_code(&mut self, path: &str, f: &Factor, item: &RawScalar) -> Option<usize> {
+        match encode_answer(f, item) {
+            Ok(code) => usize::try_from(code).ok(),
+            Err(message) => {
+                self.error(path, message);
+                None
+            }
+        }
+    }
+}
+
+/// The mask bit of value code `code` (0 beyond the 64-value limit, which is reported elsewhere).
+fn bit(code: usize) -> u64 {
+    u32::try_from(code)
+        .ok()
+        .and_then(|c| 1u64.checked_shl(c))
+        .unwrap_or(0)
+}
+
+fn render(s: Option<&&RawScalar>) -> String {
+    s.map_or_else(String::new, |s| s.to_string())
+}
+
+fn scalar_text(s: &RawScalar) -> String {
+    match s {
+        RawScalar::Text(t) => t.clone(),
+        RawScalar::Integer(i) => i.to_string(),
+        RawScalar::Boolean(b) => b.to_string(),
+    }
+}
+
+/// Encode an answer given as a YAML/JSON scalar into the factor's value code,
+/// or say what is allowed.
+pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String> {
+    match &f.kind {
+        FactorKind::Ordinal { values } => {
+            let text = scalar_text(value);
+            values
+                .iter()
+                .position(|v| *v == text)
+                .and_then(|i| i64::try_from(i).ok())
+                .ok_or_else(|| {
+                    let names: Vec<&str> = values.iter().map(String::as_str).collect();
+                    format!(
+                        "{value} is not one of {}{}",
+                        values.join(", "),
+                        did_you_mean(&text, &names)
+                    )
+                })
+        }
+        FactorKind::Integer { min, max, .. } => match value {
+            RawScalar::Integer(v) if (*min..=*max).contains(v) => Ok(*v),
+            RawScalar::Integer(v) => {
+                Err(format!("{v} is outside the allowed range {min} to {max}"))
+            }
+            other => Err(format!(
+                "expected a whole number from {min} to {max}, got {other}"
+            )),
+        },
+        FactorKind::Boolean => match value {
+            RawScalar::Boolean(b) => Ok(i64::from(*b)),
+            other => Err(format!("expected true or false, got {other}")),
+        },
+    }
+}
+
+/// ` (did you mean `x`?)` when a close name exists, else empty.
+pub(crate) fn did_you_mean(given: &str, names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| (edit_distance(given, n), *n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 4) && *d < n.len())
+        .min()
+        .map_or_else(String::new, |(_, n)| format!(" (did you mean `{n}`?)"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let cost = usize::from(ca != *cb);
+            let next = (prev + cost)
+                .min(above.saturating_add(1))
+                .min(left.saturating_add(1));
+            prev = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = next;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+/// Integer thresholds per factor: every interval boundary in `arena` and in bands.
+pub(crate) fn integer_cuts(factors: &[Factor], arena: &ConditionArena) -> Vec<Vec<i64>> {
+    let mut cuts: Vec<Vec<i64>> = vec![Vec::new(); factors.len()];
+    let mut add = |factor: u32, lo: i64, hi: i64| {
+        if let Some(c) = usize::try_from(factor).ok().and_then(|f| cuts.get_mut(f)) {
+            c.push(lo);
+            c.push(hi.saturating_add(1));
+        }
+    };
+    for node in &arena.nodes {
+        match *node {
+            Node::Range { factor, lo, hi } => add(factor, lo, hi),
+            Node::Ranges { factor, start, len } => {
+                let (s, l) = (start as usize, len as usize);
+                for &(lo, hi) in arena.ranges.get(s..s + l).unwrap_or(&[]) {
+                    add(factor, lo, hi);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (f, factor) in factors.iter().enumerate() {
+        if let (FactorKind::Integer { bands, .. }, Some(c)) = (&factor.kind, cuts.get_mut(f)) {
+            for b in bands {
+                c.push(b.min);
+                c.push(b.max.saturating_add(1));
+            }
+        }
+    }
+    cuts
+}
+
+/// Fill in every factor's value classes (see [`Factor::classes`]), using the
+/// thresholds of `arena` and of the bands (which scoring may use).
+pub(crate) fn compute_classes(
+    factors: &mut [Factor],
+    arena: &ConditionArena,
+    _scoring: Option<&Scoring>,
+) {
+    let cuts = integer_cuts(factors, arena);
+    for (factor, cuts) in factors.iter_mut().zip(cuts) {
+        factor.classes = classes_with_cuts(factor, &cuts);
+    }
+}
+
+/// Class representatives of `factor` given integer thresholds `cuts` (ignored for other kinds).
+pub(crate) fn classes_with_cuts(factor: &Factor, cuts: &[i64]) -> Vec<i64> {
+    match &factor.kind {
+        FactorKind::Ordinal { values } => (0..values.len())
+            .filter_map(|i| i64::try_from(i).ok())
+            .collect(),
+        FactorKind::Boolean => vec![0, 1],
+        FactorKind::Integer { min, max, .. } => {
+            let mut reps: Vec<i64> = std::iter::once(*min)
+                .chain(cuts.iter().copied().filter(|c| c > min && c <= max))
+                .collect();
+            reps.sort_unstable();
+            reps.dedup();
+            reps
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_suggests_close_names() {
+        assert_eq!(
+            did_you_mean("sevrity", &["severity", "housing"]),
+            " (did you mean `severity`?)"
+        );
+        assert_eq!(did_you_mean("zzz", &["severity", "housing"]), "");
+    }
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+    }
+}

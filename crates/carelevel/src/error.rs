@@ -1,0 +1,177 @@
+//! Error types. Every error says where (path, line, column, factor) and what was expected.
+
+use std::fmt;
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// A position in a source text: 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// Line, counted from 1.
+    pub line: usize,
+    /// Column, counted from 1.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// How serious a [`Diagnostic`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something the author may want to know; never fails a check.
+    Note,
+    /// Probably a mistake; fails a check only when it is run strictly.
+    Warning,
+    /// The ruleset cannot be used.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One problem found in a source text, with the path of the offending item and its location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// How serious it is.
+    pub severity: Severity,
+    /// The item's path in the document, e.g. `rules[3].when.any[1].housing`.
+    pub path: Option<String>,
+    /// What is wrong and what was expected.
+    pub message: String,
+    /// Where the item starts in the source, when known.
+    pub location: Option<Location>,
+}
+
+impl Diagnostic {
+    pub(crate) fn error(path: Option<String>, message: String, location: Option<Location>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            path,
+            message,
+            location,
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = self.location {
+            write!(f, "{loc}: ")?;
+        }
+        write!(f, "{}: ", self.severity)?;
+        if let Some(path) = &self.path {
+            write!(f, "{path}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// A ruleset (or test file) that could not be loaded: every problem found, in source order.
+#[derive(Debug, Clone, Error)]
+#[error("{}", render_diagnostics(.diagnostics))]
+pub struct RulesetError {
+    /// All problems found; at least one has [`Severity::Error`].
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {
+    let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    lines.join("\n")
+}
+
+/// One problem with one answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnswerProblem {
+    /// The factor (question id) the problem is about, when there is one.
+    pub factor: Option<String>,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for AnswerProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.factor {
+            Some(factor) => write!(f, "`{factor}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Answers that could not be read: every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{}", render_problems(.problems))]
+pub struct AnswersError {
+    /// All problems found, in input order.
+    pub problems: Vec<AnswerProblem>,
+}
+
+impl AnswersError {
+    pub(crate) fn one(factor: Option<&str>, message: String) -> Self {
+        AnswersError {
+            problems: vec![AnswerProblem {
+                factor: factor.map(str::to_owned),
+                message,
+            }],
+        }
+    }
+}
+
+fn render_problems(problems: &[AnswerProblem]) -> String {
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    lines.join("; ")
+}
+
+/// Evaluation could not produce a level.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EvalError {
+    /// Answers built for one ruleset were given to another.
+    #[error("these answers were built for ruleset `{answers_ruleset}`, not for `{ruleset}`")]
+    ForeignAnswers {
+        /// The ruleset the answers belong to.
+        answers_ruleset: String,
+        /// The ruleset asked to evaluate them.
+        ruleset: String,
+    },
+    /// Questions whose missing-answer policy is `error` were not answered.
+    #[error("required answers are missing: {}", .factors.join(", "))]
+    MissingRequired {
+        /// The unanswered required factors, in declaration order.
+        factors: Vec<String>,
+    },
+    /// So many questions are unanswered that the exact range of levels is too costly to compute.
+    #[error(
+        "{} questions are unanswered ({}); the exact range of levels they leave open would need more \
+         than {limit} evaluations: answer some of them",
+        .factors.len(), .factors.join(", ")
+    )]
+    TooManyMissing {
+        /// The unanswered factors.
+        factors: Vec<String>,
+        /// The evaluation budget that was exceeded.
+        limit: u64,
+    },
+}
+
+/// Anything that can go wrong between answer text and an assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AssessError {
+    /// The answers were not valid for the ruleset.
+    #[error("invalid answers: {0}")]
+    Answers(#[from] AnswersError),
+    /// The answers were valid but no level could be computed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}

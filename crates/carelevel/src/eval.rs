@@ -1,0 +1,415 @@
+//! Evaluation of compiled conditions and levels.
+//!
+//! Two modes:
+//! - complete answers: [`holds`] and [`Ruleset::level_of_codes`] walk the node arena with
+//!   integer codes only; no strings, no allocation;
+//! - partial answers: a [`Search`] finds the *exact* status of a condition, or the exact
+//!   range of levels, over every value the missing answers could take. It branches on one
+//!   class representative per distinguishable answer (see [`crate::Factor::classes`]) and
+//!   prunes with three-valued logic, so it only branches where the outcome is undecided.
+
+use crate::error::EvalError;
+use crate::limits;
+use crate::model::{ConditionArena, Factor, LevelIndex, Node, NodeId, Ruleset, Scoring};
+
+/// Three-valued truth: the condition holds, does not, or depends on missing answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+fn mask_has(mask: u64, code: i64) -> bool {
+    u32::try_from(code)
+        .ok()
+        .and_then(|s| mask.checked_shr(s))
+        .is_some_and(|m| m & 1 == 1)
+}
+
+fn children(arena: &ConditionArena, start: u32, len: u32) -> &[NodeId] {
+    let (s, l) = (start as usize, len as usize);
+    arena.children.get(s..s.saturating_add(l)).unwrap_or(&[])
+}
+
+fn in_ranges(arena: &ConditionArena, start: u32, len: u32, v: i64) -> bool {
+    let (s, l) = (start as usize, len as usize);
+    arena
+        .ranges
+        .get(s..s.saturating_add(l))
+        .unwrap_or(&[])
+        .iter()
+        .any(|&(lo, hi)| lo <= v && v <= hi)
+}
+
+/// Whether `node` holds for complete answers `values` (value codes by factor index).
+pub(crate) fn holds(arena: &ConditionArena, node: NodeId, values: &[i64]) -> bool {
+    let value = |f: u32| values.get(f as usize).copied().unwrap_or(i64::MIN);
+    match arena.nodes.get(node as usize) {
+        Some(Node::Mask { factor, mask }) => mask_has(*mask, value(*factor)),
+        Some(Node::Range { factor, lo, hi }) => {
+            let v = value(*factor);
+            *lo <= v && v <= *hi
+        }
+        Some(Node::All { start, len }) => children(arena, *start, *len)
+            .iter()
+            .all(|&c| holds(arena, c, values)),
+        Some(Node::Any { start, len }) => children(arena, *start, *len)
+            .iter()
+            .any(|&c| holds(arena, c, values)),
+        Some(Node::Not(inner)) => !holds(arena, *inner, values),
+        Some(Node::Ranges { factor, start, len }) => in_ranges(arena, *start, *len, value(*factor)),
+        Some(Node::Const(b)) => *b,
+        None => false,
+    }
+}
+
+/// Kleene evaluation: a leaf on a factor that is not `known` is `Unknown`.
+pub(crate) fn holds3(arena: &ConditionArena, node: NodeId, values: &[i64], known: &[bool]) -> Tri {
+    let is_known = |f: u32| known.get(f as usize).copied().unwrap_or(false);
+    let leaf = |f: u32, test: &dyn Fn(i64) -> bool| {
+        if !is_known(f) {
+            Tri::Unknown
+        } else if test(values.get(f as usize).copied().unwrap_or(i64::MIN)) {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    };
+    match arena.nodes.get(node as usize) {
+        Some(Node::Mask { factor, mask }) => leaf(*factor, &|v| mask_has(*mask, v)),
+        Some(Node::Range { factor, lo, hi }) => leaf(*factor, &|v| *lo <= v && v <= *hi),
+        Some(Node::Ranges { factor, start, len }) => {
+            leaf(*factor, &|v| in_ranges(arena, *start, *len, v))
+        }
+        Some(Node::All { start, len }) => {
+            let mut out = Tri::True;
+            for &c in children(arena, *start, *len) {
+                match holds3(arena, c, values, known) {
+                    Tri::False => return Tri::False,
+                    Tri::Unknown => out = Tri::Unknown,
+                    Tri::True => {}
+                }
+            }
+            out
+        }
+        Some(Node::Any { start, len }) => {
+            let mut out = Tri::False;
+            for &c in children(arena, *start, *len) {
+                match holds3(arena, c, values, known) {
+                    Tri::True => return Tri::True,
+                    Tri::Unknown => out = Tri::Unknown,
+                    Tri::False => {}
+                }
+            }
+            out
+        }
+        Some(Node::Not(inner)) => match holds3(arena, *inner, values, known) {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        },
+        Some(Node::Const(true)) => Tri::True,
+        Some(Node::Const(false)) | None => Tri::False,
+    }
+}
+
+/// The first factor read by `node` that is not known (and is not `except`).
+fn first_unknown(
+    arena: &ConditionArena,
+    node: NodeId,
+    known: &[bool],
+    except: Option<usize>,
+) -> Option<usize> {
+    let check = |f: u32| {
+        let f = f as usize;
+        (!known.get(f).copied().unwrap_or(true) && Some(f) != except).then_some(f)
+    };
+    match arena.nodes.get(node as usize)? {
+        Node::Mask { factor, .. } | Node::Range { factor, .. } | Node::Ranges { factor, .. } => {
+            check(*factor)
+        }
+        Node::All { start, len } | Node::Any { start, len } => children(arena, *start, *len)
+            .iter()
+            .find_map(|&c| first_unknown(arena, c, known, except)),
+        Node::Not(inner) => first_unknown(arena, *inner, known, except),
+        Node::Const(_) => None,
+    }
+}
+
+/// The evaluation budget ran out (see [`limits::MAX_MISSING_EVALUATIONS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exhausted;
+
+/// An exhaustive search over the classes of the factors that are not known.
+pub(crate) struct Search<'a> {
+    pub arena: &'a ConditionArena,
+    pub factors: &'a [Factor],
+    pub values: Vec<i64>,
+    pub known: Vec<bool>,
+    spent: u64,
+}
+
+impl<'a> Search<'a> {
+    pub(crate) fn new(
+        arena: &'a ConditionArena,
+        factors: &'a [Factor],
+        values: Vec<i64>,
+        known: Vec<bool>,
+    ) -> Self {
+        Search {
+            arena,
+            factors,
+            values,
+            known,
+            spent: 0,
+        }
+    }
+
+    fn spend(&mut self) -> Result<(), Exhausted> {
+        self.spent += 1;
+        if self.spent > limits::MAX_MISSING_EVALUATIONS {
+            Err(Exhausted)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn classes(&self, f: usize) -> &'a [i64] {
+        self.factors.get(f).map_or(&[], |x| x.classes.as_slice())
+    }
+
+    fn set(&mut self, f: usize, code: Option<i64>) {
+        if let (Some(v), Some(k)) = (self.values.get_mut(f), self.known.get_mut(f)) {
+            if let Some(code) = code {
+                *v = code;
+            }
+            *k = code.is_some();
+        }
+    }
+
+    /// Exact status of `node` over every completion of the unknown factors.
+    pub(crate) fn status(&mut self, node: NodeId) -> Result<Tri, Exhausted> {
+        self.spend()?;
+        let t = holds3(self.arena, node, &self.values, &self.known);
+        if t != Tri::Unknown {
+            return Ok(t);
+        }
+        let Some(f) = first_unknown(self.arena, node, &self.known, None) else {
+            return Ok(t);
+        };
+        let (mut seen_true, mut seen_false) = (false, false);
+        for &code in self.classes(f) {
+            self.set(f, Some(code));
+            match self.status(node)? {
+                Tri::True => seen_true = true,
+                Tri::False => seen_false = true,
+                Tri::Unknown => (seen_true, seen_false) = (true, true),
+            }
+            if seen_true && seen_false {
+                break;
+            }
+        }
+        self.set(f, None);
+        Ok(match (seen_true, seen_false) {
+            (true, false) => Tri::True,
+            (false, true) => Tri::False,
+            _ => Tri::Unknown,
+        })
+    }
+
+    /// Bounds on the score band's level: (lowest, highest) over the unknown factors.
+    fn score_bounds(&self, scoring: Option<&Scoring>) -> (LevelIndex, LevelIndex) {
+        let Some(s) = scoring else { return (0, 0) };
+        let (mut lo, mut hi) = (0i64, 0i64);
+        for f in 0..self.factors.len() {
+            if !s.scores(f) {
+                continue;
+            }
+            if self.known.get(f).copied().unwrap_or(false) {
+                let p = s.points_for(self.factors, f, self.values.get(f).copied().unwrap_or(0));
+                lo = lo.saturating_add(p);
+                hi = hi.saturating_add(p);
+            } else {
+                let (a, b) = s.points_range(f);
+                lo = lo.saturating_add(a);
+                hi = hi.saturating_add(b);
+            }
+        }
+        let mut levels = s
+            .bands
+            .iter()
+            .filter(|b| b.min.is_none_or(|m| m <= hi) && b.max.is_none_or(|m| m >= lo));
+        let first = levels.next().map_or(0, |b| b.level);
+        levels.fold((first, first), |(a, b), band| {
+            (a.min(band.level), b.max(band.level))
+        })
+    }
+
+    /// Sound bounds on the level from three-valued evaluation.
+    fn bounds(&self, rs: &Ruleset) -> (LevelIndex, LevelIndex) {
+        let (mut lo, mut hi) = self.score_bounds(rs.scoring.as_ref());
+        for rule in &rs.rules {
+            match holds3(self.arena, rule.when, &self.values, &self.known) {
+                Tri::True => {
+                    lo = lo.max(rule.level);
+                    hi = hi.max(rule.level);
+                }
+                Tri::Unknown => hi = hi.max(rule.level),
+                Tri::False => {}
+            }
+        }
+        (lo, hi)
+    }
+
+    /// An unknown factor (other than `except`) whose value can still move the bounds.
+    fn pick(&self, rs: &Ruleset, lo: LevelIndex, except: Option<usize>) -> Option<usize> {
+        for rule in &rs.rules {
+            if rule.level > lo
+                && holds3(self.arena, rule.when, &self.values, &self.known) == Tri::Unknown
+            {
+                if let Some(f) = first_unknown(self.arena, rule.when, &self.known, except) {
+                    return Some(f);
+                }
+            }
+        }
+        let scoring = rs.scoring.as_ref()?;
+        let (a, b) = self.score_bounds(Some(scoring));
+        if a == b {
+            return None;
+        }
+        (0..self.factors.len()).find(|&f| {
+            scoring.scores(f) && !self.known.get(f).copied().unwrap_or(true) && Some(f) != except
+        })
+    }
+
+    /// The exact (lowest, highest) level over every completion of the unknown factors.
+    pub(crate) fn level_range(
+        &mut self,
+        rs: &Ruleset,
+    ) -> Result<(LevelIndex, LevelIndex), Exhausted> {
+        self.spend()?;
+        let (lo, hi) = self.bounds(rs);
+        if lo == hi {
+            return Ok((lo, hi));
+        }
+        let Some(f) = self.pick(rs, lo, None) else {
+            return Ok((lo, hi));
+        };
+        let mut acc: Option<(LevelIndex, LevelIndex)> = None;
+        for &code in self.classes(f) {
+            self.set(f, Some(code));
+            let (a, b) = self.level_range(rs)?;
+            let merged = acc.map_or((a, b), |(x, y)| (x.min(a), y.max(b)));
+            acc = Some(merged);
+            if merged == (lo, hi) {
+                break;
+            }
+        }
+        self.set(f, None);
+        Ok(acc.unwrap_or((lo, hi)))
+    }
+
+    /// Whether some completion of the unknown factors exists in which changing only
+    /// factor `f` changes the level.
+    pub(crate) fn level_depends_on(&mut self, rs: &Ruleset, f: usize) -> Result<bool, Exhausted> {
+        self.spend()?;
+        let (lo, hi) = self.bounds(rs);
+        if lo == hi {
+            return Ok(false);
+        }
+        let Some(g) = self.pick(rs, lo, Some(f)) else {
+            // Only `f` is left that can move the level here.
+            let (a, b) = self.level_range(rs)?;
+            return Ok(a != b);
+        };
+        for &code in self.classes(g) {
+            self.set(g, Some(code));
+            if self.level_depends_on(rs, f)? {
+                self.set(g, None);
+                return Ok(true);
+            }
+        }
+        self.set(g, None);
+        Ok(false)
+    }
+}
+
+/// Whether any answer set satisfies `node` (true when the search is too large to decide).
+pub(crate) fn satisfiable(arena: &ConditionArena, factors: &[Factor], node: NodeId) -> bool {
+    let mut search = Search::new(
+        arena,
+        factors,
+        vec![0; factors.len()],
+        vec![false; factors.len()],
+    );
+    !matches!(search.status(node), Ok(Tri::False))
+}
+
+impl Ruleset {
+    /// The level the score band gives complete answers (the lowest level without scoring).
+    pub(crate) fn score_level(&self, values: &[i64]) -> LevelIndex {
+        let Some(s) = &self.scoring else { return 0 };
+        let total = self.score_total(s, values);
+        s.band_for(total).map_or(0, |b| b.level)
+    }
+
+    pub(crate) fn score_total(&self, s: &Scoring, values: &[i64]) -> i64 {
+        values.iter().enumerate().fold(0i64, |t, (f, &v)| {
+            t.saturating_add(s.points_for(&self.factors, f, v))
+        })
+    }
+
+    /// The level for complete answers given as value codes by factor index.
+    /// No allocation, no string comparison: rules are tried most intensive first and
+    /// the walk stops as soon as no remaining rule could raise the level.
+    pub(crate) fn level_of_codes(&self, values: &[i64]) -> LevelIndex {
+        let mut best = self.score_level(values);
+        let top = self.levels.len().saturating_sub(1);
+        for &r in &self.rules_by_level_desc {
+            let Some(rule) = self.rules.get(r) else {
+                continue;
+            };
+            if rule.level <= best {
+                break;
+            }
+            if holds(&self.conditions, rule.when, values) {
+                best = rule.level;
+                if best == top {
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    /// Exact level range for answers where `known[f]` is false for unanswered `ask` factors.
+    pub(crate) fn level_range_of(
+        &self,
+        values: &[i64],
+        known: &[bool],
+    ) -> Result<(LevelIndex, LevelIndex), EvalError> {
+        let mut search = Search::new(
+            &self.conditions,
+            &self.factors,
+            values.to_vec(),
+            known.to_vec(),
+        );
+        search
+            .level_range(self)
+            .map_err(|Exhausted| self.too_many_missing(known))
+    }
+
+    pub(crate) fn too_many_missing(&self, known: &[bool]) -> EvalError {
+        EvalError::TooManyMissing {
+            factors: self
+                .factors
+                .iter()
+                .zip(known)
+                .filter(|(_, k)| !**k)
+                .map(|(f, _)| f.id.clone())
+                .collect(),
+            limit: limits::MAX_MISSING_EVALUATIONS,
+        }
+    }
+}

@@ -1,0 +1,46 @@
+#![doc = include_str!("../README.md")]
+
+mod answers;
+mod assessment;
+mod compile;
+mod error;
+mod eval;
+pub mod limits;
+mod model;
+mod syntax;
+
+pub use answers::{Answers, Value};
+pub use assessment::{
+    Assessment, AssumedAnswer, Basis, FiredFlag, FiredRule, LevelRange, LevelRef, MissingAnswer,
+    Provenance, Score, ScoreItem,
+};
+pub use error::{
+    AnswerProblem, AnswersError, AssessError, Diagnostic, EvalError, Location, RulesetError,
+    Severity,
+};
+pub use model::{
+    Band, Factor, FactorIndex, FactorKind, Flag, FlagKind, Level, LevelIndex, Metadata,
+    MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
+};
+
+/// The bundled default ruleset (`rules/default.yaml`), as source text.
+pub const DEFAULT_RULESET: &str = include_str!("../../../rules/default.yaml");
+
+impl Ruleset {
+    /// Parse and compile a ruleset from YAML text. Every semantic problem is
+    /// reported at once, each with its path and line.
+    pub fn from_yaml(text: &str) -> Result<Ruleset, RulesetError> {
+        compile::compile(text)
+    }
+
+    /// The bundled default ruleset.
+    pub fn default_ruleset() -> Result<Ruleset, RulesetError> {
+        Ruleset::from_yaml(DEFAULT_RULESET)
+    }
+}
+
+// A compiled ruleset is shared across threads by reference.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Ruleset>();
+};

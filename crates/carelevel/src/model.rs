@@ -1,0 +1,380 @@
+//! The compiled ruleset: every level, factor, value, rule and flag interned to an index.
+//!
+//! Built only by [`crate::compile`]; immutable afterwards, so a `Ruleset` is `Send + Sync`
+//! and can be shared by reference across threads.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Location;
+
+/// Index of a level in [`Ruleset::levels`]; a higher index is a more intensive level.
+pub type LevelIndex = usize;
+/// Index of a factor in [`Ruleset::factors`].
+pub type FactorIndex = usize;
+
+/// A compiled, checked ruleset. Parse it once with [`Ruleset::from_yaml`] and share it.
+#[derive(Debug, Clone)]
+pub struct Ruleset {
+    pub(crate) meta: Metadata,
+    pub(crate) levels: Vec<Level>,
+    pub(crate) factors: Vec<Factor>,
+    pub(crate) scoring: Option<Scoring>,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) flags: Vec<Flag>,
+    pub(crate) conditions: ConditionArena,
+    /// Rule indices ordered by demanded level, most intensive first (ties in declaration order).
+    pub(crate) rules_by_level_desc: Vec<usize>,
+    pub(crate) sha256: String,
+}
+
+/// Identification of a ruleset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// Short identifier, e.g. `default`.
+    pub id: String,
+    /// Version string chosen by the policy author.
+    pub version: String,
+    /// Human title.
+    pub title: String,
+    /// What the ruleset is for.
+    pub description: String,
+    /// Citations the rules draw on.
+    pub sources: Vec<SourceCitation>,
+}
+
+/// One citation listed under `sources:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCitation {
+    /// Short identifier.
+    pub id: String,
+    /// The citation by name and section.
+    pub citation: String,
+}
+
+/// A level of care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Level {
+    /// Identifier, e.g. `iop`.
+    pub id: String,
+    /// Label shown to people, e.g. `Intensive outpatient`.
+    pub label: String,
+    /// What the level means (hours per week, setting).
+    pub description: String,
+}
+
+/// A question the ruleset takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Factor {
+    /// Identifier used in answers and conditions.
+    pub id: String,
+    /// The question shown to clinicians.
+    pub question: String,
+    /// Optional longer explanation.
+    pub description: Option<String>,
+    /// What answers it takes.
+    pub kind: FactorKind,
+    /// What happens when it is not answered.
+    pub missing: MissingPolicy,
+    /// Representative codes of the distinguishable classes of answers (see [`Factor::classes`]).
+    pub(crate) classes: Vec<i64>,
+    /// Where the factor is declared.
+    pub location: Option<Location>,
+}
+
+/// The kind of answer a factor takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactorKind {
+    /// One of an ordered list of values, least risk first.
+    Ordinal {
+        /// The scale, least risk first.
+        values: Vec<String>,
+    },
+    /// A whole number in `min..=max`, optionally cut into named bands.
+    Integer {
+        /// Smallest allowed answer.
+        min: i64,
+        /// Largest allowed answer.
+        max: i64,
+        /// Named bands covering `min..=max` in order.
+        bands: Vec<Band>,
+    },
+    /// `true` or `false` (`false` is the lower risk).
+    Boolean,
+}
+
+/// A named range of an integer factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Band {
+    /// Band name, usable in conditions and scoring.
+    pub id: String,
+    /// Smallest value in the band.
+    pub min: i64,
+    /// Largest value in the band.
+    pub max: i64,
+}
+
+/// What the engine does when a factor is not answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissingPolicy {
+    /// Work out every level the missing answer could lead to, recommend the highest,
+    /// and ask for the answer (the default).
+    Ask,
+    /// Refuse to assess.
+    Error,
+    /// Use this value (as an internal code), and report that it was assumed.
+    Assume(i64),
+}
+
+/// Points per answer, summed and mapped to a level through bands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scoring {
+    /// Points table per factor: `points[factor]` is indexed by class (see `points_for`).
+    pub(crate) points: Vec<Option<FactorPoints>>,
+    /// Score bands, ascending and contiguous.
+    pub(crate) bands: Vec<ScoreBand>,
+}
+
+/// Points for one factor's answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FactorPoints {
+    /// Ordinal or boolean: points by value code.
+    ByCode(Vec<i64>),
+    /// Integer: points by band index.
+    ByBand(Vec<i64>),
+}
+
+/// One score band: totals in `min..=max` (open-ended where `None`) map to `level`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreBand {
+    /// Smallest total in the band (`None`: no lower bound).
+    pub min: Option<i64>,
+    /// Largest total in the band (`None`: no upper bound).
+    pub max: Option<i64>,
+    /// The level a total in this band demands.
+    pub level: LevelIndex,
+}
+
+/// A rule: when its condition holds, it demands at least `level`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Identifier.
+    pub id: String,
+    /// The minimum level it demands.
+    pub level: LevelIndex,
+    /// Rationale shown to clinicians.
+    pub because: String,
+    /// Citation of the published criteria it draws on.
+    pub source: Option<String>,
+    /// Root node of its condition in the arena.
+    pub(crate) when: NodeId,
+    /// Where the rule is declared.
+    pub location: Option<Location>,
+}
+
+/// What a flag means for the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlagKind {
+    /// Needs care beyond the levels this ruleset places, or an emergency evaluation, first.
+    Refer,
+    /// A clinician should look at this before placement.
+    Review,
+    /// Information for the care team.
+    Info,
+}
+
+impl fmt::Display for FlagKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FlagKind::Refer => "refer",
+            FlagKind::Review => "review",
+            FlagKind::Info => "info",
+        })
+    }
+}
+
+/// A flag: when its condition holds, the result carries its message. It never changes the level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    /// Identifier.
+    pub id: String,
+    /// What it means.
+    pub kind: FlagKind,
+    /// Message for the care team.
+    pub message: String,
+    /// Citation, when given.
+    pub source: Option<String>,
+    /// Root node of its condition.
+    pub(crate) when: NodeId,
+    /// Where the flag is declared.
+    pub location: Option<Location>,
+}
+
+/// Index of a node in the [`ConditionArena`].
+pub(crate) type NodeId = u32;
+
+/// A compiled condition node. Leaves test one factor's value code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Node {
+    /// Always true or always false.
+    Const(bool),
+    /// True when every child is: `children[start..start + len]`.
+    All { start: u32, len: u32 },
+    /// True when any child is.
+    Any { start: u32, len: u32 },
+    /// Negation.
+    Not(NodeId),
+    /// Ordinal or boolean: true when bit `code` of `mask` is set.
+    Mask { factor: u32, mask: u64 },
+    /// Integer: true when `lo <= value <= hi`.
+    Range { factor: u32, lo: i64, hi: i64 },
+    /// Integer: true when the value is in any of `ranges[start..start + len]`.
+    Ranges { factor: u32, start: u32, len: u32 },
+}
+
+/// Flat storage of all compiled conditions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ConditionArena {
+    pub nodes: Vec<Node>,
+    pub children: Vec<NodeId>,
+    pub ranges: Vec<(i64, i64)>,
+}
+
+impl Ruleset {
+    /// Identification: id, version, title, description, sources.
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// Levels from least to most intensive.
+    pub fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    /// The questions, in declaration order.
+    pub fn factors(&self) -> &[Factor] {
+        &self.factors
+    }
+
+    /// The rules, in declaration order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The flags, in declaration order.
+    pub fn flags(&self) -> &[Flag] {
+        &self.flags
+    }
+
+    /// The score bands, when the ruleset uses scoring.
+    pub fn score_bands(&self) -> Option<&[ScoreBand]> {
+        self.scoring.as_ref().map(|s| s.bands.as_slice())
+    }
+
+    /// Hex SHA-256 of the exact source text the ruleset was compiled from.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Look a factor up by id.
+    pub fn factor_index(&self, id: &str) -> Option<FactorIndex> {
+        self.factors.iter().position(|f| f.id == id)
+    }
+
+    /// Look a level up by id.
+    pub fn level_index(&self, id: &str) -> Option<LevelIndex> {
+        self.levels.iter().position(|l| l.id == id)
+    }
+
+    /// The level at `index`; `index` comes from this ruleset, so it exists.
+    pub(crate) fn level_at(&self, index: LevelIndex) -> Option<&Level> {
+        self.levels.get(index)
+    }
+}
+
+impl Factor {
+    /// Render an internal value code as the answer a person would write.
+    pub fn render_code(&self, code: i64) -> String {
+        match &self.kind {
+            FactorKind::Ordinal { values } => usize::try_from(code)
+                .ok()
+                .and_then(|i| values.get(i))
+                .cloned()
+                .unwrap_or_else(|| format!("#{code}")),
+            FactorKind::Integer { .. } => code.to_string(),
+            FactorKind::Boolean => (code != 0).to_string(),
+        }
+    }
+
+    /// The allowed answers, in words (for messages and `describe`).
+    pub fn allowed_answers(&self) -> String {
+        match &self.kind {
+            FactorKind::Ordinal { values } => values.join(", "),
+            FactorKind::Integer { min, max, .. } => format!("a whole number from {min} to {max}"),
+            FactorKind::Boolean => "true, false".to_owned(),
+        }
+    }
+
+    /// Representative value codes, one per class of answers that no condition,
+    /// band or score can tell apart. Ordinal and boolean factors: every value;
+    /// integer factors: one value per interval cut by the ruleset's thresholds.
+    pub fn classes(&self) -> &[i64] {
+        &self.classes
+    }
+
+    /// The band an integer value falls in, if the factor has bands.
+    pub(crate) fn band_of(&self, value: i64) -> Option<usize> {
+        match &self.kind {
+            FactorKind::Integer { bands, .. } => {
+                bands.iter().position(|b| b.min <= value && value <= b.max)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Scoring {
+    /// Points the answer `code` of factor `factor` earns.
+    pub(crate) fn points_for(&self, factors: &[Factor], factor: usize, code: i64) -> i64 {
+        match self.points.get(factor) {
+            Some(Some(FactorPoints::ByCode(table))) => usize::try_from(code)
+                .ok()
+                .and_then(|i| table.get(i))
+                .copied()
+                .unwrap_or(0),
+            Some(Some(FactorPoints::ByBand(table))) => factors
+                .get(factor)
+                .and_then(|f| f.band_of(code))
+                .and_then(|b| table.get(b))
+                .copied()
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Smallest and largest points factor `factor` can earn.
+    pub(crate) fn points_range(&self, factor: usize) -> (i64, i64) {
+        match self.points.get(factor) {
+            Some(Some(FactorPoints::ByCode(t) | FactorPoints::ByBand(t))) => {
+                let lo = t.iter().copied().min().unwrap_or(0);
+                let hi = t.iter().copied().max().unwrap_or(0);
+                (lo, hi)
+            }
+            _ => (0, 0),
+        }
+    }
+
+    /// Whether factor `factor` earns points at all.
+    pub(crate) fn scores(&self, factor: usize) -> bool {
+        matches!(self.points.get(factor), Some(Some(_)))
+    }
+
+    /// The band a total falls in.
+    pub(crate) fn band_for(&self, total: i64) -> Option<&ScoreBand> {
+        self.bands
+            .iter()
+            .find(|b| b.min.is_none_or(|min| total >= min) && b.max.is_none_or(|max| total <= max))
+    }
+}

@@ -1,0 +1,782 @@
+//! The one module that knows YAML.
+//!
+//! Ruleset, answer and test-file text is parsed here into plain `Raw*` structures
+//! (serde derive over `serde_yaml`), and a [`Locator`] maps a path such as
+//! `rules[3].when.any[1].housing` back to its line and column (from the
+//! `saphyr-parser` event stream, because serde exposes no spans). Nothing else in
+//! the crate names `serde_yaml` or `saphyr_parser`, so either can be swapped here.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::error::{Diagnostic, Location};
+use crate::limits;
+
+/// A scalar as written in YAML: text, whole number or boolean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RawScalar {
+    Text(String),
+    Integer(i64),
+    Boolean(bool),
+}
+
+impl fmt::Display for RawScalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RawScalar::Text(s) => write!(f, "`{s}`"),
+            RawScalar::Integer(i) => write!(f, "{i}"),
+            RawScalar::Boolean(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawScalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawScalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a scalar: a name, a whole number, or true/false")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawScalar, E> {
+                Ok(RawScalar::Text(v.to_owned()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawScalar, E> {
+                Ok(RawScalar::Boolean(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawScalar, E> {
+                Ok(RawScalar::Integer(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawScalar, E> {
+                i64::try_from(v).map(RawScalar::Integer).map_err(|_| {
+                    E::custom(format_args!(
+                        "{v} is too large (the largest allowed is {})",
+                        i64::MAX
+                    ))
+                })
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawScalar, E> {
+                Err(E::custom(format_args!(
+                    "{v} is not a whole number; expected a name, a whole number, or true/false"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A YAML mapping kept in source order, with duplicate keys reported.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OrderedMap<K, V>(pub Vec<(K, V)>);
+
+impl<'de, K, V> Deserialize<'de> for OrderedMap<K, V>
+where
+    K: Deserialize<'de> + PartialEq + fmt::Display,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
+        where
+            K: Deserialize<'de> + PartialEq + fmt::Display,
+            V: Deserialize<'de>,
+        {
+            type Value = OrderedMap<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out: Vec<(K, V)> = Vec::new();
+                while let Some(key) = map.next_key::<K>()? {
+                    if out.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format_args!("duplicate key {key}")));
+                    }
+                    let value = map.next_value::<V>()?;
+                    out.push((key, value));
+                }
+                Ok(OrderedMap(out))
+            }
+        }
+        d.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A ruleset file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRuleset {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+    pub levels: Vec<RawLevel>,
+    pub factors: Vec<RawFactor>,
+    #[serde(default)]
+    pub scoring: Option<RawScoring>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    #[serde(default)]
+    pub flags: Vec<RawFlag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSource {
+    pub id: String,
+    pub citation: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLevel {
+    pub id: String,
+    pub label: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawFactorKind {
+    Ordinal,
+    Integer,
+    Boolean,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFactor {
+    pub id: String,
+    pub kind: RawFactorKind,
+    pub question: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+    #[serde(default)]
+    pub bands: Option<Vec<RawBand>>,
+    #[serde(default)]
+    pub missing: Option<RawMissing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBand {
+    pub id: String,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// `ask`, `error`, or `{assume: VALUE}`.
+#[derive(Debug, Clone)]
+pub(crate) enum RawMissing {
+    Ask,
+    Error,
+    Assume(RawScalar),
+}
+
+impl<'de> Deserialize<'de> for RawMissing {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawMissing;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`ask`, `error`, or `{assume: VALUE}`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawMissing, E> {
+                match v {
+                    "ask" => Ok(RawMissing::Ask),
+                    "error" => Ok(RawMissing::Error),
+                    other => Err(E::custom(format_args!(
+                        "unknown missing-answer policy `{other}`; expected `ask`, `error`, or `{{assume: VALUE}}`"
+                    ))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawMissing, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(
+                        "empty mapping; expected `{assume: VALUE}`",
+                    ));
+                };
+                if key != "assume" {
+                    return Err(de::Error::custom(format_args!(
+                        "unknown key `{key}`; expected `{{assume: VALUE}}`"
+                    )));
+                }
+                let value = map.next_value::<RawScalar>()?;
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format_args!(
+                        "unexpected key `{extra}`; `assume` takes exactly one value"
+                    )));
+                }
+                Ok(RawMissing::Assume(value))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScoring {
+    pub points: OrderedMap<String, OrderedMap<RawScalar, i64>>,
+    pub bands: Vec<RawScoreBand>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScoreBand {
+    pub level: String,
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRule {
+    pub id: String,
+    pub when: RawCondition,
+    pub level: String,
+    pub because: String,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawFlagKind {
+    Refer,
+    Review,
+    Info,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFlag {
+    pub id: String,
+    pub kind: RawFlagKind,
+    pub when: RawCondition,
+    pub message: String,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// The comparison operators a factor condition can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RawOp {
+    Is,
+    In,
+    AtLeast,
+    AtMost,
+    Between,
+    Above,
+    Below,
+}
+
+impl RawOp {
+    pub(crate) const ALL: [(&'static str, RawOp); 7] = [
+        ("is", RawOp::Is),
+        ("in", RawOp::In),
+        ("at_least", RawOp::AtLeast),
+        ("at_most", RawOp::AtMost),
+        ("between", RawOp::Between),
+        ("above", RawOp::Above),
+        ("below", RawOp::Below),
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RawOp::Is => "is",
+            RawOp::In => "in",
+            RawOp::AtLeast => "at_least",
+            RawOp::AtMost => "at_most",
+            RawOp::Between => "between",
+            RawOp::Above => "above",
+            RawOp::Below => "below",
+        }
+    }
+}
+
+/// The right-hand side of a comparison.
+#[derive(Debug, Clone)]
+pub(crate) enum RawOperand {
+    One(RawScalar),
+    List(Vec<RawScalar>),
+}
+
+/// A condition as written: `all`, `any`, `not`, or `{factor: comparison}`.
+#[derive(Debug, Clone)]
+pub(crate) enum RawCondition {
+    All(Vec<RawCondition>),
+    Any(Vec<RawCondition>),
+    Not(Box<RawCondition>),
+    Compare {
+        factor: String,
+        op: RawOp,
+        operand: RawOperand,
+    },
+}
+
+const CONDITION_EXPECTED: &str =
+    "a condition: a mapping with one key (`all`, `any`, `not`, or a factor id)";
+
+impl<'de> Deserialize<'de> for RawCondition {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawCondition;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(CONDITION_EXPECTED)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawCondition, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(format_args!(
+                        "empty condition; expected {CONDITION_EXPECTED}"
+                    )));
+                };
+                let cond = match key.as_str() {
+                    "all" => RawCondition::All(map.next_value()?),
+                    "any" => RawCondition::Any(map.next_value()?),
+                    "not" => RawCondition::Not(Box::new(map.next_value()?)),
+                    _ => {
+                        let cmp: RawComparison = map.next_value()?;
+                        RawCondition::Compare {
+                            factor: key.clone(),
+                            op: cmp.op,
+                            operand: cmp.operand,
+                        }
+                    }
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format_args!(
+                        "a condition has exactly one key, found `{key}` and `{extra}`; \
+                         combine several conditions with `all: [...]` or `any: [...]`"
+                    )));
+                }
+                Ok(cond)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `{op: operand}` or a bare scalar (shorthand for `is`).
+struct RawComparison {
+    op: RawOp,
+    operand: RawOperand,
+}
+
+impl<'de> Deserialize<'de> for RawComparison {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        fn is<E>(s: RawScalar) -> Result<RawComparison, E> {
+            Ok(RawComparison {
+                op: RawOp::Is,
+                operand: RawOperand::One(s),
+            })
+        }
+        impl<'de> Visitor<'de> for V {
+            type Value = RawComparison;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a comparison such as `{at_least: moderate}` or a single value (shorthand for `is`)",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawComparison, E> {
+                is(RawScalar::Text(v.to_owned()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawComparison, E> {
+                is(RawScalar::Boolean(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawComparison, E> {
+                is(RawScalar::Integer(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawComparison, E> {
+                RawScalar::deserialize(de::value::U64Deserializer::<E>::new(v)).and_then(is)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawComparison, E> {
+                Err(E::custom(format_args!("{v} is not a whole number")))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<RawComparison, A::Error> {
+                Err(de::Error::custom(
+                    "a list needs an operator: write `{in: [...]}` or `{between: [LOW, HIGH]}`",
+                ))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawComparison, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(
+                        "empty comparison; expected one of is, in, at_least, at_most, between, above, below",
+                    ));
+                };
+                let Some(op) = RawOp::ALL
+                    .iter()
+                    .find(|(name, _)| *name == key)
+                    .map(|(_, op)| *op)
+                else {
+                    return Err(de::Error::custom(format_args!(
+                        "unknown operator `{key}`; expected one of is, in, at_least, at_most, between, above, below \
+                         (conditions nest only under `all`, `any` and `not`)"
+                    )));
+                };
+                let operand = match op {
+                    RawOp::In | RawOp::Between => RawOperand::List(map.next_value()?),
+                    _ => RawOperand::One(map.next_value()?),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format_args!(
+                        "a comparison has exactly one operator, found `{key}` and `{extra}`; \
+                         use `between: [LOW, HIGH]` or combine with `all: [...]`"
+                    )));
+                }
+                Ok(RawComparison { op, operand })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A test file (`*.test.yaml`) as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTestFile {
+    pub ruleset: String,
+    pub cases: Vec<RawTestCase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTestCase {
+    pub name: String,
+    #[serde(default)]
+    pub answers: OrderedMap<String, Option<RawScalar>>,
+    pub expect: RawExpect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExpect {
+    pub level: String,
+    #[serde(default)]
+    pub rules: Option<Vec<String>>,
+    #[serde(default)]
+    pub deciding: Option<Vec<String>>,
+    #[serde(default)]
+    pub flags: Option<Vec<String>>,
+    #[serde(default)]
+    pub refer: Option<bool>,
+    #[serde(default)]
+    pub needs_review: Option<bool>,
+}
+
+/// Parse YAML text into `T`, turning any failure into one located diagnostic.
+pub(crate) fn parse_yaml<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    what: &str,
+) -> Result<T, Diagnostic> {
+    if text.len() > limits::MAX_SOURCE_BYTES {
+        return Err(Diagnostic::error(
+            None,
+            format!(
+                "the {what} is {} bytes; the limit is {} bytes",
+                text.len(),
+                limits::MAX_SOURCE_BYTES
+            ),
+            None,
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error(
+            None,
+            format!("the {what} is empty; expected a YAML mapping"),
+            Some(Location { line: 1, column: 1 }),
+        ));
+    }
+    serde_yaml::from_str::<T>(text).map_err(|e| yaml_error_diagnostic(&e))
+}
+
+fn yaml_error_diagnostic(e: &serde_yaml::Error) -> Diagnostic {
+    let location = e.location().map(|l| Location {
+        line: l.line(),
+        column: l.column(),
+    });
+    let mut message = e.to_string();
+    if let Some(loc) = location {
+        let suffix = format!(" at line {} column {}", loc.line, loc.column);
+        if let Some(stripped) = message.strip_suffix(&suffix) {
+            message = stripped.to_owned();
+        }
+    }
+    Diagnostic::error(None, message, location)
+}
+
+/// A map from item paths (`rules[3].when.any[1].housing`) to where they start.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Locator {
+    positions: HashMap<String, Location>,
+}
+
+impl Locator {
+    /// Index every key and sequence item of `text`. Text that fails to parse
+    /// yields whatever was indexed before the failure.
+    pub(crate) fn new(text: &str) -> Locator {
+        use saphyr_parser::{Event, Parser};
+
+        enum Frame {
+            Seq { path: String, next: usize },
+            Map { path: String, key: Option<String> },
+        }
+
+        let mut positions = HashMap::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut parser = Parser::new_from_str(text);
+        while let Some(Ok((event, span))) = parser.next_event() {
+            let here = Location {
+                line: span.start.line(),
+                column: span.start.col() + 1,
+            };
+            // Where does this node sit? Compute its path, and note whether it is a key.
+            let mut node_path: Option<String> = None;
+            let mut is_key = false;
+            match stack.last_mut() {
+                Some(Frame::Seq { path, next }) => {
+                    if !matches!(event, Event::SequenceEnd) {
+                        let p = format!("{path}[{next}]");
+                        positions.entry(p.clone()).or_insert(here);
+                        *next += 1;
+                        node_path = Some(p);
+                    }
+                }
+                Some(Frame::Map { path, key }) => {
+                    if !matches!(event, Event::MappingEnd) {
+                        match key.take() {
+                            None => {
+                                is_key = true;
+                                if let Event::Scalar(ref value, ..) = event {
+                                    let p = if path.is_empty() {
+                                        value.to_string()
+                                    } else {
+                                        format!("{path}.{value}")
+                                    };
+                                    positions.entry(p.clone()).or_insert(here);
+                                    *key = Some(p);
+                                } else {
+                                    // A complex key: index nothing below it.
+                                    *key = Some(format!("{path}.?"));
+                                }
+                            }
+                            Some(p) => node_path = Some(p),
+                        }
+                    }
+                }
+                None => node_path = Some(String::new()),
+            }
+            match event {
+                Event::SequenceStart(..) => stack.push(Frame::Seq {
+                    path: node_path.unwrap_or_default(),
+                    next: 0,
+                }),
+                Event::MappingStart(..) => stack.push(Frame::Map {
+                    path: if is_key {
+                        String::from("?")
+                    } else {
+                        node_path.unwrap_or_default()
+                    },
+                    key: None,
+                }),
+                Event::SequenceEnd | Event::MappingEnd => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+        Locator { positions }
+    }
+
+    /// The location of `path`, or of its nearest indexed ancestor.
+    pub(crate) fn find(&self, path: &str) -> Option<Location> {
+        let mut p = path;
+        loop {
+            if let Some(loc) = self.positions.get(p) {
+                return Some(*loc);
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = p.get(..cut)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locator_finds_nested_paths() {
+        let text = "id: x\nrules:\n  - id: a\n    when:\n      any:\n        - severity: mild\n        - housing: {is: homeless}\n";
+        let loc = Locator::new(text);
+        assert_eq!(
+            loc.find("rules[0].when.any[1].housing"),
+            Some(Location {
+                line: 7,
+                column: 11
+            })
+        );
+        assert_eq!(
+            loc.find("rules[0].id"),
+            Some(Location { line: 3, column: 5 })
+        );
+        assert_eq!(loc.find("rules[0]"), Some(Location { line: 3, column: 5 }));
+        // Unknown leaf falls back to its nearest ancestor.
+        assert_eq!(
+            loc.find("rules[0].when.any[1].housing.is.extra"),
+            Some(Location {
+                line: 7,
+                column: 20
+            })
+        );
+    }
+
+    #[test]
+    fn conditions_parse_all_forms() {
+        let c: RawCondition = serde_yaml::from_str(
+            "all: [{severity: severe}, {score: {between: [1, 3]}}, {not: {flag: true}}]",
+        )
+        .unwrap();
+        let RawCondition::All(items) = c else {
+            panic!("expected all")
+        };
+        assert_eq!(items.len(), 3);
+    }
+
+    #[test]
+    fn condition_with_two_keys_is_an_error() {
+        let e = serde_yaml::from_str::<RawCondition>("{severity: severe, housing: homeless}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("exactly one key"), "{e}");
+    }
+
+    #[test]
+    fn unknown_operator_is_named() {
+        let e = serde_yaml::from_str::<RawCondition>("{severity: {atleast: mild}}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown operator `atleast`"), "{e}");
+    }
+
+    #[test]
+    fn ordered_map_rejects_duplicates() {
+        let e = serde_yaml::from_str::<OrderedMap<String, i64>>("a: 1\nb: 2\na: 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("duplicate key a"), "{e}");
+    }
+}
+
+/// One answer as read from a JSON or YAML map: anything, so that a wrong type can be
+/// reported against its factor instead of aborting the whole parse.
+#[derive(Debug, Clone)]
+pub(crate) enum RawAnswer {
+    Null,
+    Scalar(RawScalar),
+    /// Something that is not a whole number, text or boolean: what it was, in words.
+    Invalid(String),
+}
+
+impl<'de> Deserialize<'de> for RawAnswer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawAnswer;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an answer")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<RawAnswer, E> {
+                Ok(RawAnswer::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<RawAnswer, E> {
+                Ok(RawAnswer::Null)
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<RawAnswer, D2::Error> {
+                RawAnswer::deserialize(d)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAnswer, E> {
+                Ok(RawAnswer::Scalar(RawScalar::Text(v.to_owned())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawAnswer, E> {
+                Ok(RawAnswer::Scalar(RawScalar::Boolean(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAnswer, E> {
+                Ok(RawAnswer::Scalar(RawScalar::Integer(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAnswer, E> {
+                Ok(match i64::try_from(v) {
+                    Ok(i) => RawAnswer::Scalar(RawScalar::Integer(i)),
+                    Err(_) => RawAnswer::Invalid(format!("the number {v}, which is too large")),
+                })
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnswer, E> {
+                Ok(RawAnswer::Invalid(format!(
+                    "the number {v}, which is not a whole number"
+                )))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAnswer, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(RawAnswer::Invalid("a list".to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAnswer, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(RawAnswer::Invalid("a mapping".to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parse a JSON object of answers, keeping order and refusing duplicate keys.
+pub(crate) fn parse_answers_json(text: &str) -> Result<OrderedMap<String, RawAnswer>, String> {
+    if text.len() > limits::MAX_SOURCE_BYTES {
+        return Err(format!(
+            "the answers are {} bytes; the limit is {} bytes",
+            text.len(),
+            limits::MAX_SOURCE_BYTES
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| {
+        if e.is_data() && e.to_string().starts_with("invalid type") {
+            format!(
+                "expected a JSON object of answers (factor: value) at line {} column {}",
+                e.line(),
+                e.column()
+            )
+        } else {
+            format!("invalid JSON: {e}")
+        }
+    })
+}
+
+/// Parse a YAML mapping of answers, keeping order and refusing duplicate keys.
+pub(crate) fn parse_answers_yaml(text: &str) -> Result<OrderedMap<String, RawAnswer>, String> {
+    parse_yaml::<OrderedMap<String, RawAnswer>>(text, "answers").map_err(|d| {
+        let place = d.location.map_or_else(String::new, |l| {
+            format!(" at line {} column {}", l.line, l.column)
+        });
+        if d.message.starts_with("invalid type") {
+            format!("expected a YAML mapping of answers (factor: value){place}")
+        } else {
+            format!("invalid YAML: {}{place}", d.message)
+        }
+    })
+}
