@@ -5,9 +5,11 @@ mod assessment;
 mod compile;
 mod error;
 mod eval;
+pub mod json;
 pub mod limits;
 mod model;
 mod syntax;
+pub mod testing;
 
 pub use answers::{Answers, Value};
 pub use assessment::{

@@ -69,8 +69,14 @@ impl<'de> Deserialize<'de> for RawScalar {
 }
 
 /// A YAML mapping kept in source order, with duplicate keys reported.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct OrderedMap<K, V>(pub Vec<(K, V)>);
+
+impl<K, V> Default for OrderedMap<K, V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
 
 impl<'de, K, V> Deserialize<'de> for OrderedMap<K, V>
 where
@@ -458,7 +464,7 @@ pub(crate) struct RawTestFile {
 pub(crate) struct RawTestCase {
     pub name: String,
     #[serde(default)]
-    pub answers: OrderedMap<String, Option<RawScalar>>,
+    pub answers: OrderedMap<String, RawAnswer>,
     pub expect: RawExpect,
 }
 
@@ -640,7 +646,7 @@ mod tests {
             loc.find("rules[0].when.any[1].housing.is.extra"),
             Some(Location {
                 line: 7,
-                column: 20
+                column: 21
             })
         );
     }

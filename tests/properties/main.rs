@@ -1,0 +1,15 @@
+//! Properties of the core library, checked over whole answer spaces and by proptest.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    missing_docs,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod bundled;
+mod default_space;
+mod parsing;
+mod support;
