@@ -3,55 +3,57 @@
 //! Field names are stable (they are the JSON/YAML output format) and documented in
 //! `docs/assessment.md`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{Answers, Value};
 use crate::error::EvalError;
-use crate::eval::{Exhausted, Search, Tri};
+use crate::eval::{holds, Exhausted, Search, Tri};
 use crate::model::{FactorKind, FlagKind, Level, LevelIndex, MissingPolicy, Ruleset};
 
 /// A level of care as reported: id, label and rank (0 = least intensive).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LevelRef {
+pub struct LevelRef<'r> {
     /// Level id, e.g. `iop`.
-    pub id: String,
+    pub id: Cow<'r, str>,
     /// Human label.
-    pub label: String,
+    pub label: Cow<'r, str>,
     /// Position in the ruleset's ordering, 0 for the least intensive level.
     pub rank: usize,
 }
 
 /// A rule that fired: its condition holds for every value the missing answers could take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FiredRule {
+pub struct FiredRule<'r> {
     /// Rule id.
-    pub id: String,
+    pub id: Cow<'r, str>,
     /// The level the rule demands at least.
-    pub level: String,
+    pub level: Cow<'r, str>,
     /// Rationale for clinicians.
-    pub because: String,
+    pub because: Cow<'r, str>,
     /// Citation, when the rule gives one.
-    pub source: Option<String>,
+    pub source: Option<Cow<'r, str>>,
 }
 
 /// A flag that fired (or, in `possible_flags`, could fire).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FiredFlag {
+pub struct FiredFlag<'r> {
     /// Flag id.
-    pub id: String,
+    pub id: Cow<'r, str>,
     /// `refer`, `review` or `info`.
     pub kind: FlagKind,
     /// Message for the care team.
-    pub message: String,
+    pub message: Cow<'r, str>,
     /// Citation, when the flag gives one.
-    pub source: Option<String>,
+    pub source: Option<Cow<'r, str>>,
 }
 
 /// Points one answer earned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScoreItem {
+pub struct ScoreItem<'r> {
     /// Factor id.
-    pub factor: String,
+    pub factor: Cow<'r, str>,
     /// The answer (or assumed value).
     pub value: Value,
     /// Points it earned.
@@ -60,7 +62,7 @@ pub struct ScoreItem {
 
 /// The score, when the ruleset uses scoring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Score {
+pub struct Score<'r> {
     /// Sum of the points of the answered (and assumed) factors.
     pub total: i64,
     /// Most points the unanswered factors could still add (0 when all are answered).
@@ -68,40 +70,40 @@ pub struct Score {
     /// Least points the unanswered factors could add (may be negative).
     pub unanswered_min: i64,
     /// The level of the score band, when the unanswered factors cannot change it.
-    pub band_level: Option<LevelRef>,
+    pub band_level: Option<LevelRef<'r>>,
     /// Whether the score band demands the recommended level.
     pub decides: bool,
     /// Points per scored factor, in declaration order.
-    pub breakdown: Vec<ScoreItem>,
+    pub breakdown: Vec<ScoreItem<'r>>,
 }
 
 /// A question that was not answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MissingAnswer {
+pub struct MissingAnswer<'r> {
     /// Factor id.
-    pub factor: String,
+    pub factor: Cow<'r, str>,
     /// The question to ask.
-    pub question: String,
+    pub question: Cow<'r, str>,
     /// Whether some answer to it could change the level.
     pub could_change_level: bool,
 }
 
 /// A value used in place of a missing answer, by the factor's `assume` policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssumedAnswer {
+pub struct AssumedAnswer<'r> {
     /// Factor id.
-    pub factor: String,
+    pub factor: Cow<'r, str>,
     /// The assumed value.
     pub value: Value,
 }
 
 /// The lowest and highest level the missing answers leave open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LevelRange {
+pub struct LevelRange<'r> {
     /// Level if every missing answer turned out least demanding.
-    pub lowest: LevelRef,
+    pub lowest: LevelRef<'r>,
     /// Level if every missing answer turned out most demanding (the recommendation).
-    pub highest: LevelRef,
+    pub highest: LevelRef<'r>,
 }
 
 /// What the recommended level rests on.
@@ -122,60 +124,60 @@ pub enum Basis {
 
 /// Which ruleset and engine produced an assessment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Provenance {
+pub struct Provenance<'r> {
     /// Ruleset id.
-    pub ruleset_id: String,
+    pub ruleset_id: Cow<'r, str>,
     /// Ruleset version.
-    pub ruleset_version: String,
+    pub ruleset_version: Cow<'r, str>,
     /// Hex SHA-256 of the ruleset source text.
-    pub ruleset_sha256: String,
+    pub ruleset_sha256: Cow<'r, str>,
     /// Engine name (`carelevel`).
-    pub engine: String,
+    pub engine: Cow<'r, str>,
     /// Engine (crate) version.
-    pub engine_version: String,
+    pub engine_version: Cow<'r, str>,
 }
 
 /// The explained recommendation for one person. Decision support: a qualified
 /// professional makes the final placement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Assessment {
+pub struct Assessment<'r> {
     /// The recommended level (the top of `level_range`).
-    pub level: LevelRef,
+    pub level: LevelRef<'r>,
     /// What the level rests on.
     pub basis: Basis,
     /// Ids of the fired rules that demand the recommended level.
-    pub deciding_rules: Vec<String>,
+    pub deciding_rules: Vec<Cow<'r, str>>,
     /// Every fired rule, in declaration order, with its rationale.
-    pub fired_rules: Vec<FiredRule>,
+    pub fired_rules: Vec<FiredRule<'r>>,
     /// The score, when the ruleset uses scoring.
-    pub score: Option<Score>,
+    pub score: Option<Score<'r>>,
     /// Fired flags, in declaration order.
-    pub flags: Vec<FiredFlag>,
+    pub flags: Vec<FiredFlag<'r>>,
     /// Whether any `refer` flag fired: care beyond these levels, or an emergency evaluation, first.
     pub refer: bool,
     /// Flags that fire for some but not all values of the missing answers.
-    pub possible_flags: Vec<FiredFlag>,
+    pub possible_flags: Vec<FiredFlag<'r>>,
     /// Unanswered questions (policy `ask`), in declaration order.
-    pub missing: Vec<MissingAnswer>,
+    pub missing: Vec<MissingAnswer<'r>>,
     /// The levels the missing answers leave open (one level when nothing is missing).
-    pub level_range: LevelRange,
+    pub level_range: LevelRange<'r>,
     /// Values assumed for unanswered questions, by their `assume` policy.
-    pub assumed: Vec<AssumedAnswer>,
+    pub assumed: Vec<AssumedAnswer<'r>>,
     /// Whether a clinician must review before placement because missing answers leave the
     /// level, or a `refer` flag, open.
     pub needs_review: bool,
     /// Why `needs_review` is set, in words.
     pub review_reasons: Vec<String>,
     /// Ruleset and engine identification.
-    pub provenance: Provenance,
+    pub provenance: Provenance<'r>,
 }
 
 impl Ruleset {
-    fn level_ref(&self, index: LevelIndex) -> LevelRef {
+    fn level_ref(&self, index: LevelIndex) -> LevelRef<'_> {
         let level = self.level_at(index);
         LevelRef {
-            id: level.map(|l| l.id.clone()).unwrap_or_default(),
-            label: level.map(|l| l.label.clone()).unwrap_or_default(),
+            id: level.map_or(Cow::Borrowed(""), |l| Cow::Borrowed(&l.id)),
+            label: level.map_or(Cow::Borrowed(""), |l| Cow::Borrowed(&l.label)),
             rank: index,
         }
     }
@@ -257,7 +259,7 @@ impl Ruleset {
     }
 
     /// The full, explained assessment.
-    pub fn assess(&self, answers: &Answers<'_>) -> Result<Assessment, EvalError> {
+    pub fn assess(&self, answers: &Answers<'_>) -> Result<Assessment<'_>, EvalError> {
         let known = self.known_factors(answers)?;
         self.assess_known(&answers.values, &known, &answers.answered)
             .map_err(|Exhausted| self.too_many_missing(&known))
@@ -268,7 +270,7 @@ impl Ruleset {
         values: &[i64],
         known: &[bool],
         answered: &[bool],
-    ) -> Result<Assessment, Exhausted> {
+    ) -> Result<Assessment<'_>, Exhausted> {
         let complete = known.iter().all(|&k| k);
         let mut search = Search::new(
             &self.conditions,
@@ -284,18 +286,30 @@ impl Ruleset {
         };
         let level = highest;
 
+        // With complete answers every status is plain two-valued evaluation.
+        let mut status = |node| -> Result<Tri, Exhausted> {
+            if complete {
+                Ok(if holds(&self.conditions, node, values) {
+                    Tri::True
+                } else {
+                    Tri::False
+                })
+            } else {
+                search.status(node)
+            }
+        };
         let mut fired_rules = Vec::new();
         let mut deciding_rules = Vec::new();
         for rule in &self.rules {
-            if search.status(rule.when)? == Tri::True {
+            if status(rule.when)? == Tri::True {
                 if rule.level == level {
-                    deciding_rules.push(rule.id.clone());
+                    deciding_rules.push(Cow::Borrowed(rule.id.as_str()));
                 }
                 fired_rules.push(FiredRule {
-                    id: rule.id.clone(),
+                    id: Cow::Borrowed(&rule.id),
                     level: self.level_ref(rule.level).id,
-                    because: rule.because.clone(),
-                    source: rule.source.clone(),
+                    because: Cow::Borrowed(&rule.because),
+                    source: rule.source.as_deref().map(Cow::Borrowed),
                 });
             }
         }
@@ -303,12 +317,12 @@ impl Ruleset {
         let mut flags = Vec::new();
         let mut possible_flags = Vec::new();
         for flag in &self.flags {
-            let status = search.status(flag.when)?;
+            let status = status(flag.when)?;
             let out = FiredFlag {
-                id: flag.id.clone(),
+                id: Cow::Borrowed(&flag.id),
                 kind: flag.kind,
-                message: flag.message.clone(),
-                source: flag.source.clone(),
+                message: Cow::Borrowed(&flag.message),
+                source: flag.source.as_deref().map(Cow::Borrowed),
             };
             match status {
                 Tri::True => flags.push(out),
@@ -326,8 +340,8 @@ impl Ruleset {
             }
             let could_change_level = lowest != highest && search.level_depends_on(self, i)?;
             missing.push(MissingAnswer {
-                factor: factor.id.clone(),
-                question: factor.question.clone(),
+                factor: Cow::Borrowed(&factor.id),
+                question: Cow::Borrowed(&factor.question),
                 could_change_level,
             });
         }
@@ -335,7 +349,7 @@ impl Ruleset {
             if let MissingPolicy::Assume(code) = factor.missing {
                 if !answered.get(i).copied().unwrap_or(false) {
                     assumed.push(AssumedAnswer {
-                        factor: factor.id.clone(),
+                        factor: Cow::Borrowed(&factor.id),
                         value: self.value_of(i, code),
                     });
                 }
@@ -357,7 +371,7 @@ impl Ruleset {
             let deciders: Vec<&str> = missing
                 .iter()
                 .filter(|m| m.could_change_level)
-                .map(|m| m.factor.as_str())
+                .map(|m| m.factor.as_ref())
                 .collect();
             review_reasons.push(format!(
                 "missing answers leave the level open from {} to {}; the highest is recommended until {} {} answered",
@@ -396,17 +410,17 @@ impl Ruleset {
     }
 
     /// The provenance block every assessment carries.
-    pub fn provenance(&self) -> Provenance {
+    pub fn provenance(&self) -> Provenance<'_> {
         Provenance {
-            ruleset_id: self.meta.id.clone(),
-            ruleset_version: self.meta.version.clone(),
-            ruleset_sha256: self.sha256.clone(),
-            engine: "carelevel".to_owned(),
-            engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+            ruleset_id: Cow::Borrowed(&self.meta.id),
+            ruleset_version: Cow::Borrowed(&self.meta.version),
+            ruleset_sha256: Cow::Borrowed(&self.sha256),
+            engine: Cow::Borrowed("carelevel"),
+            engine_version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
         }
     }
 
-    fn score_report(&self, values: &[i64], known: &[bool], level: LevelIndex) -> Option<Score> {
+    fn score_report(&self, values: &[i64], known: &[bool], level: LevelIndex) -> Option<Score<'_>> {
         let scoring = self.scoring.as_ref()?;
         let mut total = 0i64;
         let (mut add_min, mut add_max) = (0i64, 0i64);
@@ -420,7 +434,7 @@ impl Ruleset {
                 let points = scoring.points_for(&self.factors, i, code);
                 total = total.saturating_add(points);
                 breakdown.push(ScoreItem {
-                    factor: factor.id.clone(),
+                    factor: Cow::Borrowed(&factor.id),
                     value: self.value_of(i, code),
                     points,
                 });
@@ -450,5 +464,106 @@ impl Ruleset {
             decides,
             breakdown,
         })
+    }
+}
+
+fn own(c: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(c.into_owned())
+}
+
+impl LevelRef<'_> {
+    /// Detach from the ruleset.
+    pub fn into_owned(self) -> LevelRef<'static> {
+        LevelRef {
+            id: own(self.id),
+            label: own(self.label),
+            rank: self.rank,
+        }
+    }
+}
+
+impl FiredFlag<'_> {
+    /// Detach from the ruleset.
+    pub fn into_owned(self) -> FiredFlag<'static> {
+        FiredFlag {
+            id: own(self.id),
+            kind: self.kind,
+            message: own(self.message),
+            source: self.source.map(own),
+        }
+    }
+}
+
+impl Assessment<'_> {
+    /// Detach the assessment from the ruleset it borrows its texts from (copies them).
+    pub fn into_owned(self) -> Assessment<'static> {
+        Assessment {
+            level: self.level.into_owned(),
+            basis: self.basis,
+            deciding_rules: self.deciding_rules.into_iter().map(own).collect(),
+            fired_rules: self
+                .fired_rules
+                .into_iter()
+                .map(|r| FiredRule {
+                    id: own(r.id),
+                    level: own(r.level),
+                    because: own(r.because),
+                    source: r.source.map(own),
+                })
+                .collect(),
+            score: self.score.map(|s| Score {
+                total: s.total,
+                unanswered_max: s.unanswered_max,
+                unanswered_min: s.unanswered_min,
+                band_level: s.band_level.map(LevelRef::into_owned),
+                decides: s.decides,
+                breakdown: s
+                    .breakdown
+                    .into_iter()
+                    .map(|i| ScoreItem {
+                        factor: own(i.factor),
+                        value: i.value,
+                        points: i.points,
+                    })
+                    .collect(),
+            }),
+            flags: self.flags.into_iter().map(FiredFlag::into_owned).collect(),
+            refer: self.refer,
+            possible_flags: self
+                .possible_flags
+                .into_iter()
+                .map(FiredFlag::into_owned)
+                .collect(),
+            missing: self
+                .missing
+                .into_iter()
+                .map(|m| MissingAnswer {
+                    factor: own(m.factor),
+                    question: own(m.question),
+                    could_change_level: m.could_change_level,
+                })
+                .collect(),
+            level_range: LevelRange {
+                lowest: self.level_range.lowest.into_owned(),
+                highest: self.level_range.highest.into_owned(),
+            },
+            assumed: self
+                .assumed
+                .into_iter()
+                .map(|a| AssumedAnswer {
+                    factor: own(a.factor),
+                    value: a.value,
+                })
+                .collect(),
+            needs_review: self.needs_review,
+            review_reasons: self.review_reasons,
+            provenance: Provenance {
+                ruleset_id: own(self.provenance.ruleset_id),
+                ruleset_version: own(self.provenance.ruleset_version),
+                ruleset_sha256: own(self.provenance.ruleset_sha256),
+                engine: own(self.provenance.engine),
+                engine_version: own(self.provenance.engine_version),
+            },
+        }
     }
 }

@@ -8,8 +8,8 @@ use crate::error::{Diagnostic, Location, RulesetError, Severity};
 use crate::eval;
 use crate::limits;
 use crate::model::{
-    Band, ConditionArena, Factor, FactorKind, FactorPoints, Flag, FlagKind, Level, Metadata,
-    MissingPolicy, Node, NodeId, Rule, Ruleset, ScoreBand, Scoring, SourceCitation,
+    Band, ConditionArena, Factor, FactorKind, FactorPoints, Flag, FlagKind, Level, LevelTable,
+    Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset, ScoreBand, Scoring, SourceCitation,
 };
 use crate::syntax::{
     self, Locator, RawCondition, RawFactor, RawFactorKind, RawFlagKind, RawMissing, RawOp,
@@ -60,13 +60,13 @@ impl Compiler {
             && id.len() <= 64
             && id
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
             && !id.starts_with('-');
         if !ok {
             self.error(
                 path,
                 format!(
-                    "`{id}` is not a valid identifier; use 1 to 64 ASCII letters, digits, `_` or `-`"
+                    "`{id}` is not a valid identifier; use 1 to 64 lowercase ASCII letters, digits, `_` or `-`, not starting with `-`"
                 ),
             );
         }
@@ -187,7 +187,7 @@ impl Compiler {
             .map(|b| format!("{b:02x}"))
             .collect();
 
-        Ruleset {
+        let mut ruleset = Ruleset {
             meta: Metadata {
                 id: raw.id,
                 version: raw.version,
@@ -203,7 +203,16 @@ impl Compiler {
             conditions: std::mem::take(&mut self.arena),
             rules_by_level_desc,
             sha256,
+            table: None,
+        };
+        if !self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+        {
+            ruleset.table = build_level_table(&ruleset);
         }
+        ruleset
     }
 
     fn error_count(&self) -> usize {
@@ -1022,6 +1031,50 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or(0)
 }
 
+/// Tabulate the level of every class combination, if the space is small enough.
+fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
+    let counts: Vec<usize> = rs.factors.iter().map(|f| f.classes.len()).collect();
+    let size = counts.iter().try_fold(1usize, |acc, &n| {
+        acc.checked_mul(n).filter(|&s| s <= limits::MAX_LEVEL_TABLE)
+    })?;
+    let mut strides = vec![1usize; counts.len()];
+    for f in (0..counts.len().saturating_sub(1)).rev() {
+        let next =
+            strides.get(f + 1).copied().unwrap_or(1) * counts.get(f + 1).copied().unwrap_or(1);
+        if let Some(s) = strides.get_mut(f) {
+            *s = next;
+        }
+    }
+    let mut values: Vec<i64> = rs
+        .factors
+        .iter()
+        .map(|f| f.classes.first().copied().unwrap_or(0))
+        .collect();
+    let mut digits = vec![0usize; counts.len()];
+    let mut levels = Vec::with_capacity(size);
+    for _ in 0..size {
+        levels.push(u8::try_from(rs.level_of_codes_walk(&values)).ok()?);
+        // Odometer increment, last factor fastest.
+        for f in (0..counts.len()).rev() {
+            let (Some(d), Some(&n)) = (digits.get_mut(f), counts.get(f)) else {
+                break;
+            };
+            *d += 1;
+            let wrapped = *d == n;
+            if wrapped {
+                *d = 0;
+            }
+            if let (Some(v), Some(factor)) = (values.get_mut(f), rs.factors.get(f)) {
+                *v = factor.classes.get(*d).copied().unwrap_or(0);
+            }
+            if !wrapped {
+                break;
+            }
+        }
+    }
+    Some(LevelTable { strides, levels })
+}
+
 /// Integer thresholds per factor: every interval boundary in `arena` and in bands.
 pub(crate) fn integer_cuts(factors: &[Factor], arena: &ConditionArena) -> Vec<Vec<i64>> {
     let mut cuts: Vec<Vec<i64>> = vec![Vec::new(); factors.len()];
@@ -1103,5 +1156,201 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("abc", "abc"), 0);
+    }
+}
+
+#[cfg(test)]
+mod semantic_tests {
+    use crate::{Ruleset, Severity};
+
+    const HEAD: &str = "id: t\nversion: '1'\ntitle: T\ndescription: D\n";
+
+    fn errors(body: &str) -> Vec<(String, usize, String)> {
+        let text = format!("{HEAD}{body}");
+        let err = Ruleset::from_yaml(&text).unwrap_err();
+        err.diagnostics
+            .into_iter()
+            .map(|d| {
+                assert_eq!(d.severity, Severity::Error);
+                (
+                    d.path.unwrap_or_default(),
+                    d.location.map_or(0, |l| l.line),
+                    d.message,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_semantic_error_is_reported_with_path_and_line() {
+        let body = "\
+levels:
+  - {id: low, label: Low, description: l}
+  - {id: high, label: High, description: h}
+  - {id: low, label: Again, description: dup}
+factors:
+  - id: housing
+    kind: ordinal
+    question: Q
+    values: [stable, unstable, homeless]
+  - id: score
+    kind: integer
+    question: Q
+    min: 0
+    max: 10
+    bands:
+      - {id: a, min: 0, max: 3}
+      - {id: b, min: 5, max: 10}
+rules:
+  - id: r1
+    when:
+      any:
+        - housing: homeless
+        - housng: unstable
+    level: high
+    because: B
+  - id: r1
+    when: {housing: {at_least: homelss}}
+    level: hihg
+    because: B
+  - id: r3
+    when: {all: [{housing: stable}, {housing: homeless}]}
+    level: high
+    because: B
+";
+        let errs = errors(body);
+        let find = |path: &str| {
+            errs.iter()
+                .find(|(p, _, _)| p == path)
+                .unwrap_or_else(|| panic!("no error at {path}: {errs:#?}"))
+        };
+        let dup_level = find("levels[2].id");
+        assert_eq!(dup_level.1, 8);
+        assert!(dup_level.2.contains("duplicate level id `low`"));
+        let gap = find("factors[1].bands[1]");
+        assert_eq!(gap.1, 21);
+        assert!(
+            gap.2.contains("gap: values 4..=4 are in no band"),
+            "{}",
+            gap.2
+        );
+        let unknown = find("rules[0].when.any[1].housng");
+        assert_eq!(unknown.1, 27);
+        assert!(unknown
+            .2
+            .contains("unknown factor `housng` (did you mean `housing`?)"));
+        assert!(find("rules[1].id").2.contains("duplicate rule id `r1`"));
+        let value = find("rules[1].when.housing.at_least");
+        assert!(
+            value.2.contains(
+                "`homelss` is not one of stable, unstable, homeless (did you mean `homeless`?)"
+            ),
+            "{}",
+            value.2
+        );
+        assert!(find("rules[1].level")
+            .2
+            .contains("undeclared level `hihg` (did you mean `high`?)"));
+        let never = find("rules[2].when");
+        assert_eq!(never.1, 35);
+        assert!(never.2.contains("can never be true"));
+        // Sorted by location.
+        let lines: Vec<usize> = errs.iter().map(|e| e.1).collect();
+        let mut sorted = lines.clone();
+        sorted.sort_unstable();
+        assert_eq!(lines, sorted);
+    }
+
+    #[test]
+    fn empty_levels_and_factors_are_errors() {
+        let errs = errors("levels: []\nfactors: []\n");
+        assert!(errs
+            .iter()
+            .any(|e| e.0 == "levels" && e.2.contains("at least one level")));
+        assert!(errs
+            .iter()
+            .any(|e| e.0 == "factors" && e.2.contains("at least one question")));
+    }
+
+    #[test]
+    fn yaml_syntax_error_has_line_and_column() {
+        let err = Ruleset::from_yaml("id: t\nlevels: [\n  - a\n").unwrap_err();
+        let d = &err.diagnostics[0];
+        assert!(d.location.is_some(), "{d:?}");
+    }
+
+    #[test]
+    fn integer_comparisons_check_ranges_and_bands() {
+        let body = "\
+levels: [{id: low, label: L, description: l}, {id: high, label: H, description: h}]
+factors:
+  - {id: ciwa, kind: integer, question: Q, min: 0, max: 67, bands: [{id: mild, min: 0, max: 9}, {id: severe, min: 10, max: 67}]}
+  - {id: flag, kind: boolean, question: Q}
+rules:
+  - {id: a, when: {ciwa: {at_least: 80}}, level: high, because: B}
+  - {id: b, when: {ciwa: {above: 67}}, level: high, because: B}
+  - {id: c, when: {ciwa: {is: extreme}}, level: high, because: B}
+  - {id: d, when: {flag: {at_least: true}}, level: high, because: B}
+  - {id: e, when: {ciwa: {between: [severe, mild]}}, level: high, because: B}
+";
+        let errs = errors(body);
+        let msg = |path: &str| {
+            errs.iter()
+                .find(|e| e.0 == path)
+                .map(|e| e.2.clone())
+                .unwrap_or_default()
+        };
+        assert!(msg("rules[0].when.ciwa.at_least")
+            .contains("80 is outside the range of `ciwa` (0 to 67)"));
+        assert!(msg("rules[1].when.ciwa.above").contains("can never be true"));
+        assert!(msg("rules[2].when.ciwa.is").contains("or a band (mild, severe), got `extreme`"));
+        assert!(msg("rules[3].when.flag.at_least").contains("does not apply to boolean factor"));
+        assert!(msg("rules[4].when.ciwa.between").contains("write the lower bound first"));
+    }
+
+    #[test]
+    fn score_bands_must_cover_every_reachable_total() {
+        let body = "\
+levels: [{id: low, label: L, description: l}, {id: high, label: H, description: h}]
+factors:
+  - {id: s, kind: ordinal, question: Q, values: [a, b, c]}
+scoring:
+  points: {s: {b: 2, c: 5}}
+  bands:
+    - {level: low, min: 0, max: 1}
+    - {level: high, min: 3, max: 4}
+";
+        let errs = errors(body);
+        assert!(
+            errs.iter()
+                .any(|e| e.0 == "scoring.bands[1]" && e.2.contains("gap: totals 2..=2")),
+            "{errs:#?}"
+        );
+        assert!(
+            errs.iter().any(|e| e
+                .2
+                .contains("the highest reachable total, 5, is in no band")),
+            "{errs:#?}"
+        );
+    }
+
+    #[test]
+    fn valid_ruleset_with_assume_policy_and_bands_compiles() {
+        let text = format!("{HEAD}levels: [{{id: low, label: L, description: l}}, {{id: high, label: H, description: h}}]
+factors:
+  - {{id: ciwa, kind: integer, question: Q, min: 0, max: 67, bands: [{{id: mild, min: 0, max: 9}}, {{id: severe, min: 10, max: 67}}]}}
+  - {{id: flag, kind: boolean, question: Q, missing: {{assume: false}}}}
+rules:
+  - {{id: a, when: {{any: [{{ciwa: {{at_least: severe}}}}, {{flag: true}}]}}, level: high, because: B}}
+");
+        let rs = Ruleset::from_yaml(&text).unwrap();
+        let mut a = rs.new_answers();
+        a.set("ciwa", 9).unwrap();
+        assert_eq!(rs.level(&a).unwrap().id, "low");
+        a.set("ciwa", 10).unwrap();
+        assert_eq!(rs.level(&a).unwrap().id, "high");
+        let assessment = rs.assess(&a).unwrap();
+        assert_eq!(assessment.assumed.len(), 1);
+        assert_eq!(assessment.assumed[0].factor, "flag");
     }
 }

@@ -10,6 +10,8 @@
 
 use crate::error::EvalError;
 use crate::limits;
+#[cfg(test)]
+use crate::model::FactorKind;
 use crate::model::{ConditionArena, Factor, LevelIndex, Node, NodeId, Ruleset, Scoring};
 
 /// Three-valued truth: the condition holds, does not, or depends on missing answers.
@@ -361,9 +363,32 @@ impl Ruleset {
     }
 
     /// The level for complete answers given as value codes by factor index.
-    /// No allocation, no string comparison: rules are tried most intensive first and
-    /// the walk stops as soon as no remaining rule could raise the level.
+    /// No allocation, no string comparison: a table lookup when the compiler built the
+    /// level table, else the rule walk.
+    #[inline]
     pub(crate) fn level_of_codes(&self, values: &[i64]) -> LevelIndex {
+        match &self.table {
+            Some(table) => {
+                let index = self
+                    .factors
+                    .iter()
+                    .zip(values)
+                    .zip(&table.strides)
+                    .fold(0usize, |acc, ((f, &v), &stride)| {
+                        acc + f.class_of(v) * stride
+                    });
+                table
+                    .levels
+                    .get(index)
+                    .map_or_else(|| self.level_of_codes_walk(values), |&l| usize::from(l))
+            }
+            None => self.level_of_codes_walk(values),
+        }
+    }
+
+    /// The rule walk: rules are tried most intensive first and the walk stops as soon
+    /// as no remaining rule could raise the level.
+    pub(crate) fn level_of_codes_walk(&self, values: &[i64]) -> LevelIndex {
         let mut best = self.score_level(values);
         let top = self.levels.len().saturating_sub(1);
         for &r in &self.rules_by_level_desc {
@@ -410,6 +435,66 @@ impl Ruleset {
                 .map(|(f, _)| f.id.clone())
                 .collect(),
             limit: limits::MAX_MISSING_EVALUATIONS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compiled level table agrees with the rule walk on every class combination.
+    #[test]
+    fn level_table_equals_rule_walk_everywhere() {
+        for text in [
+            crate::DEFAULT_RULESET,
+            include_str!("../../../examples/rulesets/six-levels.yaml"),
+        ] {
+            let rs = Ruleset::from_yaml(text).unwrap();
+            let table = rs.table.as_ref().expect("small space gets a table");
+            let counts: Vec<usize> = rs.factors.iter().map(|f| f.classes.len()).collect();
+            assert_eq!(table.levels.len(), counts.iter().product::<usize>());
+            let mut digits = vec![0usize; counts.len()];
+            for _ in 0..table.levels.len() {
+                let values: Vec<i64> = digits
+                    .iter()
+                    .zip(&rs.factors)
+                    .map(|(&d, f)| f.classes[d])
+                    .collect();
+                assert_eq!(
+                    rs.level_of_codes(&values),
+                    rs.level_of_codes_walk(&values),
+                    "{values:?}"
+                );
+                for f in (0..counts.len()).rev() {
+                    digits[f] += 1;
+                    if digits[f] < counts[f] {
+                        break;
+                    }
+                    digits[f] = 0;
+                }
+            }
+        }
+    }
+
+    /// Integer answers between class representatives land in the right class.
+    #[test]
+    fn integer_values_map_to_their_class() {
+        let rs =
+            Ruleset::from_yaml(include_str!("../../../examples/rulesets/six-levels.yaml")).unwrap();
+        let f = rs.factor_index("ciwa_score").unwrap();
+        let factor = &rs.factors[f];
+        let mut values: Vec<i64> = rs.factors.iter().map(|x| x.classes[0]).collect();
+        let (FactorKind::Integer { min, max, .. }) = factor.kind else {
+            panic!()
+        };
+        for v in min..=max {
+            values[f] = v;
+            assert_eq!(
+                rs.level_of_codes(&values),
+                rs.level_of_codes_walk(&values),
+                "ciwa {v}"
+            );
         }
     }
 }

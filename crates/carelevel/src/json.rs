@@ -15,7 +15,7 @@ use crate::model::Ruleset;
 enum Response<'a> {
     Ok {
         ok: bool,
-        assessment: &'a Assessment,
+        assessment: &'a Assessment<'a>,
     },
     Err {
         ok: bool,

@@ -22,3 +22,7 @@ pub const MAX_POINTS: i64 = 1_000_000;
 pub const MAX_INTEGER: i64 = 1_000_000_000_000;
 /// Most evaluations spent working out the exact level range left open by missing answers.
 pub const MAX_MISSING_EVALUATIONS: u64 = 2_000_000;
+/// Largest answer space (product of every factor's number of classes) for which the
+/// compiler tabulates the level of every combination (one byte each), making the
+/// level-only fast path a table lookup.
+pub const MAX_LEVEL_TABLE: usize = 1 << 18;

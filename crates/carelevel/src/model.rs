@@ -27,6 +27,19 @@ pub struct Ruleset {
     /// Rule indices ordered by demanded level, most intensive first (ties in declaration order).
     pub(crate) rules_by_level_desc: Vec<usize>,
     pub(crate) sha256: String,
+    /// The level of every class combination, when the answer space is small enough.
+    pub(crate) table: Option<LevelTable>,
+}
+
+/// The level of every combination of answer classes, indexed in mixed radix
+/// (factor 0 varies slowest). Built at compile time from the rule walker when the
+/// space has at most [`crate::limits::MAX_LEVEL_TABLE`] entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LevelTable {
+    /// `strides[f]`: how far the index moves per class of factor `f`.
+    pub strides: Vec<usize>,
+    /// One level index per class combination.
+    pub levels: Vec<u8>,
 }
 
 /// Identification of a ruleset.
@@ -322,6 +335,17 @@ impl Factor {
     /// integer factors: one value per interval cut by the ruleset's thresholds.
     pub fn classes(&self) -> &[i64] {
         &self.classes
+    }
+
+    /// The index of the class `code` falls in.
+    pub(crate) fn class_of(&self, code: i64) -> usize {
+        match self.kind {
+            FactorKind::Integer { .. } => self
+                .classes
+                .partition_point(|&r| r <= code)
+                .saturating_sub(1),
+            _ => usize::try_from(code).unwrap_or(0),
+        }
     }
 
     /// The band an integer value falls in, if the factor has bands.

@@ -62,7 +62,7 @@ pub struct CaseResult {
     /// Passed, failed or error.
     pub outcome: CaseOutcome,
     /// The assessment the ruleset produced, when it produced one.
-    pub assessment: Option<Assessment>,
+    pub assessment: Option<Assessment<'static>>,
 }
 
 impl CaseResult {
@@ -182,6 +182,7 @@ impl TestCase {
             Err(e) => return result(CaseOutcome::Error(e.to_string()), None),
         };
         let mismatches = self.compare(&assessment);
+        let assessment = assessment.into_owned();
         let outcome = if mismatches.is_empty() {
             CaseOutcome::Passed
         } else {
@@ -222,14 +223,14 @@ impl TestCase {
         Ok(())
     }
 
-    fn compare(&self, a: &Assessment) -> Vec<Mismatch> {
+    fn compare(&self, a: &Assessment<'_>) -> Vec<Mismatch> {
         let e = &self.expect;
         let mut out = Vec::new();
-        if a.level.id != e.level {
+        if a.level.id != e.level.as_str() {
             out.push(Mismatch {
                 what: "level",
                 expected: e.level.clone(),
-                actual: a.level.id.clone(),
+                actual: a.level.id.to_string(),
             });
         }
         let set = |items: &mut dyn Iterator<Item = String>| -> BTreeSet<String> { items.collect() };
@@ -240,9 +241,9 @@ impl TestCase {
                 s.iter().cloned().collect::<Vec<_>>().join(", ")
             }
         };
-        let fired = set(&mut a.fired_rules.iter().map(|r| r.id.clone()));
-        let deciding = set(&mut a.deciding_rules.iter().cloned());
-        let flags = set(&mut a.flags.iter().map(|f| f.id.clone()));
+        let fired = set(&mut a.fired_rules.iter().map(|r| r.id.to_string()));
+        let deciding = set(&mut a.deciding_rules.iter().map(ToString::to_string));
+        let flags = set(&mut a.flags.iter().map(|f| f.id.to_string()));
         for (what, expected, actual) in [
             ("rules", &e.rules, &fired),
             ("deciding", &e.deciding, &deciding),
