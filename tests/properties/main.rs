@@ -9,6 +9,7 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod analysis;
 mod bundled;
 mod default_space;
 mod parsing;

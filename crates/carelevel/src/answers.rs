@@ -167,6 +167,11 @@ impl<'r> Answers<'r> {
         Ok(())
     }
 
+    /// Set the answer of the factor at `index` (for the analysis, which works by index).
+    pub(crate) fn set_index(&mut self, index: FactorIndex, value: &Value) -> Result<(), String> {
+        self.set_raw(index, &RawScalar::from(value))
+    }
+
     /// The answer given for `factor`, if any (assumed values are not answers).
     pub fn get(&self, factor: &str) -> Option<Value> {
         let index = self.ruleset.factor_index(factor)?;

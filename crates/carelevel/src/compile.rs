@@ -8,8 +8,9 @@ use crate::error::{Diagnostic, Location, RulesetError, Severity};
 use crate::eval;
 use crate::limits;
 use crate::model::{
-    Band, ConditionArena, Factor, FactorKind, FactorPoints, Flag, FlagKind, Level, LevelTable,
-    Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset, ScoreBand, Scoring, SourceCitation,
+    Band, ConditionArena, Factor, FactorKind, FactorPoints, Flag, FlagKind, Invariant, Level,
+    LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset, ScoreBand, Scoring,
+    SourceCitation,
 };
 use crate::syntax::{
     self, Locator, RawCondition, RawFactor, RawFactorKind, RawFlagKind, RawMissing, RawOp,
@@ -155,6 +156,59 @@ impl Compiler {
                 location: self.locate(&path),
             });
         }
+        let mut invariants: Vec<Invariant> = Vec::new();
+        for (i, inv) in raw.invariants.into_iter().enumerate() {
+            let path = format!("invariants[{i}]");
+            self.identifier(&format!("{path}.id"), &inv.id);
+            if invariants.iter().any(|x| x.id == inv.id) {
+                self.error(
+                    &format!("{path}.id"),
+                    format!("duplicate invariant id `{}`", inv.id),
+                );
+            }
+            let when = inv.when.as_ref().map(|w| {
+                let before = self.error_count();
+                let node = self.condition(w, &format!("{path}.when"), &factors, 1);
+                conditions_ok.push((format!("{path}.when"), node, self.error_count() == before));
+                node
+            });
+            let top = levels.len().saturating_sub(1);
+            let level_bounds = inv.expect.level.as_ref().and_then(|b| {
+                let bpath = format!("{path}.expect.level");
+                let given = [
+                    ("at_least", &b.at_least),
+                    ("at_most", &b.at_most),
+                    ("is", &b.is),
+                ];
+                if given.iter().filter(|(_, v)| v.is_some()).count() != 1 {
+                    self.error(&bpath, "give exactly one of `at_least`, `at_most` or `is`");
+                    return None;
+                }
+                let (key, id) = given
+                    .iter()
+                    .find_map(|(k, v)| v.as_ref().map(|v| (*k, v)))?;
+                let level = self.level_ref(&format!("{bpath}.{key}"), id, &levels)?;
+                Some(match key {
+                    "at_least" => (level, top),
+                    "at_most" => (0, level),
+                    _ => (level, level),
+                })
+            });
+            if inv.expect.level.is_none() && inv.expect.refer.is_none() {
+                self.error(
+                    &format!("{path}.expect"),
+                    "an invariant expects a `level` bound, `refer`, or both",
+                );
+            }
+            invariants.push(Invariant {
+                id: inv.id,
+                description: inv.description,
+                when,
+                level_bounds,
+                refer: inv.expect.refer,
+                location: self.locate(&path),
+            });
+        }
         if rules.len() + flags.len() > limits::MAX_RULES {
             self.error(
                 "rules",
@@ -200,6 +254,7 @@ impl Compiler {
             scoring,
             rules,
             flags,
+            invariants,
             conditions: std::mem::take(&mut self.arena),
             rules_by_level_desc,
             sha256,

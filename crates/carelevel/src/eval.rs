@@ -485,7 +485,7 @@ mod tests {
         let f = rs.factor_index("ciwa_score").unwrap();
         let factor = &rs.factors[f];
         let mut values: Vec<i64> = rs.factors.iter().map(|x| x.classes[0]).collect();
-        let (FactorKind::Integer { min, max, .. }) = factor.kind else {
+        let FactorKind::Integer { min, max, .. } = factor.kind else {
             panic!()
         };
         for v in min..=max {

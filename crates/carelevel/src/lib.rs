@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod analysis;
 mod answers;
 mod assessment;
 mod compile;
@@ -21,7 +22,7 @@ pub use error::{
     Severity,
 };
 pub use model::{
-    Band, Factor, FactorIndex, FactorKind, Flag, FlagKind, Level, LevelIndex, Metadata,
+    Band, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant, Level, LevelIndex, Metadata,
     MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
 };
 

@@ -23,6 +23,7 @@ pub struct Ruleset {
     pub(crate) scoring: Option<Scoring>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) flags: Vec<Flag>,
+    pub(crate) invariants: Vec<Invariant>,
     pub(crate) conditions: ConditionArena,
     /// Rule indices ordered by demanded level, most intensive first (ties in declaration order).
     pub(crate) rules_by_level_desc: Vec<usize>,
@@ -225,6 +226,24 @@ pub struct Flag {
     pub location: Option<Location>,
 }
 
+/// A named safety property the policy author declares; `carelevel check` proves it
+/// over the whole answer space or shows a counterexample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invariant {
+    /// Identifier.
+    pub id: String,
+    /// What it protects, in words.
+    pub description: Option<String>,
+    /// The answer sets it speaks about (all of them when `None`).
+    pub(crate) when: Option<NodeId>,
+    /// The level must lie within these bounds (inclusive level indices).
+    pub level_bounds: Option<(LevelIndex, LevelIndex)>,
+    /// `refer` must have this value.
+    pub refer: Option<bool>,
+    /// Where it is declared.
+    pub location: Option<Location>,
+}
+
 /// Index of a node in the [`ConditionArena`].
 pub(crate) type NodeId = u32;
 
@@ -279,6 +298,11 @@ impl Ruleset {
     /// The flags, in declaration order.
     pub fn flags(&self) -> &[Flag] {
         &self.flags
+    }
+
+    /// The declared invariants, in declaration order.
+    pub fn invariants(&self) -> &[Invariant] {
+        &self.invariants
     }
 
     /// The score bands, when the ruleset uses scoring.

@@ -128,6 +128,41 @@ pub(crate) struct RawRuleset {
     pub rules: Vec<RawRule>,
     #[serde(default)]
     pub flags: Vec<RawFlag>,
+    #[serde(default)]
+    pub invariants: Vec<RawInvariant>,
+}
+
+/// A named safety property: whenever `when` holds, `expect` must.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInvariant {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub when: Option<RawCondition>,
+    pub expect: RawInvariantExpect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInvariantExpect {
+    #[serde(default)]
+    pub level: Option<RawLevelBound>,
+    #[serde(default)]
+    pub refer: Option<bool>,
+}
+
+/// `{at_least: L}`, `{at_most: L}` or `{is: L}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLevelBound {
+    #[serde(default)]
+    pub at_least: Option<String>,
+    #[serde(default)]
+    pub at_most: Option<String>,
+    #[serde(default)]
+    pub is: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
