@@ -551,6 +551,17 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error) -> Diagnostic {
         column: l.column(),
     });
     let mut message = e.to_string();
+    // serde_yaml guards against alias bombs and deep nesting; say so in plain words.
+    if message.contains("repetition limit exceeded") {
+        message = "too many alias expansions: YAML aliases (`*name`) may not expand the document \
+                   beyond the parser's repetition limit (is this a \"billion laughs\" file?)"
+            .to_owned();
+    } else if message.contains("recursion limit exceeded") {
+        message = message.replace(
+            "recursion limit exceeded",
+            "nesting too deep: YAML may nest at most 128 levels",
+        );
+    }
     if let Some(loc) = location {
         let suffix = format!(" at line {} column {}", loc.line, loc.column);
         if let Some(stripped) = message.strip_suffix(&suffix) {
@@ -712,6 +723,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("unknown operator `atleast`"), "{e}");
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused_with_plain_messages() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = String::from("a");
+        for n in ["b", "c", "d", "e", "f", "g", "h", "i"] {
+            bomb.push_str(&format!("{n}: &{n} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = n.to_owned();
+        }
+        // Answers skip nested values without expanding aliases: each is just "a list".
+        let started = std::time::Instant::now();
+        let answers = parse_answers_yaml(&bomb).unwrap();
+        assert!(answers
+            .0
+            .iter()
+            .all(|(_, v)| matches!(v, RawAnswer::Invalid(w) if w == "a list")));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // In a ruleset the anchors must sit under known keys, where the typed parser
+        // refuses the first wrongly typed item without expanding anything.
+        let nested: Vec<String> = bomb
+            .lines()
+            .map(|l| format!("  - {}", l.split_once(": ").map_or(l, |(_, v)| v)))
+            .collect();
+        let ruleset = format!("id: t\nsources:\n{}\n", nested.join("\n"));
+        let started = std::time::Instant::now();
+        let d = parse_yaml::<RawRuleset>(&ruleset, "ruleset").unwrap_err();
+        assert!(d.message.contains("invalid type"), "{}", d.message);
+        assert!(d.location.is_some());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let deep = format!(
+            "id: t\nrules:\n  - id: r\n    when: {}{{a: b}}{}\n",
+            "{not: ".repeat(200),
+            "}".repeat(200)
+        );
+        let d = parse_yaml::<RawRuleset>(&deep, "ruleset").unwrap_err();
+        assert!(d.message.contains("nesting too deep"), "{}", d.message);
+        assert!(d.location.is_some());
     }
 
     #[test]
