@@ -2,7 +2,10 @@
 //! threads, evaluate answers from typed values, JSON or YAML.
 //!
 //! Run: `cargo run -p carelevel --example embed`
-#![allow(clippy::print_stdout, reason = "an example shows its results on stdout")]
+#![allow(
+    clippy::print_stdout,
+    reason = "an example shows its results on stdout"
+)]
 
 use std::error::Error;
 use std::thread;
