@@ -9,6 +9,7 @@ mod eval;
 pub mod json;
 pub mod limits;
 mod model;
+pub mod schema;
 mod syntax;
 pub mod testing;
 
