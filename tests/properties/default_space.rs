@@ -41,6 +41,15 @@ fn every_answer_set_gets_one_level_and_raising_an_answer_never_lowers_it() {
             }
         }
     }
+    // The compact decision agrees with the full assessment everywhere.
+    for choice in choices.iter().step_by(7) {
+        let opt: Vec<Option<usize>> = choice.iter().map(|&c| Some(c)).collect();
+        let a = answers(&rs, &opt);
+        let (d, full) = (rs.decide(&a).unwrap(), rs.assess(&a).unwrap());
+        assert_eq!(d.level, full.level.id.as_ref());
+        assert_eq!(d.deciding_rules.len(), full.deciding_rules.len());
+        assert_eq!(d.flags.len(), full.flags.len());
+    }
     // Every level is reachable.
     for l in 0..rs.levels().len() {
         assert!(levels.values().any(|&x| x == l), "level {l} is unreachable");
@@ -77,6 +86,31 @@ proptest! {
                 prop_assert!(rs.level_for(&answers(&rs, &up)).unwrap() >= base);
             }
         }
+    }
+
+    /// The compact decision equals the full assessment's fields, and the record reader
+    /// agrees with the plain JSON reader.
+    #[test]
+    fn decision_equals_assessment(choice in choice_strategy(sizes(&rules()), true)) {
+        let rs = rules();
+        let answers = answers(&rs, &choice);
+        let d = rs.decide(&answers).unwrap();
+        let a = rs.assess(&answers).unwrap();
+        prop_assert_eq!(d.level, a.level.id.as_ref());
+        prop_assert_eq!(d.deciding_rules, a.deciding_rules.iter().map(|r| r.as_ref()).collect::<Vec<_>>());
+        prop_assert_eq!(d.flags, a.flags.iter().map(|f| f.id.as_ref()).collect::<Vec<_>>());
+        prop_assert_eq!((d.refer, d.needs_review), (a.refer, a.needs_review));
+        let mut map = serde_json::Map::new();
+        for f in rs.factors() {
+            if let Some(v) = answers.get(&f.id) {
+                map.insert(f.id.clone(), serde_json::to_value(v).unwrap());
+            }
+        }
+        map.insert("id".into(), serde_json::json!("r1"));
+        let json = serde_json::Value::Object(map).to_string();
+        let (fast, id) = rs.answers_from_json_record(&json, Some("id")).unwrap();
+        prop_assert_eq!(id, Some(carelevel::RecordId::Text("r1".into())));
+        prop_assert_eq!(rs.assess(&fast).unwrap(), a);
     }
 
     /// Evaluation is deterministic: the same answers give byte-identical output.

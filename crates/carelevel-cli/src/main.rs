@@ -1,1 +1,108 @@
-fn main() {}
+//! `carelevel`: the command-line front end of the carelevel library.
+//!
+//! This binary is thin on purpose: it maps arguments to library calls and renders
+//! the results. Every clinical decision lives in the `carelevel` crate.
+
+mod assess;
+mod check;
+mod describe;
+mod input;
+mod render;
+mod test_cmd;
+
+use std::io::{self, Write};
+
+use clap::{Parser, Subcommand};
+
+/// The process exit codes of `carelevel`.
+///
+/// | code | meaning |
+/// |------|---------|
+/// | 0 | success (also when the reader of stdout went away: a broken pipe is not an error) |
+/// | 1 | a test or validation failure: `check` found errors in a ruleset, `test` had failing cases |
+/// | 2 | a usage or input error: bad arguments, an unreadable file, invalid answers, an invalid `--rules` ruleset for `assess` or `describe`, an answer set that cannot be evaluated |
+///
+/// Codes are ordered by severity: when one invocation meets several outcomes
+/// (e.g. `check` on several files), the highest code wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitCode {
+    /// 0: everything worked.
+    Success = 0,
+    /// 1: a check or test ran and found problems.
+    Failure = 1,
+    /// 2: the command could not do its work (usage or input error).
+    Usage = 2,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+/// Recommend a level of care from screening answers scored against declarative rules.
+///
+/// carelevel is clinical decision support: it explains every recommendation, and a
+/// qualified professional makes the final placement.
+#[derive(Debug, Parser)]
+#[command(name = "carelevel", version)]
+struct Cli {
+    /// The subcommand to run.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Assess one person's answers and explain the recommended level of care.
+    Assess(assess::Args),
+    /// Compile ruleset files and report every problem with its location.
+    Check(check::Args),
+    /// Run ruleset test files (`*.test.yaml`) and report every failing case.
+    Test(test_cmd::Args),
+    /// Describe a ruleset: its levels, questions, allowed answers and counts.
+    Describe(describe::Args),
+}
+
+/// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout, usage errors to stderr; clap picks the code
+            // (0 for help/version, 2 for usage errors). A failed write (e.g. a closed
+            // pipe after `--help | head`) changes nothing about the outcome.
+            let _ = e.print();
+            return std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = stderr.lock();
+    let result = run(cli.command, &mut out, &mut err).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code.into(),
+        // The reader of our output went away (`carelevel describe | head`): stop quietly.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::Success.into(),
+        Err(e) => {
+            let _ = writeln!(err, "carelevel: error: cannot write output: {e}");
+            ExitCode::Usage.into()
+        }
+    }
+}
+
+/// Dispatch a subcommand. Output goes to `out`, errors to `err`; an `Err` is a failure
+/// to write either.
+fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
+    match command {
+        Command::Assess(args) => assess::run(&args, out, err),
+        Command::Check(args) => check::run(&args, out, err),
+        Command::Test(args) => test_cmd::run(&args, out, err),
+        Command::Describe(args) => describe::run(&args, out, err),
+    }
+}

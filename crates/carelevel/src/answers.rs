@@ -289,3 +289,152 @@ impl Ruleset {
         }
     }
 }
+
+/// A record identifier carried from input to output (`id` field or column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecordId {
+    /// A numeric id.
+    Integer(i64),
+    /// A textual id.
+    Text(String),
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordId::Integer(i) => write!(f, "{i}"),
+            RecordId::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// Streaming JSON reader of one answers object: keys are matched against factor ids
+/// without allocating, values are decoded straight to codes, every problem is kept.
+struct AnswersSeed<'r, 'o> {
+    answers: &'o mut Answers<'r>,
+    id_field: Option<&'o str>,
+    id: &'o mut Option<RecordId>,
+    problems: &'o mut Vec<AnswerProblem>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for AnswersSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of answers (factor: value)")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let rs = self.answers.ruleset;
+        let mut seen = vec![false; rs.factors.len()];
+        let mut seen_id = false;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if Some(key.as_ref()) == self.id_field {
+                if seen_id {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate key `{key}`"
+                    )));
+                }
+                seen_id = true;
+                *self.id = match map.next_value::<RawAnswer>()? {
+                    RawAnswer::Scalar(RawScalar::Text(t)) => Some(RecordId::Text(t)),
+                    RawAnswer::Scalar(RawScalar::Integer(i)) => Some(RecordId::Integer(i)),
+                    RawAnswer::Null => None,
+                    _ => {
+                        self.problems.push(AnswerProblem {
+                            factor: Some(key.into_owned()),
+                            message: "a record id must be text or a whole number".to_owned(),
+                        });
+                        None
+                    }
+                };
+                continue;
+            }
+            let Some(index) = rs.factors.iter().position(|f| f.id == key.as_ref()) else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                self.problems.push(AnswerProblem {
+                    factor: Some(key.to_string()),
+                    message: unknown_factor_message(rs, &key),
+                });
+                continue;
+            };
+            if let Some(s) = seen.get_mut(index) {
+                if *s {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate key `{key}`"
+                    )));
+                }
+                *s = true;
+            }
+            match map.next_value::<RawAnswer>()? {
+                RawAnswer::Null => {}
+                RawAnswer::Scalar(s) => {
+                    if let Err(message) = self.answers.set_raw(index, &s) {
+                        self.problems.push(AnswerProblem {
+                            factor: Some(key.into_owned()),
+                            message,
+                        });
+                    }
+                }
+                RawAnswer::Invalid(what) => {
+                    let allowed = rs
+                        .factors
+                        .get(index)
+                        .map(|f| f.allowed_answers())
+                        .unwrap_or_default();
+                    self.problems.push(AnswerProblem {
+                        factor: Some(key.into_owned()),
+                        message: format!("expected one value ({allowed}), got {what}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Ruleset {
+    /// Read one JSON answers record, e.g. a JSON Lines line, taking `id_field`
+    /// (when given) as the record id instead of a question. Faster than
+    /// [`Ruleset::answers_from_json`]: keys and values are matched without copying.
+    pub fn answers_from_json_record(
+        &self,
+        text: &str,
+        id_field: Option<&str>,
+    ) -> Result<(Answers<'_>, Option<RecordId>), (AnswersError, Option<RecordId>)> {
+        let mut answers = Answers::new(self);
+        let mut id = None;
+        let mut problems = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let seed = AnswersSeed {
+            answers: &mut answers,
+            id_field,
+            id: &mut id,
+            problems: &mut problems,
+        };
+        let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|()| de.end());
+        if let Err(e) = parsed {
+            let message = if e.is_data() && e.to_string().starts_with("invalid type") {
+                format!(
+                    "expected a JSON object of answers (factor: value) at line {} column {}",
+                    e.line(),
+                    e.column()
+                )
+            } else {
+                format!("invalid JSON: {e}")
+            };
+            return Err((AnswersError::one(None, message), id));
+        }
+        if problems.is_empty() {
+            Ok((answers, id))
+        } else {
+            Err((AnswersError { problems }, id))
+        }
+    }
+}

@@ -567,3 +567,84 @@ impl Assessment<'_> {
         }
     }
 }
+
+/// The compact result for bulk use: the level, the deciding rules and the fired
+/// flags, without the explanation texts. Equal to the corresponding fields of
+/// [`Ruleset::assess`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision<'r> {
+    /// Recommended level id.
+    pub level: &'r str,
+    /// Ids of the fired rules that demand it.
+    pub deciding_rules: Vec<&'r str>,
+    /// Ids of the fired flags.
+    pub flags: Vec<&'r str>,
+    /// Whether a `refer` flag fired.
+    pub refer: bool,
+    /// Whether missing answers leave the level, or a `refer` flag, open.
+    pub needs_review: bool,
+}
+
+impl Ruleset {
+    /// The compact result. With every question answered (or assumed) this is the
+    /// fast path plus one pass over the rules and flags; otherwise it is derived
+    /// from the full assessment.
+    pub fn decide(&self, answers: &Answers<'_>) -> Result<Decision<'_>, EvalError> {
+        self.check_owner(answers)?;
+        let complete = self
+            .factors
+            .iter()
+            .zip(&answers.answered)
+            .all(|(f, &a)| a || matches!(f.missing, MissingPolicy::Assume(_)));
+        if !complete {
+            let a = self.assess(answers)?;
+            let level = self.level_at(a.level.rank).map_or("", |l| l.id.as_str());
+            let pick = |id: &str| {
+                self.rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .find(|x| *x == id)
+                    .unwrap_or("")
+            };
+            let flag = |id: &str| {
+                self.flags
+                    .iter()
+                    .map(|f| f.id.as_str())
+                    .find(|x| *x == id)
+                    .unwrap_or("")
+            };
+            return Ok(Decision {
+                level,
+                deciding_rules: a.deciding_rules.iter().map(|r| pick(r)).collect(),
+                flags: a.flags.iter().map(|f| flag(&f.id)).collect(),
+                refer: a.refer,
+                needs_review: a.needs_review,
+            });
+        }
+        let values = &answers.values;
+        let level = self.level_of_codes(values);
+        let deciding_rules = self
+            .rules
+            .iter()
+            .filter(|r| r.level == level && holds(&self.conditions, r.when, values))
+            .map(|r| r.id.as_str())
+            .collect();
+        let mut refer = false;
+        let flags = self
+            .flags
+            .iter()
+            .filter(|f| holds(&self.conditions, f.when, values))
+            .map(|f| {
+                refer |= f.kind == FlagKind::Refer;
+                f.id.as_str()
+            })
+            .collect();
+        Ok(Decision {
+            level: self.level_at(level).map_or("", |l| l.id.as_str()),
+            deciding_rules,
+            flags,
+            refer,
+            needs_review: false,
+        })
+    }
+}

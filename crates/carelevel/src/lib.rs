@@ -13,10 +13,10 @@ pub mod schema;
 mod syntax;
 pub mod testing;
 
-pub use answers::{Answers, Value};
+pub use answers::{Answers, RecordId, Value};
 pub use assessment::{
-    Assessment, AssumedAnswer, Basis, FiredFlag, FiredRule, LevelRange, LevelRef, MissingAnswer,
-    Provenance, Score, ScoreItem,
+    Assessment, AssumedAnswer, Basis, Decision, FiredFlag, FiredRule, LevelRange, LevelRef,
+    MissingAnswer, Provenance, Score, ScoreItem,
 };
 pub use error::{
     AnswerProblem, AnswersError, AssessError, Diagnostic, EvalError, Location, RulesetError,

@@ -1,0 +1,201 @@
+//! `carelevel assess`: evaluate one person's answers and explain the recommendation.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use carelevel::{AnswerProblem, Answers, AnswersError, Ruleset};
+
+use crate::input::{self, RulesArg};
+use crate::render;
+use crate::ExitCode;
+
+/// Output format of `assess`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A plain-text report for people.
+    Text,
+    /// The assessment as pretty-printed JSON.
+    Json,
+    /// The assessment as YAML.
+    Yaml,
+}
+
+/// Arguments of `carelevel assess`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The ruleset to use.
+    #[command(flatten)]
+    pub rules: RulesArg,
+
+    /// Answers file: `.json`, `.yaml` or `.yml`, or `-` for stdin (JSON if it starts
+    /// with `{`, YAML otherwise).
+    #[arg(value_name = "ANSWERS_FILE")]
+    pub answers_file: Option<PathBuf>,
+
+    /// Set one answer, e.g. `--answer harm_risk=high`; repeatable; applied after the
+    /// answers file, so it overrides it.
+    #[arg(long = "answer", short = 'a', value_name = "FACTOR=VALUE")]
+    pub answers: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// How the answers file is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnswersFormat {
+    Json,
+    Yaml,
+}
+
+/// `.json` is JSON and `.yaml`/`.yml` YAML; stdin and other names are JSON when the
+/// first non-whitespace character is `{`, YAML otherwise.
+fn answers_format(path: &Path, text: &str) -> AnswersFormat {
+    if !input::is_stdin(path) {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => return AnswersFormat::Json,
+            Some("yaml" | "yml") => return AnswersFormat::Yaml,
+            _ => {}
+        }
+    }
+    if text.trim_start().starts_with('{') {
+        AnswersFormat::Json
+    } else {
+        AnswersFormat::Yaml
+    }
+}
+
+/// Split `FACTOR=VALUE`.
+fn parse_override(arg: &str) -> Option<(&str, &str)> {
+    let (factor, value) = arg.split_once('=')?;
+    let factor = factor.trim();
+    (!factor.is_empty()).then_some((factor, value.trim()))
+}
+
+/// One answer problem, prefixed with where the answer came from.
+fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
+    format!("{origin}: {problem}")
+}
+
+/// Run `carelevel assess`.
+pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
+    if args.answers_file.is_none() && args.answers.is_empty() {
+        return input::usage_error(
+            err,
+            "no answers given: pass an answers file (`-` for stdin) and/or \
+             `--answer FACTOR=VALUE`",
+        );
+    }
+    let mut overrides = Vec::new();
+    for arg in &args.answers {
+        match parse_override(arg) {
+            Some(pair) => overrides.push((arg.as_str(), pair)),
+            None => {
+                return input::usage_error(
+                    err,
+                    &format!(
+                        "`--answer {arg}` is not FACTOR=VALUE (e.g. `--answer harm_risk=high`)"
+                    ),
+                )
+            }
+        }
+    }
+    let file = match &args.answers_file {
+        None => None,
+        Some(path) => match input::read_source(path, "answers file") {
+            Ok(source) => Some((path.as_path(), source)),
+            Err(message) => return input::usage_error(err, &message),
+        },
+    };
+    let ruleset = match input::choose_ruleset(&args.rules, err)? {
+        Ok(ruleset) => ruleset,
+        Err(code) => return Ok(code),
+    };
+
+    // Every problem, from the file and from every `--answer`, is reported at once.
+    let mut problems: Vec<String> = Vec::new();
+    let mut answers = match &file {
+        None => ruleset.new_answers(),
+        Some((path, source)) => {
+            let parsed = match answers_format(path, &source.text) {
+                AnswersFormat::Json => ruleset.answers_from_json(&source.text),
+                AnswersFormat::Yaml => ruleset.answers_from_yaml(&source.text),
+            };
+            match parsed {
+                Ok(answers) => answers,
+                Err(AnswersError { problems: found }) => {
+                    problems.extend(found.iter().map(|p| problem_line(&source.name, p)));
+                    ruleset.new_answers()
+                }
+            }
+        }
+    };
+    apply_overrides(&mut answers, &overrides, &mut problems);
+    if !problems.is_empty() {
+        input::error(
+            err,
+            &format!(
+                "invalid answers ({}):",
+                render::plural(problems.len(), "problem", "problems")
+            ),
+        )?;
+        for problem in &problems {
+            writeln!(err, "  {problem}")?;
+        }
+        return Ok(ExitCode::Usage);
+    }
+
+    report(&ruleset, &answers, args.format, out, err)
+}
+
+/// Apply `--answer` overrides in order, collecting their problems.
+fn apply_overrides(
+    answers: &mut Answers<'_>,
+    overrides: &[(&str, (&str, &str))],
+    problems: &mut Vec<String>,
+) {
+    for (arg, (factor, value)) in overrides {
+        if let Err(AnswersError { problems: found }) = answers.set_text(factor, value) {
+            problems.extend(
+                found
+                    .iter()
+                    .map(|p| problem_line(&format!("--answer {arg}"), p)),
+            );
+        }
+    }
+}
+
+/// Evaluate and write the assessment in the chosen format.
+fn report(
+    ruleset: &Ruleset,
+    answers: &Answers<'_>,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitCode> {
+    let assessment = match ruleset.assess(answers) {
+        Ok(a) => a,
+        Err(e) => return input::usage_error(err, &format!("cannot assess these answers: {e}")),
+    };
+    let serialized = match format {
+        Format::Text => {
+            render::assessment(out, &assessment)?;
+            return Ok(ExitCode::Success);
+        }
+        Format::Json => serde_json::to_string_pretty(&assessment)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .map_err(|e| e.to_string()),
+        Format::Yaml => serde_yaml::to_string(&assessment).map_err(|e| e.to_string()),
+    };
+    match serialized {
+        Ok(text) => {
+            out.write_all(text.as_bytes())?;
+            Ok(ExitCode::Success)
+        }
+        Err(e) => input::usage_error(err, &format!("cannot serialize the assessment: {e}")),
+    }
+}

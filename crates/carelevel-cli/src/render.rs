@@ -1,0 +1,317 @@
+//! Plain-text rendering shared by the subcommands: the assessment report and
+//! diagnostics with the offending source line and a caret.
+//!
+//! The output is plain text with no colours and a stable order: it is snapshot-tested.
+
+use std::io::{self, Write};
+
+use carelevel::{Assessment, Basis, Diagnostic, FiredFlag, FlagKind};
+
+use crate::input::Source;
+
+/// Width that wrapped paragraphs are filled to.
+const WIDTH: usize = 80;
+
+/// `1 rule`, `3 rules`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Fill `text` into lines of at most [`WIDTH`] characters (longer words stay whole).
+/// The first line starts with `first`, the others with `rest`.
+pub fn wrap(text: &str, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > WIDTH {
+            lines.push(std::mem::replace(&mut line, rest.to_owned()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
+/// Write `text` filled with [`wrap`].
+pub fn write_wrapped(out: &mut dyn Write, first: &str, rest: &str, text: &str) -> io::Result<()> {
+    for line in wrap(text, first, rest) {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Diagnostics
+// ---------------------------------------------------------------------------
+
+/// Write every diagnostic as `FILE:LINE:COL: SEVERITY: PATH: MESSAGE`, followed by
+/// the offending source line and a caret under the column (like rustc), and a blank line.
+pub fn diagnostics(
+    out: &mut dyn Write,
+    source: &Source,
+    diagnostics: &[Diagnostic],
+) -> io::Result<()> {
+    for d in diagnostics {
+        diagnostic(out, source, d)?;
+    }
+    Ok(())
+}
+
+/// Write one diagnostic (see [`diagnostics`]).
+fn diagnostic(out: &mut dyn Write, source: &Source, d: &Diagnostic) -> io::Result<()> {
+    let message = match &d.path {
+        Some(path) => format!("{path}: {}", d.message),
+        None => d.message.clone(),
+    };
+    match d.location {
+        Some(loc) => writeln!(
+            out,
+            "{}:{}:{}: {}: {message}",
+            source.name, loc.line, loc.column, d.severity
+        )?,
+        None => writeln!(out, "{}: {}: {message}", source.name, d.severity)?,
+    }
+    if let Some(loc) = d.location {
+        let line = loc
+            .line
+            .checked_sub(1)
+            .and_then(|i| source.text.lines().nth(i));
+        if let Some(line) = line {
+            let line = line.trim_end_matches('\r');
+            let gutter = loc.line.to_string().len().max(4);
+            writeln!(out, "{:>gutter$} | {line}", loc.line)?;
+            // Keep tabs under tabs so the caret lines up in a terminal; a column past the
+            // end of the line (an error at the end of input) puts the caret just after it.
+            let pad: String = line
+                .chars()
+                .take(loc.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            writeln!(out, "{:>gutter$} | {pad}^", "")?;
+        }
+    }
+    writeln!(out)
+}
+
+// ---------------------------------------------------------------------------
+// Assessment report
+// ---------------------------------------------------------------------------
+
+/// The tag shown before a flag: refer flags in capitals so they stand out.
+fn flag_tag(kind: FlagKind) -> &'static str {
+    match kind {
+        FlagKind::Refer => "REFER ",
+        FlagKind::Review => "review",
+        FlagKind::Info => "info  ",
+    }
+}
+
+/// Flags with `refer` first, then `review`, then `info` (declaration order within a kind).
+fn by_kind<'a>(flags: &'a [FiredFlag<'a>]) -> Vec<&'a FiredFlag<'a>> {
+    let mut sorted: Vec<&FiredFlag<'_>> = flags.iter().collect();
+    sorted.sort_by_key(|f| f.kind);
+    sorted
+}
+
+/// Write a flag with its message and source, indented.
+fn write_flag(out: &mut dyn Write, flag: &FiredFlag<'_>) -> io::Result<()> {
+    writeln!(out, "  {}  {}", flag_tag(flag.kind), flag.id)?;
+    write_wrapped(out, "      ", "      ", &flag.message)?;
+    if let Some(source) = &flag.source {
+        write_wrapped(out, "      Source: ", "        ", source)?;
+    }
+    Ok(())
+}
+
+/// The one-line reason for the recommended level.
+fn why(a: &Assessment<'_>) -> String {
+    let deciding = a.deciding_rules.join(", ");
+    let total = a.score.as_ref().map_or(0, |s| s.total);
+    match a.basis {
+        Basis::Rules => format!("fired rules call for this level: {deciding}."),
+        Basis::Score => format!("the score ({total}) falls in the band for this level."),
+        Basis::RulesAndScore => format!(
+            "fired rules call for this level ({deciding}), and so does the score ({total})."
+        ),
+        Basis::LowestLevel => {
+            "no rule calls for more; this is the least intensive level.".to_owned()
+        }
+        Basis::MissingAnswers => format!(
+            "missing answers could call for this level; the answers given call for at least {}.",
+            a.level_range.lowest.id
+        ),
+    }
+}
+
+/// Write the plain-text report of an assessment.
+pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
+    writeln!(out, "Recommended level: {} ({})", a.level.label, a.level.id)?;
+    write_wrapped(out, "Why: ", "     ", &why(a))?;
+    if a.refer {
+        let refer: Vec<&str> = a
+            .flags
+            .iter()
+            .filter(|f| f.kind == FlagKind::Refer)
+            .map(|f| f.id.as_ref())
+            .collect();
+        write_wrapped(
+            out,
+            "REFER FIRST: ",
+            "             ",
+            &format!(
+                "{} fired: the person needs care beyond these levels, or an emergency \
+                 evaluation, before any placement (see Flags below).",
+                refer.join(", ")
+            ),
+        )?;
+    }
+    let range = &a.level_range;
+    if range.lowest.rank != range.highest.rank {
+        write_wrapped(
+            out,
+            "Level range: ",
+            "             ",
+            &format!(
+                "{} to {}, depending on the missing answers",
+                range.lowest.id, range.highest.id
+            ),
+        )?;
+    }
+    if a.needs_review {
+        writeln!(out, "NEEDS REVIEW before placement:")?;
+        for reason in &a.review_reasons {
+            write_wrapped(out, "  - ", "    ", reason)?;
+        }
+    } else {
+        writeln!(
+            out,
+            "Needs review: no (no missing answer could change the level or raise a refer flag)"
+        )?;
+    }
+    writeln!(out)?;
+    if a.fired_rules.is_empty() {
+        writeln!(out, "Rules that fired: none")?;
+    } else {
+        writeln!(
+            out,
+            "Rules that fired ({}; * marks the rules that decide the level):",
+            a.fired_rules.len()
+        )?;
+        for rule in &a.fired_rules {
+            let mark = if a.deciding_rules.contains(&rule.id) {
+                '*'
+            } else {
+                ' '
+            };
+            writeln!(out, "  {mark} {} -> {}", rule.id, rule.level)?;
+            write_wrapped(out, "      ", "      ", &rule.because)?;
+            if let Some(source) = &rule.source {
+                write_wrapped(out, "      Source: ", "        ", source)?;
+            }
+        }
+    }
+
+    if let Some(score) = &a.score {
+        writeln!(out)?;
+        let band = match &score.band_level {
+            Some(level) if score.decides => format!("band: {}; decides the level", level.id),
+            Some(level) => format!("band: {}; does not decide the level", level.id),
+            None => "band: not settled; missing answers could move it".to_owned(),
+        };
+        writeln!(out, "Score: {} ({band})", score.total)?;
+        for item in &score.breakdown {
+            let unit = if item.points.unsigned_abs() == 1 {
+                "point"
+            } else {
+                "points"
+            };
+            writeln!(
+                out,
+                "  {} = {}: {} {unit}",
+                item.factor, item.value, item.points
+            )?;
+        }
+        if score.unanswered_min != 0 || score.unanswered_max != 0 {
+            writeln!(
+                out,
+                "  unanswered questions could add {} to {} points (total {} to {})",
+                score.unanswered_min,
+                score.unanswered_max,
+                score.total.saturating_add(score.unanswered_min),
+                score.total.saturating_add(score.unanswered_max)
+            )?;
+        }
+    }
+
+    writeln!(out)?;
+    if a.flags.is_empty() {
+        writeln!(out, "Flags: none")?;
+    } else {
+        writeln!(out, "Flags ({}):", a.flags.len())?;
+        for flag in by_kind(&a.flags) {
+            write_flag(out, flag)?;
+        }
+    }
+    if !a.possible_flags.is_empty() {
+        writeln!(
+            out,
+            "Possible flags ({}; could fire, depending on the missing answers):",
+            a.possible_flags.len()
+        )?;
+        for flag in by_kind(&a.possible_flags) {
+            write_flag(out, flag)?;
+        }
+    }
+
+    writeln!(out)?;
+    if a.missing.is_empty() {
+        writeln!(out, "Missing answers: none")?;
+    } else {
+        writeln!(out, "Missing answers ({}):", a.missing.len())?;
+        for m in &a.missing {
+            let effect = if m.could_change_level {
+                "could change the level"
+            } else {
+                "cannot change the level"
+            };
+            writeln!(out, "  - {} ({effect})", m.factor)?;
+            write_wrapped(out, "      ", "      ", &m.question)?;
+        }
+    }
+    if !a.assumed.is_empty() {
+        writeln!(
+            out,
+            "Assumed answers ({}; not given, the ruleset's assumed value was used):",
+            a.assumed.len()
+        )?;
+        for assumed in &a.assumed {
+            writeln!(out, "  - {} = {}", assumed.factor, assumed.value)?;
+        }
+    }
+
+    let p = &a.provenance;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Ruleset: {} {} (sha256 {}); engine: {} {}",
+        p.ruleset_id,
+        p.ruleset_version,
+        p.ruleset_sha256.get(..12).unwrap_or(&p.ruleset_sha256),
+        p.engine,
+        p.engine_version
+    )?;
+    write_wrapped(
+        out,
+        "",
+        "",
+        "Decision support only: this is a recommendation, not a placement. A qualified \
+         professional makes the final placement.",
+    )
+}

@@ -1,0 +1,168 @@
+//! `carelevel test`: run ruleset test files and report every failing case.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use carelevel::testing::{CaseOutcome, CaseResult, Mismatch, TestSuite};
+use carelevel::Assessment;
+
+use crate::input::{self, LoadError};
+use crate::render;
+use crate::ExitCode;
+
+/// Arguments of `carelevel test`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Test files (`*.test.yaml`); each names its ruleset relative to its own directory.
+    #[arg(value_name = "TESTFILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Cases passed and failed so far.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+/// Run `carelevel test`. Prints one line per case and a final `N passed, N failed` line.
+pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
+    let mut tally = Tally::default();
+    let mut code = ExitCode::Success;
+    for (i, path) in args.files.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        code = code.max(run_file(path, &mut tally, out, err)?);
+    }
+    writeln!(out, "{} passed, {} failed", tally.passed, tally.failed)?;
+    if tally.failed > 0 {
+        code = code.max(ExitCode::Failure);
+    }
+    Ok(code)
+}
+
+/// Run one test file, adding its cases to `tally`.
+fn run_file(
+    path: &Path,
+    tally: &mut Tally,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitCode> {
+    let source = match input::read_source(path, "test file") {
+        Ok(source) => source,
+        Err(message) => {
+            input::error(err, &message)?;
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let suite = match TestSuite::from_yaml(&source.text) {
+        Ok(suite) => suite,
+        Err(error) => {
+            render::diagnostics(out, &source, &error.diagnostics)?;
+            writeln!(out, "FAIL  {}: invalid test file", source.name)?;
+            tally.failed += 1;
+            return Ok(ExitCode::Failure);
+        }
+    };
+    let rules_path = path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(suite.ruleset_path());
+    let cases = render::plural(suite.cases().len(), "case", "cases");
+    writeln!(
+        out,
+        "{}: {cases} against {}",
+        source.name,
+        rules_path.display()
+    )?;
+    let ruleset = match input::load_ruleset_file(&rules_path) {
+        Ok((_, ruleset)) => ruleset,
+        Err(LoadError::Read(message)) => {
+            input::error(err, &format!("{message} (named by {})", source.name))?;
+            return Ok(ExitCode::Usage);
+        }
+        Err(LoadError::Invalid {
+            source: rules,
+            error,
+        }) => {
+            render::diagnostics(out, &rules, &error.diagnostics)?;
+            writeln!(
+                out,
+                "FAIL  {}: {cases} not run: the ruleset `{}` does not compile",
+                source.name, rules.name
+            )?;
+            tally.failed += suite.cases().len().max(1);
+            return Ok(ExitCode::Failure);
+        }
+    };
+    let report = suite.run(&ruleset);
+    for result in &report.results {
+        write_case(out, &source.name, result)?;
+    }
+    tally.passed += report.passed();
+    tally.failed += report.failed();
+    Ok(ExitCode::Success)
+}
+
+/// `level: expected iop, got residential`; for lists (`rules`, `deciding`, `flags`) the
+/// two sides are separated with `;` so their commas stay readable:
+/// `rules: expected a, b; got a, c`.
+fn mismatch_line(m: &Mismatch) -> String {
+    let sep = if matches!(m.what, "rules" | "deciding" | "flags") {
+        ';'
+    } else {
+        ','
+    };
+    format!("{}: expected {}{sep} got {}", m.what, m.expected, m.actual)
+}
+
+/// The fired rules and flags of the actual assessment, for a failing case.
+fn write_actual(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
+    writeln!(out, "      actual: level {}", a.level.id)?;
+    if a.fired_rules.is_empty() {
+        writeln!(out, "        fired rules: none")?;
+    }
+    for rule in &a.fired_rules {
+        let mark = if a.deciding_rules.contains(&rule.id) {
+            " (decides)"
+        } else {
+            ""
+        };
+        writeln!(out, "        rule {} -> {}{mark}", rule.id, rule.level)?;
+    }
+    if a.flags.is_empty() {
+        writeln!(out, "        flags: none")?;
+    }
+    for flag in &a.flags {
+        writeln!(out, "        flag {} ({})", flag.id, flag.kind)?;
+    }
+    if a.needs_review {
+        writeln!(out, "        needs review")?;
+    }
+    Ok(())
+}
+
+/// One line per case, with the details of a failure indented below it.
+fn write_case(out: &mut dyn Write, file: &str, result: &CaseResult) -> io::Result<()> {
+    if result.passed() {
+        return writeln!(out, "PASS  {}", result.name);
+    }
+    match result.location {
+        Some(loc) => writeln!(out, "FAIL  {} ({file}:{})", result.name, loc.line)?,
+        None => writeln!(out, "FAIL  {} ({file})", result.name)?,
+    }
+    match &result.outcome {
+        CaseOutcome::Passed => {}
+        CaseOutcome::Failed(mismatches) => {
+            for m in mismatches {
+                writeln!(out, "      {}", mismatch_line(m))?;
+            }
+        }
+        CaseOutcome::Error(message) => writeln!(out, "      error: {message}")?,
+    }
+    if let Some(a) = &result.assessment {
+        write_actual(out, a)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! `carelevel describe`: text and JSON.
+
+use serde_json::Value;
+
+use crate::util::{run, snapshot};
+
+#[test]
+fn describe_default_text() {
+    let out = run(&["describe"]);
+    out.expect_code(0);
+    assert_eq!(out.stderr, "");
+    snapshot!("describe_default_text", out.snapshot());
+}
+
+#[test]
+fn describe_default_json() {
+    let out = run(&["describe", "--format", "json"]);
+    out.expect_code(0);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["id"], "default");
+    let levels: Vec<&str> = doc["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["outpatient", "iop", "residential"]);
+    let step_down = doc["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "step_down_from_inpatient")
+        .unwrap();
+    assert_eq!(step_down["missing"]["policy"], "assume");
+    assert_eq!(step_down["missing"]["assume"], false);
+    snapshot!("describe_default_json", out.snapshot());
+}
+
+#[test]
+fn describe_other_ruleset() {
+    let out = run(&["describe", "--rules", "examples/rulesets/six-levels.yaml"]);
+    out.expect_code(0);
+    assert!(out
+        .stdout
+        .contains("      bands: minimal 0..=9, moderate 10..=18, severe 19..=67\n"));
+    snapshot!("describe_six_levels_text", out.snapshot());
+}
+
+#[test]
+fn describe_invalid_rules() {
+    let out = run(&[
+        "describe",
+        "--rules",
+        "tests/cli/fixtures/syntax-error.yaml",
+    ]);
+    out.expect_code(2);
+    assert_eq!(out.stdout, "");
+    snapshot!("describe_invalid_rules", out.snapshot());
+}

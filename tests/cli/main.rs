@@ -1,0 +1,22 @@
+//! End-to-end tests of the `carelevel` binary (one test binary, ripgrep style).
+//!
+//! Every test runs the real binary with the workspace root as its working directory
+//! and relative paths, so snapshots (in `tests/cli/snapshots/`) hold no machine paths.
+//! Fixtures for error cases are in `tests/cli/fixtures/`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod util;
+
+mod assess;
+mod check;
+mod describe;
+mod test_cmd;
+mod usage;
