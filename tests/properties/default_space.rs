@@ -70,7 +70,7 @@ fn choice_strategy(sizes: Vec<usize>, missing: bool) -> impl Strategy<Value = Ve
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     /// Raising one ordinal answer never lowers the level (sampled; the test above is exhaustive).
     #[test]

@@ -345,6 +345,23 @@ impl Factor {
         }
     }
 
+    /// The answer a value code stands for, as a person would give it.
+    pub fn value_of(&self, code: i64) -> crate::Value {
+        match self.kind {
+            FactorKind::Ordinal { .. } => crate::Value::Text(self.render_code(code)),
+            FactorKind::Integer { .. } => crate::Value::Integer(code),
+            FactorKind::Boolean => crate::Value::Boolean(code != 0),
+        }
+    }
+
+    /// The value assumed when the factor is unanswered, for the `assume` policy.
+    pub fn assumed_value(&self) -> Option<crate::Value> {
+        match self.missing {
+            MissingPolicy::Assume(code) => Some(self.value_of(code)),
+            _ => None,
+        }
+    }
+
     /// The allowed answers, in words (for messages and `describe`).
     pub fn allowed_answers(&self) -> String {
         match &self.kind {

@@ -563,10 +563,9 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error) -> Diagnostic {
         );
     }
     if let Some(loc) = location {
-        let suffix = format!(" at line {} column {}", loc.line, loc.column);
-        if let Some(stripped) = message.strip_suffix(&suffix) {
-            message = stripped.to_owned();
-        }
+        // The location is carried separately; drop serde_yaml's copy of it from the text.
+        let at = format!(" at line {} column {}", loc.line, loc.column);
+        message = message.replacen(&at, "", 1);
     }
     Diagnostic::error(None, message, location)
 }
@@ -859,7 +858,7 @@ pub(crate) fn parse_answers_json(text: &str) -> Result<OrderedMap<String, RawAns
 
 /// Parse a YAML mapping of answers, keeping order and refusing duplicate keys.
 pub(crate) fn parse_answers_yaml(text: &str) -> Result<OrderedMap<String, RawAnswer>, String> {
-    parse_yaml::<OrderedMap<String, RawAnswer>>(text, "answers").map_err(|d| {
+    parse_yaml::<OrderedMap<String, RawAnswer>>(text, "answers text").map_err(|d| {
         let place = d.location.map_or_else(String::new, |l| {
             format!(" at line {} column {}", l.line, l.column)
         });
