@@ -18,5 +18,6 @@ mod util;
 mod assess;
 mod check;
 mod describe;
+mod diff;
 mod test_cmd;
 mod usage;

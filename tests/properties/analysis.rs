@@ -41,6 +41,7 @@ fn moved_threshold_moves_exactly_the_hand_counted_classes() {
     // One minimal example covers the whole cell: only severity matters.
     assert_eq!(cell.examples.len(), 1);
     assert_eq!(cell.examples[0].pattern.to_string(), "severity=moderate");
+    assert_eq!(cell.examples[0].covers, 3);
     assert_eq!(cell.examples[0].old_deciding, vec!["r".to_owned()]);
     assert!(cell.examples[0].new_deciding.is_empty());
     // Severity unanswered: both recommend high (top of range) but the range is open in

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use carelevel::analysis;
 use carelevel::{AnswerProblem, Answers, AnswersError, Ruleset};
 
 use crate::input::{self, RulesArg};
@@ -40,6 +41,12 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Also show what would change the result: for each answer, the nearest answer up
+    /// and down its scale that moves the level (everything else as given). With
+    /// `--format json|yaml` the output becomes `{assessment, hinges}`.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// How the answers file is parsed.
@@ -146,7 +153,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         return Ok(ExitCode::Usage);
     }
 
-    report(&ruleset, &answers, args.format, out, err)
+    report(&ruleset, &answers, args.format, args.explain, out, err)
 }
 
 /// Apply `--answer` overrides in order, collecting their problems.
@@ -171,6 +178,7 @@ fn report(
     ruleset: &Ruleset,
     answers: &Answers<'_>,
     format: Format,
+    explain: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitCode> {
@@ -178,18 +186,32 @@ fn report(
         Ok(a) => a,
         Err(e) => return input::usage_error(err, &format!("cannot assess these answers: {e}")),
     };
+    let hinges = if explain {
+        match analysis::hinges(answers) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                return input::usage_error(err, &format!("cannot explain these answers: {e}"))
+            }
+        }
+    } else {
+        None
+    };
+    let value = match &hinges {
+        Some(h) => serde_json::json!({ "assessment": &assessment, "hinges": h }),
+        None => serde_json::to_value(&assessment).unwrap_or_default(),
+    };
     let serialized = match format {
         Format::Text => {
-            render::assessment(out, &assessment)?;
+            render::assessment_with(out, &assessment, hinges.as_deref())?;
             return Ok(ExitCode::Success);
         }
-        Format::Json => serde_json::to_string_pretty(&assessment)
+        Format::Json => serde_json::to_string_pretty(&value)
             .map(|mut s| {
                 s.push('\n');
                 s
             })
             .map_err(|e| e.to_string()),
-        Format::Yaml => serde_yaml::to_string(&assessment).map_err(|e| e.to_string()),
+        Format::Yaml => serde_yaml::to_string(&value).map_err(|e| e.to_string()),
     };
     match serialized {
         Ok(text) => {

@@ -6,6 +6,7 @@
 mod assess;
 mod check;
 mod describe;
+mod diff;
 mod input;
 mod render;
 mod test_cmd;
@@ -63,6 +64,8 @@ enum Command {
     Test(test_cmd::Args),
     /// Describe a ruleset: its levels, questions, allowed answers and counts.
     Describe(describe::Args),
+    /// Show the exact impact of replacing one ruleset with another.
+    Diff(diff::Args),
 }
 
 /// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
@@ -104,5 +107,6 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Check(args) => check::run(&args, out, err),
         Command::Test(args) => test_cmd::run(&args, out, err),
         Command::Describe(args) => describe::run(&args, out, err),
+        Command::Diff(args) => diff::run(&args, out, err),
     }
 }

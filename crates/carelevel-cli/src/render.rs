@@ -66,6 +66,16 @@ pub fn diagnostics(
 
 /// Write one diagnostic (see [`diagnostics`]).
 fn diagnostic(out: &mut dyn Write, source: &Source, d: &Diagnostic) -> io::Result<()> {
+    diagnostic_with(out, source, d, &[])
+}
+
+/// Write one diagnostic followed by `extra` lines (indented), then a blank line.
+pub fn diagnostic_with(
+    out: &mut dyn Write,
+    source: &Source,
+    d: &Diagnostic,
+    extra: &[String],
+) -> io::Result<()> {
     let message = match &d.path {
         Some(path) => format!("{path}: {}", d.message),
         None => d.message.clone(),
@@ -96,6 +106,9 @@ fn diagnostic(out: &mut dyn Write, source: &Source, d: &Diagnostic) -> io::Resul
                 .collect();
             writeln!(out, "{:>gutter$} | {pad}^", "")?;
         }
+    }
+    for line in extra {
+        writeln!(out, "      {line}")?;
     }
     writeln!(out)
 }
@@ -152,6 +165,15 @@ fn why(a: &Assessment<'_>) -> String {
 
 /// Write the plain-text report of an assessment.
 pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
+    assessment_with(out, a, None)
+}
+
+/// The report, with the `--explain` section (when given) before the footer.
+pub fn assessment_with(
+    out: &mut dyn Write,
+    a: &Assessment<'_>,
+    hinges_section: Option<&[carelevel::analysis::Hinge]>,
+) -> io::Result<()> {
     writeln!(out, "Recommended level: {} ({})", a.level.label, a.level.id)?;
     write_wrapped(out, "Why: ", "     ", &why(a))?;
     if a.refer {
@@ -296,6 +318,9 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
         }
     }
 
+    if let Some(h) = hinges_section {
+        hinges(out, &a.level.id, h)?;
+    }
     let p = &a.provenance;
     writeln!(out)?;
     writeln!(
@@ -313,5 +338,42 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
         "",
         "Decision support only: this is a recommendation, not a placement. A qualified \
          professional makes the final placement.",
+    )
+}
+
+/// The `--explain` section: for each answer, the nearest answers that move the level.
+fn hinges(
+    out: &mut dyn Write,
+    level: &str,
+    hinges: &[carelevel::analysis::Hinge],
+) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What would change the result (the nearest answer up and down each scale that moves the level, everything else as given):"
+    )?;
+    for h in hinges {
+        let current = h
+            .current
+            .as_ref()
+            .map_or_else(|| "(assumed)".to_owned(), ToString::to_string);
+        let up = h.up.as_ref().map_or_else(
+            || "no higher answer changes it".to_owned(),
+            |(v, l)| format!("raised to {v} -> {l}"),
+        );
+        let down = h.down.as_ref().map_or_else(
+            || "no lower answer changes it".to_owned(),
+            |(v, l)| format!("lowered to {v} -> {l}"),
+        );
+        let marker = if h.up.is_some() || h.down.is_some() {
+            "*"
+        } else {
+            " "
+        };
+        writeln!(out, "  {marker} {} = {current}: {up}; {down}", h.factor)?;
+    }
+    writeln!(
+        out,
+        "  (* the recommendation of {level} hinges on this answer)"
     )
 }

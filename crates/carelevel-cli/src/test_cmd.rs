@@ -3,8 +3,9 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use carelevel::analysis::{self, Target};
 use carelevel::testing::{CaseOutcome, CaseResult, Mismatch, TestSuite};
-use carelevel::Assessment;
+use carelevel::{Assessment, Ruleset};
 
 use crate::input::{self, LoadError};
 use crate::render;
@@ -16,6 +17,10 @@ pub struct Args {
     /// Test files (`*.test.yaml`); each names its ruleset relative to its own directory.
     #[arg(value_name = "TESTFILE", required = true)]
     pub files: Vec<PathBuf>,
+    /// Also report which rules, flags and levels no case exercises, each with a
+    /// suggested case (answers that exercise it) ready to paste.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// Cases passed and failed so far.
@@ -33,7 +38,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         if i > 0 {
             writeln!(out)?;
         }
-        code = code.max(run_file(path, &mut tally, out, err)?);
+        code = code.max(run_file(path, args.coverage, &mut tally, out, err)?);
     }
     writeln!(out, "{} passed, {} failed", tally.passed, tally.failed)?;
     if tally.failed > 0 {
@@ -45,6 +50,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
 /// Run one test file, adding its cases to `tally`.
 fn run_file(
     path: &Path,
+    coverage: bool,
     tally: &mut Tally,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -76,8 +82,8 @@ fn run_file(
         source.name,
         rules_path.display()
     )?;
-    let ruleset = match input::load_ruleset_file(&rules_path) {
-        Ok((_, ruleset)) => ruleset,
+    let (rules_source, ruleset) = match input::load_ruleset_file(&rules_path) {
+        Ok(loaded) => loaded,
         Err(LoadError::Read(message)) => {
             input::error(err, &format!("{message} (named by {})", source.name))?;
             return Ok(ExitCode::Usage);
@@ -102,7 +108,94 @@ fn run_file(
     }
     tally.passed += report.passed();
     tally.failed += report.failed();
+    if coverage {
+        write_coverage(out, &rules_source.name, &ruleset, &report.results)?;
+    }
     Ok(ExitCode::Success)
+}
+
+/// Which rules, flags and levels the cases exercised; for each one they did not, where
+/// it is declared and a suggested case that exercises it.
+fn write_coverage(
+    out: &mut dyn Write,
+    rules_name: &str,
+    ruleset: &Ruleset,
+    results: &[CaseResult],
+) -> io::Result<()> {
+    let assessed: Vec<&Assessment<'_>> = results
+        .iter()
+        .filter_map(|r| r.assessment.as_ref())
+        .collect();
+    let rule_hit = |id: &str| {
+        assessed
+            .iter()
+            .any(|a| a.fired_rules.iter().any(|r| r.id == id))
+    };
+    let flag_hit = |id: &str| assessed.iter().any(|a| a.flags.iter().any(|f| f.id == id));
+    let level_hit = |id: &str| assessed.iter().any(|a| a.level.id == id);
+    let missed_rules: Vec<usize> = (0..ruleset.rules().len())
+        .filter(|&i| ruleset.rules().get(i).is_some_and(|r| !rule_hit(&r.id)))
+        .collect();
+    let missed_flags: Vec<usize> = (0..ruleset.flags().len())
+        .filter(|&i| ruleset.flags().get(i).is_some_and(|f| !flag_hit(&f.id)))
+        .collect();
+    let missed_levels: Vec<usize> = (0..ruleset.levels().len())
+        .filter(|&i| ruleset.levels().get(i).is_some_and(|l| !level_hit(&l.id)))
+        .collect();
+    writeln!(out, "Coverage of {rules_name}:")?;
+    for (what, total, missed) in [
+        ("rules", ruleset.rules().len(), missed_rules.len()),
+        ("flags", ruleset.flags().len(), missed_flags.len()),
+        ("levels", ruleset.levels().len(), missed_levels.len()),
+    ] {
+        writeln!(out, "  {what}: {} of {total} exercised", total - missed)?;
+    }
+    let place = |loc: Option<carelevel::Location>| {
+        loc.map_or_else(
+            || rules_name.to_owned(),
+            |l| format!("{rules_name}:{}", l.line),
+        )
+    };
+    let targets = missed_rules
+        .iter()
+        .filter_map(|&i| {
+            ruleset
+                .rules()
+                .get(i)
+                .map(|r| (Target::Rule(i), "rule", &r.id, place(r.location)))
+        })
+        .chain(missed_flags.iter().filter_map(|&i| {
+            ruleset
+                .flags()
+                .get(i)
+                .map(|f| (Target::Flag(i), "flag", &f.id, place(f.location)))
+        }))
+        .chain(missed_levels.iter().filter_map(|&i| {
+            ruleset
+                .levels()
+                .get(i)
+                .map(|l| (Target::Level(i), "level", &l.id, rules_name.to_owned()))
+        }));
+    for (target, what, id, at) in targets {
+        writeln!(out, "  {what} `{id}` ({at}) is not exercised by any case")?;
+        match analysis::suggest_case(ruleset, target) {
+            Ok(Some(case)) => {
+                writeln!(
+                    out,
+                    "    a case that would exercise it (review the expectation before adding it):"
+                )?;
+                writeln!(out, "    - name: \"exercises {what} {id}\"")?;
+                writeln!(out, "      answers: {}", case.answers.to_yaml_flow())?;
+                writeln!(out, "      expect:")?;
+                writeln!(out, "        level: {}", case.level)?;
+                writeln!(out, "        rules: [{}]", case.rules.join(", "))?;
+                writeln!(out, "        flags: [{}]", case.flags.join(", "))?;
+            }
+            Ok(None) => writeln!(out, "    no answer set exercises it")?,
+            Err(e) => writeln!(out, "    no suggestion: {e}")?,
+        }
+    }
+    Ok(())
 }
 
 /// `level: expected iop, got residential`; for lists (`rules`, `deciding`, `flags`) the

@@ -230,6 +230,29 @@ impl Space {
         }
     }
 
+    /// The pattern of per-factor slot sets, leaving out factors free to take any slot.
+    fn pattern(&self, sets: &[Vec<usize>], with_missing: bool) -> Pattern {
+        Pattern(
+            self.factors
+                .iter()
+                .enumerate()
+                .zip(sets)
+                .filter(|((f, _), set)| set.len() < self.radix(*f, with_missing))
+                .map(|((_, sf), set)| PatternItem {
+                    factor: sf.id.clone(),
+                    values: set
+                        .iter()
+                        .map(|&d| sf.classes.get(d).and_then(|c| c.value.clone()))
+                        .collect(),
+                    ranges: set
+                        .iter()
+                        .map(|&d| sf.classes.get(d).and_then(|c| c.interval))
+                        .collect(),
+                })
+                .collect(),
+        )
+    }
+
     /// The answer set at `digits`, as (factor, value) pairs; `None` means unanswered.
     fn answer_set(&self, digits: &[usize]) -> AnswerSet {
         AnswerSet(
@@ -808,11 +831,59 @@ pub enum Direction {
     Incomparable,
 }
 
+/// A set of answer sets: for each factor that matters, the answers it may take
+/// (factors whose answer does not matter are left out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pattern(pub Vec<PatternItem>);
+
+/// The answers one factor may take in a [`Pattern`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PatternItem {
+    /// Factor id.
+    pub factor: String,
+    /// The answers it may take; `None` is "unanswered". Integer answers stand for their
+    /// class (see `ranges`).
+    pub values: Vec<Option<Value>>,
+    /// For integer factors, the interval each value stands for.
+    pub ranges: Vec<Option<(i64, i64)>>,
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("any answers");
+        }
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|item| {
+                let shown: Vec<String> = item
+                    .values
+                    .iter()
+                    .zip(&item.ranges)
+                    .map(|(v, r)| match (v, r) {
+                        (Some(_), Some((lo, hi))) if lo != hi => format!("{lo}..={hi}"),
+                        (Some(v), _) => v.to_string(),
+                        (None, _) => "(unanswered)".to_owned(),
+                    })
+                    .collect();
+                match shown.as_slice() {
+                    [one] => format!("{}={one}", item.factor),
+                    many => format!("{} in {{{}}}", item.factor, many.join(", ")),
+                }
+            })
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
 /// An example of a change, shown minimally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DiffExample {
-    /// The answers that matter; factors whose answer does not matter are left out.
-    pub pattern: AnswerSet,
+    /// The answers that matter: every answer set matching it moves the same way.
+    pub pattern: Pattern,
+    /// How many answer-set classes the pattern covers.
+    pub covers: u64,
     /// One concrete answer set matching the pattern.
     pub answers: AnswerSet,
     /// Rules that decided under OLD.
@@ -1239,40 +1310,31 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
             Direction::Incomparable => {}
         }
         let mut examples: Vec<DiffExample> = Vec::new();
-        let mut cubes: Vec<(Vec<usize>, Vec<bool>)> = Vec::new();
+        let mut cubes: Vec<Vec<Vec<usize>>> = Vec::new();
         for index in list {
             if examples.len() >= EXAMPLES_PER_CELL {
                 break;
             }
             let mut digits = vec![0usize; n];
             decode(index, &strides, &mut digits);
-            if cubes.iter().any(|(d, free)| {
-                d.iter()
-                    .zip(free)
-                    .zip(&digits)
-                    .all(|((a, f), b)| *f || a == b)
-            }) {
+            if cubes
+                .iter()
+                .any(|sets: &Vec<Vec<usize>>| sets.iter().zip(&digits).all(|(s, d)| s.contains(d)))
+            {
                 continue;
             }
-            let free = minimise(&space, &digits, (i, j), &cell_of, with_missing);
-            let pattern = AnswerSet(
-                space
-                    .answer_set(&digits)
-                    .0
-                    .into_iter()
-                    .zip(&free)
-                    .filter(|(_, f)| !**f)
-                    .map(|(a, _)| a)
-                    .collect(),
-            );
+            let sets = minimise(&space, &digits, (i, j), &cell_of, with_missing);
+            let pattern = space.pattern(&sets, with_missing);
+            let covers = sets.iter().map(|s| s.len() as u64).product();
             let deciding = |r: usize| deciding_rules(rulesets.get(r).copied(), r, &space, &digits);
             examples.push(DiffExample {
                 pattern,
+                covers,
                 answers: space.answer_set(&digits),
                 old_deciding: deciding(0),
                 new_deciding: deciding(1),
             });
-            cubes.push((digits, free));
+            cubes.push(sets);
         }
         cells.push(ChangedCell {
             from: levels.get(i).map(|l| l.id.clone()).unwrap_or_default(),
@@ -1437,59 +1499,74 @@ fn stored_outcomes(
     out
 }
 
-/// Greedily mark factors whose answer does not matter: every combination of the
-/// marked factors' answers stays in the same cell. Returns the "free" mask.
+/// Grow, factor by factor, the set of answers each factor may take while every
+/// answer set in the product of the sets stays in the same cell. Returns the sets
+/// (slot indices per factor); a factor whose set holds every slot does not matter.
 fn minimise(
     space: &Space,
     digits: &[usize],
     cell: (usize, usize),
     cell_of: &dyn Fn(&[usize]) -> (usize, usize),
     with_missing: bool,
-) -> Vec<bool> {
-    const MAX_CUBE: usize = 4096;
+) -> Vec<Vec<usize>> {
+    const MAX_CUBE: usize = 1 << 16;
     let n = space.factors.len();
-    let mut free = vec![false; n];
+    let mut sets: Vec<Vec<usize>> = digits.iter().map(|&d| vec![d]).collect();
+    let mut probe = digits.to_vec();
     for f in 0..n {
-        let mut trial = free.clone();
-        if let Some(t) = trial.get_mut(f) {
-            *t = true;
-        }
-        let radices: Vec<usize> = (0..n)
-            .map(|g| {
-                if trial.get(g).copied().unwrap_or(false) {
-                    space.radix(g, with_missing)
-                } else {
-                    1
-                }
-            })
-            .collect();
-        let cube: usize = radices.iter().product();
-        if cube > MAX_CUBE {
-            continue;
-        }
-        let mut probe = digits.to_vec();
-        let mut ok = true;
-        for k in 0..cube {
-            let mut rest = k;
-            for g in (0..n).rev() {
-                if trial.get(g).copied().unwrap_or(false) {
-                    let r = radices.get(g).copied().unwrap_or(1);
-                    if let Some(p) = probe.get_mut(g) {
-                        *p = rest % r;
+        for v in 0..space.radix(f, with_missing) {
+            if sets.get(f).is_some_and(|s| s.contains(&v)) {
+                continue;
+            }
+            // The new slab: factor f takes v, every other factor ranges over its set.
+            let lens: Vec<usize> = (0..n)
+                .map(|g| {
+                    if g == f {
+                        1
+                    } else {
+                        sets.get(g).map_or(1, Vec::len)
                     }
-                    rest /= r;
+                })
+                .collect();
+            let slab: usize = lens.iter().product();
+            let cube = slab.saturating_mul(sets.get(f).map_or(1, Vec::len) + 1);
+            if cube > MAX_CUBE {
+                continue;
+            }
+            let mut ok = true;
+            for k in 0..slab {
+                let mut rest = k;
+                for g in (0..n).rev() {
+                    let len = lens.get(g).copied().unwrap_or(1);
+                    let slot = if g == f {
+                        v
+                    } else {
+                        sets.get(g)
+                            .and_then(|s| s.get(rest % len))
+                            .copied()
+                            .unwrap_or(0)
+                    };
+                    if let Some(p) = probe.get_mut(g) {
+                        *p = slot;
+                    }
+                    rest /= len;
+                }
+                if cell_of(&probe) != cell {
+                    ok = false;
+                    break;
                 }
             }
-            if cell_of(&probe) != cell {
-                ok = false;
-                break;
+            if ok {
+                if let Some(s) = sets.get_mut(f) {
+                    s.push(v);
+                }
             }
         }
-        if ok {
-            free = trial;
+        if let Some(s) = sets.get_mut(f) {
+            s.sort_unstable();
         }
     }
-    free
+    sets
 }
 
 fn deciding_rules(rs: Option<&Ruleset>, r: usize, space: &Space, digits: &[usize]) -> Vec<String> {

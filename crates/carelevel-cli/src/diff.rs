@@ -1,0 +1,485 @@
+//! `carelevel diff OLD NEW`: the exact impact of replacing one ruleset with another.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction};
+use carelevel::Ruleset;
+
+use crate::input::{self, LoadError};
+use crate::render;
+use crate::ExitCode;
+
+/// Arguments of `carelevel diff`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The ruleset in force (YAML).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The proposed ruleset (YAML).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Real cases to count in the transition matrix: JSON Lines (`.jsonl`) or a YAML
+    /// list of answer maps (`.yaml`/`.yml`); an `id` field is used to name cases.
+    #[arg(long, value_name = "FILE")]
+    pub cases: Option<PathBuf>,
+    /// Exit with code 1 when the diff has changes of this kind (for CI gates).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Which changes fail a `--fail-on` gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any change of level, flag or review status.
+    Any,
+    /// Any answer set moved to a more intensive level.
+    Escalation,
+    /// Any answer set moved to a less intensive level.
+    DeEscalation,
+}
+
+/// Output formats of `carelevel diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable report.
+    Text,
+    /// The report as JSON.
+    Json,
+    /// Markdown, for a pull-request comment.
+    Markdown,
+}
+
+/// A case from the corpus that could not be assessed under one of the rulesets.
+struct CaseError {
+    line: usize,
+    id: Option<String>,
+    message: String,
+}
+
+/// Run `carelevel diff`.
+pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
+    let mut load = |path: &PathBuf| -> io::Result<Result<Ruleset, ExitCode>> {
+        match input::load_ruleset_file(path) {
+            Ok((_, r)) => Ok(Ok(r)),
+            Err(LoadError::Read(message)) => input::usage_error(err, &message).map(Err),
+            Err(LoadError::Invalid { source, error }) => {
+                render::diagnostics(err, &source, &error.diagnostics)?;
+                input::usage_error(
+                    err,
+                    &format!("the ruleset `{}` cannot be used", source.name),
+                )
+                .map(Err)
+            }
+        }
+    };
+    let old = match load(&args.old)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let new = match load(&args.new)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let mut report = match analysis::diff(&old, &new) {
+        Ok(r) => r,
+        Err(e) => return input::usage_error(err, &e.to_string()),
+    };
+    let mut case_errors = Vec::new();
+    let mut case_notes = Vec::new();
+    if let Some(path) = &args.cases {
+        let source = match input::read_source(path, "cases file") {
+            Ok(s) => s,
+            Err(message) => return input::usage_error(err, &message),
+        };
+        let records = match read_cases(path, &source.text) {
+            Ok(r) => r,
+            Err(message) => return input::usage_error(err, &format!("{}: {message}", source.name)),
+        };
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut ignored = [0usize, 0usize];
+        for (line, record) in records {
+            let id = record.get("id").map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            let mut levels = Vec::new();
+            let mut failure = None;
+            for (r, rs) in [&old, &new].into_iter().enumerate() {
+                // Each ruleset reads the questions it asks; answers to questions only the
+                // other ruleset asks are counted below, never silently dropped.
+                let mut own = serde_json::Map::new();
+                for (k, v) in &record {
+                    if k == "id" {
+                        continue;
+                    }
+                    if rs.factor_index(k).is_some()
+                        || old.factor_index(k).is_none() && new.factor_index(k).is_none()
+                    {
+                        own.insert(k.clone(), v.clone());
+                    } else if let Some(n) = ignored.get_mut(r) {
+                        *n += 1;
+                    }
+                }
+                let text = serde_json::Value::Object(own).to_string();
+                let level = rs
+                    .answers_from_json(&text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|a| rs.level_for(&a).map_err(|e| e.to_string()));
+                match level {
+                    Ok(l) => {
+                        levels.push(rs.levels().get(l).map(|x| x.id.clone()).unwrap_or_default())
+                    }
+                    Err(e) if e.starts_with("required answers are missing") => {
+                        levels.push("refused".to_owned());
+                    }
+                    Err(e) => {
+                        let which = if r == 0 { "OLD" } else { "NEW" };
+                        failure = Some(format!("{which}: {e}"));
+                        break;
+                    }
+                }
+            }
+            match (failure, levels.as_slice()) {
+                (None, [a, b]) => pairs.push((a.clone(), b.clone())),
+                (Some(message), _) => case_errors.push(CaseError { line, id, message }),
+                _ => {}
+            }
+        }
+        for (r, n) in ignored.iter().enumerate() {
+            if *n > 0 {
+                case_notes.push(format!(
+                    "{n} answers in the cases are to questions only {} asks; {} ignores them",
+                    if r == 0 { "NEW" } else { "OLD" },
+                    if r == 0 { "OLD" } else { "NEW" }
+                ));
+            }
+        }
+        report.add_cases(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    }
+    report.notes.extend(case_notes);
+    match args.format {
+        Format::Json => {
+            let mut value = serde_json::to_value(&report).map_err(io::Error::other)?;
+            if let Some(obj) = value.as_object_mut() {
+                let errors: Vec<serde_json::Value> = case_errors
+                    .iter()
+                    .map(|e| serde_json::json!({"line": e.line, "id": e.id, "error": e.message}))
+                    .collect();
+                obj.insert("case_errors".to_owned(), serde_json::Value::Array(errors));
+                obj.insert(
+                    "summary".to_owned(),
+                    serde_json::Value::String(report.summary()),
+                );
+            }
+            let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+            writeln!(out, "{text}")?;
+        }
+        Format::Text => out.write_all(text_report(&report, &case_errors).as_bytes())?,
+        Format::Markdown => out.write_all(markdown_report(&report, &case_errors).as_bytes())?,
+    }
+    let tripped = match args.fail_on {
+        None => false,
+        Some(FailOn::Any) => report.has_changes(),
+        Some(FailOn::Escalation) => report.escalations > 0,
+        Some(FailOn::DeEscalation) => report.de_escalations > 0,
+    };
+    if !case_errors.is_empty() {
+        writeln!(
+            err,
+            "carelevel: warning: {} could not be assessed (listed in the report)",
+            render::plural(case_errors.len(), "case", "cases")
+        )?;
+    }
+    Ok(if tripped {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// One case: its line (JSON Lines) or position (YAML list), and its answers.
+type CaseRecord = (usize, serde_json::Map<String, serde_json::Value>);
+
+/// Read a cases file into records.
+fn read_cases(path: &std::path::Path, text: &str) -> Result<Vec<CaseRecord>, String> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if matches!(ext, "yaml" | "yml") {
+        let list: Vec<serde_json::Map<String, serde_json::Value>> = serde_yaml::from_str(text)
+            .map_err(|e| format!("expected a YAML list of answer maps: {e}"))?;
+        return Ok(list
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| (i + 1, m))
+            .collect());
+    }
+    if !matches!(ext, "jsonl" | "ndjson" | "json") {
+        return Err(format!(
+            "unsupported cases format `.{ext}`; use JSON Lines (.jsonl) or a YAML list (.yaml)"
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
+            .map_err(|e| format!("line {}: expected a JSON object of answers: {e}", i + 1))?;
+        out.push((i + 1, record));
+    }
+    Ok(out)
+}
+
+fn direction_word(d: Direction) -> &'static str {
+    match d {
+        Direction::Escalation => "escalation",
+        Direction::DeEscalation => "de-escalation",
+        Direction::Incomparable => "not comparable",
+    }
+}
+
+fn pattern_text(e: &DiffExample) -> String {
+    let omitted = e.answers.0.len() - e.pattern.0.len();
+    let shown = e.pattern.to_string();
+    let any = if omitted > 0 && !e.pattern.0.is_empty() {
+        "; other answers: any"
+    } else {
+        ""
+    };
+    format!(
+        "{shown} ({}{any})",
+        render::plural(e.covers as usize, "class", "classes")
+    )
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "(no rule: lowest level)".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn cell_counts(cell: &ChangedCell) -> String {
+    let classes = render::plural(cell.classes as usize, "class", "classes");
+    match cell.cases {
+        Some(n) => format!("{classes}, {}", render::plural(n as usize, "case", "cases")),
+        None => classes,
+    }
+}
+
+/// The readable report.
+fn text_report(r: &DiffReport, case_errors: &[CaseError]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "carelevel diff: OLD {} -> NEW {}", r.old, r.new);
+    let _ = writeln!(
+        s,
+        "Answer space: {} classes ({})",
+        r.classes,
+        if r.includes_missing_answers {
+            "every combination of answers, including unanswered questions"
+        } else {
+            "every combination of complete answers"
+        }
+    );
+    for note in &r.notes {
+        let _ = writeln!(s, "Note: {note}");
+    }
+    let _ = writeln!(s);
+    matrix_text(&mut s, "answer-set classes", &r.levels, &r.matrix);
+    if let Some(m) = &r.case_matrix {
+        matrix_text(&mut s, "cases", &r.levels, m);
+    }
+    if r.cells.is_empty() {
+        let _ = writeln!(s, "No answer set changes level.");
+    } else {
+        let _ = writeln!(s, "Level changes:");
+        for cell in &r.cells {
+            let _ = writeln!(
+                s,
+                "  {} -> {} ({}): {}",
+                cell.from,
+                cell.to,
+                direction_word(cell.direction),
+                cell_counts(cell)
+            );
+            for e in &cell.examples {
+                let _ = writeln!(s, "    when {}", pattern_text(e));
+                let _ = writeln!(s, "      OLD decided by: {}", list_or_none(&e.old_deciding));
+                let _ = writeln!(s, "      NEW decided by: {}", list_or_none(&e.new_deciding));
+            }
+        }
+    }
+    let _ = writeln!(s);
+    if r.flag_changes.is_empty() {
+        let _ = writeln!(s, "No flag changes.");
+    } else {
+        let _ = writeln!(s, "Flag changes:");
+        for f in &r.flag_changes {
+            let _ = writeln!(
+                s,
+                "  {}: fires for {} more and {} fewer classes",
+                f.flag, f.gained, f.lost
+            );
+            if let Some(e) = &f.gained_example {
+                let _ = writeln!(s, "    newly fires, e.g. {e}");
+            }
+            if let Some(e) = &f.lost_example {
+                let _ = writeln!(s, "    no longer fires, e.g. {e}");
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "Needs review: {} classes newly need review, {} no longer do.",
+        r.review_gained, r.review_lost
+    );
+    if !case_errors.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nCases that could not be assessed ({}):",
+            case_errors.len()
+        );
+        for e in case_errors {
+            let id =
+                e.id.as_deref()
+                    .map_or_else(String::new, |i| format!(" (id {i})"));
+            let _ = writeln!(s, "  line {}{id}: {}", e.line, e.message);
+        }
+    }
+    let _ = writeln!(s, "\nSummary: {}", r.summary());
+    s
+}
+
+fn matrix_text(s: &mut String, what: &str, levels: &[analysis::DiffLevel], m: &[Vec<u64>]) {
+    let _ = writeln!(
+        s,
+        "Transition matrix ({what}; rows: OLD level, columns: NEW level):"
+    );
+    let width = levels
+        .iter()
+        .map(|l| l.id.len())
+        .chain(m.iter().flatten().map(|c| c.to_string().len()))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut header = format!("  {:width$}", "");
+    for l in levels {
+        let _ = write!(header, "  {:>width$}", l.id);
+    }
+    let _ = writeln!(s, "{header}");
+    for (l, row) in levels.iter().zip(m) {
+        let mut line = format!("  {:width$}", l.id);
+        for c in row {
+            let _ = write!(line, "  {c:>width$}");
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    let _ = writeln!(s);
+}
+
+/// Markdown for a pull-request comment.
+fn markdown_report(r: &DiffReport, case_errors: &[CaseError]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "### carelevel diff: `{}` → `{}`\n", r.old, r.new);
+    let _ = writeln!(s, "**{}**\n", r.summary());
+    for note in &r.notes {
+        let _ = writeln!(s, "> {note}");
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(s);
+    }
+    let _ =
+        writeln!(
+        s,
+        "Transition matrix over {} answer-set classes{} (rows: old level, columns: new level):\n",
+        r.classes,
+        if r.includes_missing_answers { ", unanswered questions included" } else { "" }
+    );
+    let mut header = "| old \\ new |".to_owned();
+    let mut rule = "|---|".to_owned();
+    for l in &r.levels {
+        let _ = write!(header, " {} |", l.id);
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(s, "{header}\n{rule}");
+    for (i, (l, row)) in r.levels.iter().zip(&r.matrix).enumerate() {
+        let mut line = format!("| **{}** |", l.id);
+        for (j, c) in row.iter().enumerate() {
+            let cases = r
+                .case_matrix
+                .as_ref()
+                .and_then(|m| m.get(i))
+                .and_then(|row| row.get(j))
+                .map_or_else(String::new, |n| format!(" ({n} cases)"));
+            if i == j || *c == 0 {
+                let _ = write!(line, " {c}{cases} |");
+            } else {
+                let _ = write!(line, " **{c}**{cases} |");
+            }
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    let _ = writeln!(s);
+    if !r.cells.is_empty() {
+        let _ = writeln!(s, "#### Level changes\n");
+        for cell in &r.cells {
+            let _ = writeln!(
+                s,
+                "- **{} → {}** ({}): {}",
+                cell.from,
+                cell.to,
+                direction_word(cell.direction),
+                cell_counts(cell)
+            );
+            for e in &cell.examples {
+                let _ = writeln!(
+                    s,
+                    "  - when `{}`: old decided by {}, new decided by {}",
+                    pattern_text(e),
+                    code_list(&e.old_deciding),
+                    code_list(&e.new_deciding)
+                );
+            }
+        }
+        let _ = writeln!(s);
+    }
+    if !r.flag_changes.is_empty() {
+        let _ = writeln!(s, "#### Flag changes\n");
+        for f in &r.flag_changes {
+            let _ = writeln!(s, "- `{}`: +{} / -{} classes", f.flag, f.gained, f.lost);
+        }
+        let _ = writeln!(s);
+    }
+    if r.review_gained > 0 || r.review_lost > 0 {
+        let _ = writeln!(
+            s,
+            "Needs review: +{} / -{} classes.\n",
+            r.review_gained, r.review_lost
+        );
+    }
+    if !case_errors.is_empty() {
+        let _ = writeln!(s, "#### Cases that could not be assessed\n");
+        for e in case_errors {
+            let _ = writeln!(s, "- line {}: {}", e.line, e.message);
+        }
+        let _ = writeln!(s);
+    }
+    s
+}
+
+fn code_list(items: &[String]) -> String {
+    if items.is_empty() {
+        "no rule".to_owned()
+    } else {
+        items
+            .iter()
+            .map(|i| format!("`{i}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
