@@ -18,6 +18,7 @@ factors:
   - {id: severity, kind: ordinal, question: Q, values: [none, mild, moderate, severe]}
   - {id: housing, kind: ordinal, question: Q, values: [stable, homeless]}
 ";
+const NO_RULES: &str = "rules: []\n";
 
 /// Moving a threshold from moderate to severe moves exactly the answer sets with
 /// severity = moderate: housing stable, homeless or unanswered = 3 classes of 15
@@ -51,8 +52,8 @@ fn moved_threshold_moves_exactly_the_hand_counted_classes() {
 
 #[test]
 fn adding_a_refer_flag_is_reported_as_a_flag_change() {
-    let a = ruleset(TWO_FACTORS);
-    let b = ruleset(&format!("{TWO_FACTORS}flags:\n  - {{id: f, kind: refer, when: {{housing: homeless}}, message: M}}\n"));
+    let a = ruleset(&format!("{TWO_FACTORS}{NO_RULES}"));
+    let b = ruleset(&format!("{TWO_FACTORS}{NO_RULES}flags:\n  - {{id: f, kind: refer, when: {{housing: homeless}}, message: M}}\n"));
     let d = diff(&a, &b).unwrap();
     assert_eq!(d.changed, 0);
     assert_eq!(d.flag_changes.len(), 1);
@@ -64,8 +65,8 @@ fn adding_a_refer_flag_is_reported_as_a_flag_change() {
 
 #[test]
 fn rulesets_with_different_scales_are_not_comparable() {
-    let a = ruleset(TWO_FACTORS);
-    let b = ruleset(&TWO_FACTORS.replace("[stable, homeless]", "[stable, unstable, homeless]"));
+    let a = ruleset(&format!("{TWO_FACTORS}{NO_RULES}"));
+    let b = ruleset(&format!("{}{NO_RULES}", TWO_FACTORS.replace("[stable, homeless]", "[stable, unstable, homeless]")));
     let err = diff(&a, &b).unwrap_err().to_string();
     assert!(
         err.contains(
@@ -77,7 +78,7 @@ fn rulesets_with_different_scales_are_not_comparable() {
 
 #[test]
 fn different_levels_and_factors_are_explained() {
-    let a = ruleset(TWO_FACTORS);
+    let a = ruleset(&format!("{TWO_FACTORS}{NO_RULES}"));
     let b = ruleset(
         "levels: [{id: low, label: L, description: l}, {id: mid, label: M, description: m}, {id: high, label: H, description: h}]
 factors:

@@ -164,11 +164,8 @@ fn why(a: &Assessment<'_>) -> String {
 }
 
 /// Write the plain-text report of an assessment.
-pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
-    assessment_with(out, a, None)
-}
-
-/// The report, with the `--explain` section (when given) before the footer.
+///
+/// The `--explain` section (when given) comes before the footer.
 pub fn assessment_with(
     out: &mut dyn Write,
     a: &Assessment<'_>,

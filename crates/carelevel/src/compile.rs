@@ -1318,7 +1318,7 @@ rules:
 
     #[test]
     fn empty_levels_and_factors_are_errors() {
-        let errs = errors("levels: []\nfactors: []\n");
+        let errs = errors("levels: []\nfactors: []\nrules: []\n");
         assert!(errs
             .iter()
             .any(|e| e.0 == "levels" && e.2.contains("at least one level")));
@@ -1374,6 +1374,7 @@ scoring:
   bands:
     - {level: low, min: 0, max: 1}
     - {level: high, min: 3, max: 4}
+rules: []
 ";
         let errs = errors(body);
         assert!(

@@ -124,7 +124,6 @@ pub(crate) struct RawRuleset {
     pub factors: Vec<RawFactor>,
     #[serde(default)]
     pub scoring: Option<RawScoring>,
-    #[serde(default)]
     pub rules: Vec<RawRule>,
     #[serde(default)]
     pub flags: Vec<RawFlag>,
