@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{Answers, Value};
-use crate::error::EvalError;
+use crate::error::{AssessError, EvalError};
 use crate::eval::{holds, Exhausted, Search, Tri};
 use crate::model::{FactorKind, FlagKind, Level, LevelIndex, MissingPolicy, Ruleset};
 
@@ -255,6 +255,35 @@ impl Ruleset {
         let index = self.level_for(answers)?;
         self.levels.get(index).ok_or(EvalError::MissingRequired {
             factors: Vec::new(),
+        })
+    }
+
+    /// Assess many JSON answer records (e.g. the lines of a JSON Lines file), lazily and
+    /// in order; each record succeeds or fails on its own.
+    ///
+    /// ```
+    /// let rules = carelevel::Ruleset::default_ruleset()?;
+    /// let records = [
+    ///     r#"{"severity": "mild", "withdrawal_risk": "none", "medical": "none", "housing": "stable",
+    ///         "support": "strong", "harm_risk": "none", "mental_health": "none"}"#,
+    ///     r#"{"severity": "extreme"}"#,
+    /// ];
+    /// let results: Vec<_> = rules.assess_each(records).collect();
+    /// assert_eq!(results[0].as_ref().map(|a| a.level.id.as_ref()), Ok("outpatient"));
+    /// assert!(results[1].is_err());
+    /// # Ok::<(), carelevel::RulesetError>(())
+    /// ```
+    pub fn assess_each<'s, I>(
+        &'s self,
+        records: I,
+    ) -> impl Iterator<Item = Result<Assessment<'s>, AssessError>> + 's
+    where
+        I: IntoIterator + 's,
+        I::Item: AsRef<str>,
+    {
+        records.into_iter().map(move |record| {
+            let answers = self.answers_from_json(record.as_ref())?;
+            Ok(self.assess(&answers)?)
         })
     }
 
