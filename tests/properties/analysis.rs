@@ -66,7 +66,10 @@ fn adding_a_refer_flag_is_reported_as_a_flag_change() {
 #[test]
 fn rulesets_with_different_scales_are_not_comparable() {
     let a = ruleset(&format!("{TWO_FACTORS}{NO_RULES}"));
-    let b = ruleset(&format!("{}{NO_RULES}", TWO_FACTORS.replace("[stable, homeless]", "[stable, unstable, homeless]")));
+    let b = ruleset(&format!(
+        "{}{NO_RULES}",
+        TWO_FACTORS.replace("[stable, homeless]", "[stable, unstable, homeless]")
+    ));
     let err = diff(&a, &b).unwrap_err().to_string();
     assert!(
         err.contains(

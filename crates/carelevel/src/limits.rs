@@ -4,6 +4,8 @@
 
 /// Largest ruleset, test or answers text accepted, in bytes (4 MiB).
 pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest nesting of YAML lists and mappings in any input file (as `serde_yaml` allows).
+pub const MAX_YAML_DEPTH: usize = 128;
 /// Most levels a ruleset may declare.
 pub const MAX_LEVELS: usize = 64;
 /// Most factors a ruleset may declare.

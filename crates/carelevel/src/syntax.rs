@@ -541,15 +541,170 @@ pub(crate) fn parse_yaml<T: for<'de> Deserialize<'de>>(
             Some(Location { line: 1, column: 1 }),
         ));
     }
-    serde_yaml::from_str::<T>(text).map_err(|e| yaml_error_diagnostic(&e))
+    prescan(text, what)?;
+    serde_yaml::from_str::<T>(text).map_err(|e| yaml_error_diagnostic(&e, text))
 }
 
-fn yaml_error_diagnostic(e: &serde_yaml::Error) -> Diagnostic {
-    let location = e.location().map(|l| Location {
+/// Walk the YAML event stream once before `serde_yaml` sees the text, and refuse what
+/// it handles badly or reports without a place: nesting deeper than
+/// [`limits::MAX_YAML_DEPTH`] (libyaml's scanner slows down quadratically with flow
+/// nesting, so a deep file must be refused before it gets there), a second document,
+/// a duplicate key (reported where the second one is, with its path), and a file that
+/// holds only comments. Syntax errors are left to `serde_yaml`, whose messages are
+/// tested.
+fn prescan(text: &str, what: &str) -> Result<(), Diagnostic> {
+    use saphyr_parser::{Event, Parser};
+    use std::collections::HashSet;
+
+    enum Frame {
+        Seq {
+            next: usize,
+        },
+        Map {
+            keys: HashSet<String>,
+            /// The latest key.
+            key: String,
+            /// Whether the next node is the value of `key` (else it is a key).
+            value_next: bool,
+        },
+    }
+    fn path(stack: &[Frame], last: &str) -> String {
+        let mut p = String::new();
+        for frame in stack {
+            match frame {
+                Frame::Seq { next } => p.push_str(&format!("[{}]", next.saturating_sub(1))),
+                Frame::Map {
+                    key, value_next, ..
+                } => {
+                    // Inside the value of `key` (a key being read adds nothing yet).
+                    if !*value_next {
+                        if !p.is_empty() {
+                            p.push('.');
+                        }
+                        p.push_str(key);
+                    }
+                }
+            }
+        }
+        if !p.is_empty() {
+            p.push('.');
+        }
+        p.push_str(last);
+        p
+    }
+
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut documents = 0usize;
+    let mut parser = Parser::new_from_str(text);
+    let mut finished = false;
+    while let Some(Ok((event, span))) = parser.next_event() {
+        let here = Location {
+            line: span.start.line(),
+            column: span.start.col() + 1,
+        };
+        let ends = matches!(event, Event::SequenceEnd | Event::MappingEnd);
+        // Count sequence items, and check each scalar key of a mapping against its siblings.
+        let mut duplicate: Option<String> = None;
+        match stack.last_mut() {
+            Some(Frame::Seq { next }) if !ends => *next += 1,
+            Some(Frame::Map {
+                keys,
+                key,
+                value_next,
+            }) if !ends => {
+                if *value_next {
+                    *value_next = false;
+                } else {
+                    *value_next = true;
+                    match &event {
+                        Event::Scalar(value, ..) => {
+                            let value = value.to_string();
+                            if keys.insert(value.clone()) {
+                                *key = value;
+                                continue;
+                            }
+                            duplicate = Some(value);
+                        }
+                        // A complex key (a list or mapping used as a key) is not compared.
+                        _ => "?".clone_into(key),
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(value) = duplicate {
+            return Err(Diagnostic::error(
+                None,
+                format!(
+                    "{}: duplicate key `{value}`; a key may appear only once in a mapping",
+                    path(&stack, &value)
+                ),
+                Some(here),
+            ));
+        }
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Diagnostic::error(
+                        None,
+                        format!(
+                            "a second YAML document starts here; the {what} must be one document \
+                             (remove the `---` separator and what follows it, or split the file)"
+                        ),
+                        Some(here),
+                    ));
+                }
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if stack.len() >= limits::MAX_YAML_DEPTH {
+                    return Err(Diagnostic::error(
+                        None,
+                        format!(
+                            "nesting too deep: YAML may nest at most {} levels",
+                            limits::MAX_YAML_DEPTH
+                        ),
+                        Some(here),
+                    ));
+                }
+                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq { next: 0 }
+                } else {
+                    Frame::Map {
+                        keys: HashSet::new(),
+                        key: String::new(),
+                        value_next: false,
+                    }
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                stack.pop();
+            }
+            Event::StreamEnd => finished = true,
+            _ => {}
+        }
+    }
+    if finished && documents == 0 {
+        return Err(Diagnostic::error(
+            None,
+            format!("the {what} holds only comments and blank lines; expected a YAML mapping"),
+            Some(Location { line: 1, column: 1 }),
+        ));
+    }
+    Ok(())
+}
+
+fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str) -> Diagnostic {
+    let mut location = e.location().map(|l| Location {
         line: l.line(),
         column: l.column(),
     });
     let mut message = e.to_string();
+    if let Some(loc) = location {
+        // The location is carried separately; drop serde_yaml's copy of it from the text.
+        let at = format!(" at line {} column {}", loc.line, loc.column);
+        message = message.replacen(&at, "", 1);
+    }
     // serde_yaml guards against alias bombs and deep nesting; say so in plain words.
     if message.contains("repetition limit exceeded") {
         message = "too many alias expansions: YAML aliases (`*name`) may not expand the document \
@@ -558,15 +713,121 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error) -> Diagnostic {
     } else if message.contains("recursion limit exceeded") {
         message = message.replace(
             "recursion limit exceeded",
-            "nesting too deep: YAML may nest at most 128 levels",
+            &format!(
+                "nesting too deep: YAML may nest at most {} levels",
+                limits::MAX_YAML_DEPTH
+            ),
+        );
+    } else if let Some(rest) =
+        message.strip_prefix("control characters are not allowed at position ")
+    {
+        // libyaml gives a byte offset and no line: find the character and its line.
+        if let Some(offset) = rest
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&o| o <= text.len())
+        {
+            let before = text.get(..offset).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            location = Some(Location { line, column });
+            let found = text.get(offset..).and_then(|t| t.chars().next());
+            message = match found {
+                Some(c) => format!(
+                    "the control character U+{:04X} is not allowed in YAML text (remove it, or write it as an escape such as \"\\u{:04X}\" inside double quotes)",
+                    u32::from(c),
+                    u32::from(c)
+                ),
+                None => "a control character is not allowed in YAML text".to_owned(),
+            };
+        }
+    } else if message == "unknown anchor" {
+        let name = location
+            .and_then(|l| text.lines().nth(l.line.saturating_sub(1)).map(|t| (l, t)))
+            .and_then(|(l, t)| {
+                let rest: String = t.chars().skip(l.column.saturating_sub(1)).collect();
+                let name: String = rest
+                    .strip_prefix('*')?
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+                    .collect();
+                (!name.is_empty()).then_some(name)
+            });
+        message = match name {
+            Some(n) => format!("unknown alias `*{n}`: no anchor `&{n}` is defined before it"),
+            None => "unknown alias: no anchor of that name is defined before it".to_owned(),
+        };
+    } else if let Some(rest) = message
+        .strip_prefix("found unexpected end of stream, while scanning a quoted scalar at line ")
+    {
+        // Point at the opening quote, not at the end of the file.
+        let mut parts = rest.split(" column ");
+        let line = parts.next().and_then(|l| l.trim().parse::<usize>().ok());
+        let column = parts.next().and_then(|c| c.trim().parse::<usize>().ok());
+        if let (Some(line), Some(column)) = (line, column) {
+            location = Some(Location { line, column });
+            message = "this quoted text is never closed: the file ends before the closing quote"
+                .to_owned();
+        }
+    }
+    Diagnostic::error(None, humanize(&message), location)
+}
+
+/// Rewrite serde's wording (Rust type names, "field", "variant") into the words of
+/// the rule language documentation, and add a did-you-mean to unknown keys and values.
+fn humanize(message: &str) -> String {
+    // serde_yaml puts the path of the offending node first: `rules[0]: missing field ...`.
+    let (prefix, body) = match message.split_once(": ") {
+        Some((p, b)) if !p.contains(' ') && !p.is_empty() => (format!("{p}: "), b),
+        _ => (String::new(), message),
+    };
+    let mut body = body.to_owned();
+    for (from, to) in [
+        ("invalid type: map,", "invalid type: mapping,"),
+        ("invalid type: sequence,", "invalid type: list,"),
+        ("invalid type: unit value,", "invalid type: null,"),
+        ("invalid type: floating point `", "invalid type: number `"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+        ("missing field `", "missing required key `"),
+        ("duplicate field `", "duplicate key `"),
+    ] {
+        body = body.replace(from, to);
+    }
+    for rust_type in [
+        "i64", "u64", "i32", "u32", "usize", "u8", "u16", "i128", "u128",
+    ] {
+        body = body.replace(&format!("expected {rust_type}"), "expected a whole number");
+    }
+    if let Some(rest) = body.strip_prefix("invalid type: integer `") {
+        if let Some((number, _)) = rest
+            .split_once("` as u128")
+            .or_else(|| rest.split_once("` as i128"))
+        {
+            body = format!(
+                "the number {number} is too large: expected a whole number from -{max} to {max}",
+                max = limits::MAX_INTEGER
+            );
+        }
+    }
+    if body.starts_with("mapping values are not allowed in this context") {
+        body.push_str(
+            "; a `: ` inside an unquoted value starts a new mapping: put the value in quotes",
         );
     }
-    if let Some(loc) = location {
-        // The location is carried separately; drop serde_yaml's copy of it from the text.
-        let at = format!(" at line {} column {}", loc.line, loc.column);
-        message = message.replacen(&at, "", 1);
+    for (serde_word, word) in [("unknown field `", "key"), ("unknown variant `", "value")] {
+        if let Some(rest) = body.strip_prefix(serde_word) {
+            if let Some((given, expected)) = rest.split_once("`, ") {
+                let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+                body = format!(
+                    "unknown {word} `{given}`{}; {expected}",
+                    crate::compile::did_you_mean(given, &names)
+                );
+            }
+        }
     }
-    Diagnostic::error(None, message, location)
+    format!("{prefix}{body}")
 }
 
 /// A map from item paths (`rules[3].when.any[1].housing`) to where they start.
