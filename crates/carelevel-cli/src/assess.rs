@@ -80,6 +80,9 @@ fn parse_override(arg: &str) -> Option<(&str, &str)> {
     (!factor.is_empty()).then_some((factor, value.trim()))
 }
 
+/// Most answer problems listed; the rest are counted.
+const MAX_PROBLEMS_SHOWN: usize = 50;
+
 /// One answer problem, prefixed with where the answer came from.
 fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
     format!("{origin}: {problem}")
@@ -147,8 +150,17 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                 render::plural(problems.len(), "problem", "problems")
             ),
         )?;
-        for problem in &problems {
+        // A file of 400,000 unknown keys must not print 400,000 lines.
+        for problem in problems.iter().take(MAX_PROBLEMS_SHOWN) {
             writeln!(err, "  {problem}")?;
+        }
+        if problems.len() > MAX_PROBLEMS_SHOWN {
+            let more = problems.len() - MAX_PROBLEMS_SHOWN;
+            let noun = if more == 1 { "problem" } else { "problems" };
+            writeln!(
+                err,
+                "  ... and {more} more {noun} (only the first {MAX_PROBLEMS_SHOWN} are shown)"
+            )?;
         }
         return Ok(ExitCode::Usage);
     }
@@ -196,22 +208,38 @@ fn report(
     } else {
         None
     };
-    let value = match &hinges {
-        Some(h) => serde_json::json!({ "assessment": &assessment, "hinges": h }),
-        None => serde_json::to_value(&assessment).unwrap_or_default(),
+    // A struct, not a `serde_json::Value`, so fields keep their documented order.
+    #[derive(serde::Serialize)]
+    struct Explained<'a> {
+        assessment: &'a carelevel::Assessment<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hinges: Option<&'a [analysis::Hinge]>,
+    }
+    let explained = Explained {
+        assessment: &assessment,
+        hinges: hinges.as_deref(),
     };
     let serialized = match format {
         Format::Text => {
             render::assessment_with(out, &assessment, hinges.as_deref())?;
             return Ok(ExitCode::Success);
         }
-        Format::Json => serde_json::to_string_pretty(&value)
-            .map(|mut s| {
-                s.push('\n');
-                s
-            })
-            .map_err(|e| e.to_string()),
-        Format::Yaml => serde_yaml::to_string(&value).map_err(|e| e.to_string()),
+        Format::Json => if hinges.is_some() {
+            serde_json::to_string_pretty(&explained)
+        } else {
+            serde_json::to_string_pretty(&assessment)
+        }
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| e.to_string()),
+        Format::Yaml => if hinges.is_some() {
+            serde_yaml::to_string(&explained)
+        } else {
+            serde_yaml::to_string(&assessment)
+        }
+        .map_err(|e| e.to_string()),
     };
     match serialized {
         Ok(text) => {
