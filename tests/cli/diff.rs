@@ -67,6 +67,20 @@ fn diff_json_is_the_report_with_summary() {
 }
 
 #[test]
+fn csv_and_jsonl_cases_count_the_same() {
+    let json = |cases: &str| {
+        let out = run(&["diff", OLD, NEW, "--format", "json", "--cases", cases]);
+        out.expect_code(0);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["case_matrix"].clone()
+    };
+    assert_eq!(
+        json("examples/cases/people.csv"),
+        json("examples/cases/people.jsonl")
+    );
+}
+
+#[test]
 fn fail_on_gates_by_direction() {
     run(&["diff", OLD, NEW, "--fail-on", "escalation"]).expect_code(1);
     run(&["diff", OLD, NEW, "--fail-on", "any"]).expect_code(1);

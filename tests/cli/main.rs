@@ -16,8 +16,11 @@
 mod util;
 
 mod assess;
+mod batch;
 mod check;
+mod corpus;
 mod describe;
 mod diff;
+mod schema;
 mod test_cmd;
 mod usage;

@@ -12,5 +12,9 @@
 mod analysis;
 mod bundled;
 mod default_space;
+mod differential;
+mod fuzz_smoke;
 mod parsing;
+mod reference;
+mod rulegen;
 mod support;

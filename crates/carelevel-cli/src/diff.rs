@@ -20,8 +20,9 @@ pub struct Args {
     /// The proposed ruleset (YAML).
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
-    /// Real cases to count in the transition matrix: JSON Lines (`.jsonl`) or a YAML
-    /// list of answer maps (`.yaml`/`.yml`); an `id` field is used to name cases.
+    /// Real cases to count in the transition matrix: JSON Lines (`.jsonl`), CSV (`.csv`,
+    /// header row = question ids; an empty cell is unanswered) or a YAML list of answer
+    /// maps (`.yaml`/`.yml`); an `id` field or column names each case.
     #[arg(long, value_name = "FILE")]
     pub cases: Option<PathBuf>,
     /// Exit with code 1 when the diff has changes of this kind (for CI gates).
@@ -217,9 +218,12 @@ fn read_cases(path: &std::path::Path, text: &str) -> Result<Vec<CaseRecord>, Str
             .map(|(i, m)| (i + 1, m))
             .collect());
     }
+    if ext == "csv" {
+        return read_csv_cases(text);
+    }
     if !matches!(ext, "jsonl" | "ndjson" | "json") {
         return Err(format!(
-            "unsupported cases format `.{ext}`; use JSON Lines (.jsonl) or a YAML list (.yaml)"
+            "unsupported cases format `.{ext}`; use JSON Lines (.jsonl), CSV (.csv) or a YAML list (.yaml)"
         ));
     }
     let mut out = Vec::new();
@@ -230,6 +234,45 @@ fn read_cases(path: &std::path::Path, text: &str) -> Result<Vec<CaseRecord>, Str
         let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
             .map_err(|e| format!("line {}: expected a JSON object of answers: {e}", i + 1))?;
         out.push((i + 1, record));
+    }
+    Ok(out)
+}
+
+/// CSV cases: the header names the questions (and optionally `id`); each cell is read
+/// as the answer a person would type: `true`/`false`, a whole number, or a scale value.
+fn read_csv_cases(text: &str) -> Result<Vec<CaseRecord>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("cannot read the CSV header: {e}"))?
+        .clone();
+    let mut out = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = row
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i + 2, |p| usize::try_from(p.line()).unwrap_or(i + 2));
+        let row = row.map_err(|e| format!("line {line}: {e}"))?;
+        let mut record = serde_json::Map::new();
+        for (name, cell) in headers.iter().zip(row.iter()) {
+            let cell = cell.trim();
+            if cell.is_empty() {
+                continue;
+            }
+            let value = match cell {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => cell.parse::<i64>().map_or_else(
+                    |_| serde_json::Value::String(cell.to_owned()),
+                    serde_json::Value::from,
+                ),
+            };
+            record.insert(name.to_owned(), value);
+        }
+        out.push((line, record));
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use carelevel::{Ruleset, RulesetError, DEFAULT_RULESET};
+use carelevel::{Diagnostic, Location, Ruleset, RulesetError, Severity, DEFAULT_RULESET};
 
 use crate::render;
 use crate::ExitCode;
@@ -42,24 +42,88 @@ pub fn display_name(path: &Path) -> String {
 }
 
 /// Read a file (or stdin for `-`) as UTF-8 text; the error message names the file and
-/// `what` it is (`ruleset`, `answers file`, `test file`).
+/// `what` it is (`ruleset`, `answers file`, `test file`), and for text that is not
+/// UTF-8, the line and column of the first offending byte.
 pub fn read_source(path: &Path, what: &str) -> Result<Source, String> {
     let name = display_name(path);
-    let text = if is_stdin(path) {
-        let mut text = String::new();
+    let bytes = read_bytes(path, what)?;
+    match decode(bytes) {
+        Ok(text) => Ok(Source { name, text }),
+        Err(e) => Err(format!(
+            "cannot read {what} `{name}`: line {}, column {}: {}",
+            e.location.line, e.location.column, e.message
+        )),
+    }
+}
+
+/// The raw bytes of a file, or of stdin for `-`.
+fn read_bytes(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    let name = display_name(path);
+    if is_stdin(path) {
+        let mut bytes = Vec::new();
         io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read {what} from {name}: {}", io_message(&e)))?;
-        text
+        Ok(bytes)
     } else {
-        std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {what} `{name}`: {}", io_message(&e)))?
+        std::fs::read(path).map_err(|e| format!("cannot read {what} `{name}`: {}", io_message(&e)))
+    }
+}
+
+/// Why bytes are not UTF-8 text: what is wrong, where, and the text with every
+/// offending byte replaced by U+FFFD (to quote the line).
+#[derive(Debug)]
+pub struct EncodingError {
+    /// What is wrong and what to do.
+    pub message: String,
+    /// Line and column of the first offending byte.
+    pub location: Location,
+    /// The text, decoded lossily.
+    pub lossy: String,
+}
+
+/// Decode UTF-8 text, naming UTF-16/UTF-32 files (by their byte-order mark) and the
+/// first byte that is not UTF-8.
+pub fn decode(bytes: Vec<u8>) -> Result<String, EncodingError> {
+    let start = Location { line: 1, column: 1 };
+    let bom = if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        Some("UTF-32")
+    } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        Some("UTF-16")
+    } else {
+        None
     };
-    Ok(Source { name, text })
+    if let Some(encoding) = bom {
+        return Err(EncodingError {
+            message: format!(
+                "the file is {encoding} text (it starts with a {encoding} byte-order mark); save it as UTF-8"
+            ),
+            location: start,
+            lossy: String::new(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let before =
+            std::str::from_utf8(bytes.get(..valid).unwrap_or_default()).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let byte = bytes.get(valid).copied().unwrap_or_default();
+        EncodingError {
+            message: format!(
+                "the file is not UTF-8 text: byte 0x{byte:02X} is not valid UTF-8 \
+                 (is it a binary file, or text saved in another encoding such as Latin-1? \
+                 Save it as UTF-8)"
+            ),
+            location: Location { line, column },
+            lossy: String::from_utf8_lossy(bytes).into_owned(),
+        }
+    })
 }
 
 /// An I/O error in words, without the `(os error N)` suffix that means nothing to users.
-fn io_message(e: &io::Error) -> String {
+pub fn io_message(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
@@ -94,9 +158,30 @@ pub enum LoadError {
     },
 }
 
-/// Read and compile a ruleset file.
+/// Read and compile a ruleset file. Text that is not UTF-8 is an invalid ruleset
+/// (reported with its line and column), not an unreadable file.
 pub fn load_ruleset_file(path: &Path) -> Result<(Source, Ruleset), LoadError> {
-    let source = read_source(path, "ruleset").map_err(LoadError::Read)?;
+    let name = display_name(path);
+    let bytes = read_bytes(path, "ruleset").map_err(LoadError::Read)?;
+    let source = match decode(bytes) {
+        Ok(text) => Source { name, text },
+        Err(e) => {
+            return Err(LoadError::Invalid {
+                source: Source {
+                    name,
+                    text: e.lossy,
+                },
+                error: RulesetError {
+                    diagnostics: vec![Diagnostic {
+                        severity: Severity::Error,
+                        path: None,
+                        message: e.message,
+                        location: Some(e.location),
+                    }],
+                },
+            })
+        }
+    };
     match Ruleset::from_yaml(&source.text) {
         Ok(ruleset) => Ok((source, ruleset)),
         Err(error) => Err(LoadError::Invalid { source, error }),

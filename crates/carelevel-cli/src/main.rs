@@ -4,11 +4,13 @@
 //! the results. Every clinical decision lives in the `carelevel` crate.
 
 mod assess;
+mod batch;
 mod check;
 mod describe;
 mod diff;
 mod input;
 mod render;
+mod schema;
 mod test_cmd;
 
 use std::io::{self, Write};
@@ -20,8 +22,8 @@ use clap::{Parser, Subcommand};
 /// | code | meaning |
 /// |------|---------|
 /// | 0 | success (also when the reader of stdout went away: a broken pipe is not an error) |
-/// | 1 | a test or validation failure: `check` found errors in a ruleset, `test` had failing cases |
-/// | 2 | a usage or input error: bad arguments, an unreadable file, invalid answers, an invalid `--rules` ruleset for `assess` or `describe`, an answer set that cannot be evaluated |
+/// | 1 | a test or validation failure: `check` found errors in a ruleset, `test` had failing cases; `batch` completed but some records were errors (each reported with its line) |
+/// | 2 | a usage or input error: bad arguments, an unreadable file, invalid answers, an invalid `--rules` ruleset for `assess` or `describe`, an answer set that cannot be evaluated; for `batch`: unreadable input, a bad CSV header, an invalid ruleset, an output that cannot be written (no output file is left) |
 ///
 /// Codes are ordered by severity: when one invocation meets several outcomes
 /// (e.g. `check` on several files), the highest code wins.
@@ -66,6 +68,10 @@ enum Command {
     Describe(describe::Args),
     /// Show the exact impact of replacing one ruleset with another.
     Diff(diff::Args),
+    /// Assess every record of a JSON Lines or CSV file (streaming, in input order).
+    Batch(batch::Args),
+    /// Print the JSON Schema of a ruleset's answers or of its assessments.
+    Schema(schema::Args),
 }
 
 /// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
@@ -108,5 +114,7 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Test(args) => test_cmd::run(&args, out, err),
         Command::Describe(args) => describe::run(&args, out, err),
         Command::Diff(args) => diff::run(&args, out, err),
+        Command::Batch(args) => batch::run(&args, out, err),
+        Command::Schema(args) => schema::run(&args, out, err),
     }
 }

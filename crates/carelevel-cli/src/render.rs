@@ -94,14 +94,14 @@ pub fn diagnostic_with(
             .checked_sub(1)
             .and_then(|i| source.text.lines().nth(i));
         if let Some(line) = line {
-            let line = line.trim_end_matches('\r');
+            let (shown, caret) = excerpt(line.trim_end_matches('\r'), loc.column);
             let gutter = loc.line.to_string().len().max(4);
-            writeln!(out, "{:>gutter$} | {line}", loc.line)?;
+            writeln!(out, "{:>gutter$} | {shown}", loc.line)?;
             // Keep tabs under tabs so the caret lines up in a terminal; a column past the
             // end of the line (an error at the end of input) puts the caret just after it.
-            let pad: String = line
+            let pad: String = shown
                 .chars()
-                .take(loc.column.saturating_sub(1))
+                .take(caret)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             writeln!(out, "{:>gutter$} | {pad}^", "")?;
@@ -111,6 +111,39 @@ pub fn diagnostic_with(
         writeln!(out, "      {line}")?;
     }
     writeln!(out)
+}
+
+/// Longest part of a source line quoted under a diagnostic, in characters.
+const EXCERPT: usize = 100;
+
+/// The part of `line` to quote under a diagnostic at 1-based `column`, and the caret's
+/// offset in it: the whole line when it is short, else [`EXCERPT`] characters around the
+/// column with `…` where the line is cut (a 4 MiB one-line file must not be echoed
+/// whole). Control characters other than tabs are shown as U+FFFD so that they cannot
+/// garble a terminal.
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let index = column.saturating_sub(1);
+    let length = line.chars().count();
+    let clean = |c: char| {
+        if c.is_control() && c != '\t' {
+            '\u{fffd}'
+        } else {
+            c
+        }
+    };
+    if length <= EXCERPT {
+        return (line.chars().map(clean).collect(), index);
+    }
+    let start = index.saturating_sub(EXCERPT / 2).min(length - EXCERPT);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(start).take(EXCERPT).map(clean));
+    if start + EXCERPT < length {
+        shown.push('…');
+    }
+    (shown, index - start + usize::from(start > 0))
 }
 
 // ---------------------------------------------------------------------------

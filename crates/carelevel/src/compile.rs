@@ -26,6 +26,8 @@ pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
         locator: Locator::new(text),
         diagnostics: Vec::new(),
         arena: ConditionArena::default(),
+        unusable: Vec::new(),
+        skipped: 0,
     };
     let ruleset = cx.ruleset(raw, text);
     let mut diagnostics = cx.diagnostics;
@@ -40,6 +42,13 @@ struct Compiler {
     locator: Locator,
     diagnostics: Vec<Diagnostic>,
     arena: ConditionArena,
+    /// Integer factors whose range is unusable (`min` or `max` missing, or `min > max`):
+    /// already reported, so comparisons on them are skipped rather than reported again
+    /// against a range the author never wrote.
+    unusable: Vec<String>,
+    /// Comparisons skipped because of [`Compiler::unusable`]; they count as errors for
+    /// the "can never be true" check, which must not run on them.
+    skipped: usize,
 }
 
 impl Compiler {
@@ -223,13 +232,18 @@ impl Compiler {
         compute_classes(&mut factors, &self.arena, scoring.as_ref());
 
         // A condition that no answer set can satisfy is an error: the rule or flag is dead.
-        for (path, when, ok) in conditions_ok {
-            if ok && !eval::satisfiable(&self.arena, &factors, when) {
-                self.error(
-                    &path,
-                    "this condition can never be true: no combination of answers satisfies it",
-                );
-            }
+        // One search, with one evaluation budget, serves every condition.
+        let mut sat = eval::Satisfiability::new(&self.arena, &factors);
+        let dead: Vec<String> = conditions_ok
+            .into_iter()
+            .filter(|(_, when, ok)| *ok && !sat.satisfiable(*when))
+            .map(|(path, _, _)| path)
+            .collect();
+        for path in dead {
+            self.error(
+                &path,
+                "this condition can never be true: no combination of answers satisfies it",
+            );
         }
 
         let mut rules_by_level_desc: Vec<usize> = (0..rules.len()).collect();
@@ -271,7 +285,7 @@ impl Compiler {
     }
 
     fn error_count(&self) -> usize {
-        self.diagnostics.len()
+        self.diagnostics.len() + self.skipped
     }
 
     fn levels(&mut self, raw: Vec<syntax::RawLevel>) -> Vec<Level> {
@@ -441,7 +455,16 @@ impl Compiler {
                     );
                 }
                 let (Some(min), Some(max)) = (f.min, f.max) else {
-                    self.error(path, "an integer factor declares `min` and `max`");
+                    let absent = match (f.min, f.max) {
+                        (None, None) => "both are missing",
+                        (None, _) => "`min` is missing",
+                        _ => "`max` is missing",
+                    };
+                    self.error(
+                        path,
+                        format!("an integer factor declares `min` and `max`; {absent}"),
+                    );
+                    self.unusable.push(f.id.clone());
                     return FactorKind::Integer {
                         min: 0,
                         max: 0,
@@ -449,7 +472,9 @@ impl Compiler {
                     };
                 };
                 for (key, v) in [("min", min), ("max", max)] {
-                    if v.abs() > limits::MAX_INTEGER {
+                    // `unsigned_abs`: `abs` of i64::MIN overflows (a panic in debug, and a
+                    // wrap to a negative that passes the check in release).
+                    if v.unsigned_abs() > limits::MAX_INTEGER.unsigned_abs() {
                         self.error(
                             &format!("{path}.{key}"),
                             format!("{v} is beyond the limit of ±{}", limits::MAX_INTEGER),
@@ -461,6 +486,7 @@ impl Compiler {
                         &format!("{path}.max"),
                         format!("`max` ({max}) is below `min` ({min})"),
                     );
+                    self.unusable.push(f.id.clone());
                 }
                 let mut bands: Vec<Band> = Vec::new();
                 if let Some(raw_bands) = &f.bands {
@@ -593,7 +619,7 @@ impl Compiler {
             };
             for (key, pts) in table.0 {
                 let kpath = format!("{path}.{}", scalar_text(&key));
-                if pts.abs() > limits::MAX_POINTS {
+                if pts.unsigned_abs() > limits::MAX_POINTS.unsigned_abs() {
                     self.error(
                         &kpath,
                         format!(
@@ -800,6 +826,10 @@ impl Compiler {
                 let Some(fi) = self.factor_ref(&path, factor, factors) else {
                     return self.push(Node::Const(false));
                 };
+                if self.unusable.contains(factor) {
+                    self.skipped += 1;
+                    return self.push(Node::Const(false));
+                }
                 let Some(f) = factors.get(fi) else {
                     return self.push(Node::Const(false));
                 };
@@ -1047,6 +1077,12 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
         },
         FactorKind::Boolean => match value {
             RawScalar::Boolean(b) => Ok(i64::from(*b)),
+            RawScalar::Text(t) if matches!(t.to_ascii_lowercase().as_str(), "true" | "false") => {
+                Err(format!(
+                    "expected true or false, got the text `{t}`; write {} without quotes",
+                    t.to_ascii_lowercase()
+                ))
+            }
             other => Err(format!("expected true or false, got {other}")),
         },
     }
@@ -1386,6 +1422,34 @@ rules: []
             errs.iter().any(|e| e
                 .2
                 .contains("the highest reachable total, 5, is in no band")),
+            "{errs:#?}"
+        );
+    }
+
+    /// Found by review for the fuzz targets: `abs()` of i64::MIN overflowed (a panic in
+    /// debug builds; in release it wrapped negative and slipped past the limit).
+    #[test]
+    fn most_negative_integer_is_refused_as_beyond_the_limit() {
+        let errs = errors(
+            "levels: [{id: low, label: L, description: l}]
+factors:
+  - {id: n, kind: integer, question: Q, min: -9223372036854775808, max: 0}
+  - {id: s, kind: ordinal, question: Q, values: [a, b]}
+scoring:
+  points: {s: {a: -9223372036854775808}}
+  bands: [{level: low}]
+rules: []
+",
+        );
+        assert!(
+            errs.iter().any(|e| e.0 == "factors[0].min"
+                && e.2.contains("-9223372036854775808 is beyond the limit")),
+            "{errs:#?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.0 == "scoring.points.s.a"
+                && e.2
+                    .contains("-9223372036854775808 points is beyond the limit")),
             "{errs:#?}"
         );
     }

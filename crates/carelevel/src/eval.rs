@@ -150,6 +150,8 @@ pub(crate) struct Search<'a> {
     pub values: Vec<i64>,
     pub known: Vec<bool>,
     spent: u64,
+    /// The evaluation budget ([`limits::MAX_MISSING_EVALUATIONS`]; smaller in tests).
+    limit: u64,
 }
 
 impl<'a> Search<'a> {
@@ -165,12 +167,13 @@ impl<'a> Search<'a> {
             values,
             known,
             spent: 0,
+            limit: limits::MAX_MISSING_EVALUATIONS,
         }
     }
 
     fn spend(&mut self) -> Result<(), Exhausted> {
         self.spent += 1;
-        if self.spent > limits::MAX_MISSING_EVALUATIONS {
+        if self.spent > self.limit {
             Err(Exhausted)
         } else {
             Ok(())
@@ -337,15 +340,36 @@ impl<'a> Search<'a> {
     }
 }
 
-/// Whether any answer set satisfies `node` (true when the search is too large to decide).
-pub(crate) fn satisfiable(arena: &ConditionArena, factors: &[Factor], node: NodeId) -> bool {
-    let mut search = Search::new(
-        arena,
-        factors,
-        vec![0; factors.len()],
-        vec![false; factors.len()],
-    );
-    !matches!(search.status(node), Ok(Tri::False))
+/// Decides, condition by condition, whether any answer set satisfies it.
+///
+/// Every condition of one ruleset goes through one search, and so shares one evaluation
+/// budget ([`limits::MAX_MISSING_EVALUATIONS`]): a ruleset made of many conditions that
+/// are each costly to decide cannot make loading it take hours (with a budget per
+/// condition, a 4 MiB ruleset of hard conditions took about half an hour). A condition
+/// still undecided when the budget is spent counts as satisfiable, as a single condition
+/// too large to decide always has.
+pub(crate) struct Satisfiability<'a> {
+    search: Search<'a>,
+}
+
+impl<'a> Satisfiability<'a> {
+    pub(crate) fn new(arena: &'a ConditionArena, factors: &'a [Factor]) -> Self {
+        Satisfiability {
+            search: Search::new(
+                arena,
+                factors,
+                vec![0; factors.len()],
+                vec![false; factors.len()],
+            ),
+        }
+    }
+
+    /// Whether any answer set satisfies `node` (true when the budget is spent first).
+    /// A search that completes leaves every factor unknown again, ready for the next
+    /// condition; once the budget is spent, every later search stops at its first step.
+    pub(crate) fn satisfiable(&mut self, node: NodeId) -> bool {
+        !matches!(self.search.status(node), Ok(Tri::False))
+    }
 }
 
 impl Ruleset {
@@ -475,6 +499,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// One budget serves every satisfiability check of a ruleset: once it is spent,
+    /// later conditions are no longer searched (they count as satisfiable), so the total
+    /// work of loading a ruleset is bounded however many hard conditions it has.
+    #[test]
+    fn satisfiability_checks_share_one_budget() {
+        let rs = Ruleset::from_yaml(
+            "id: t\nversion: '1'\ntitle: T\ndescription: D\n\
+             levels: [{id: l0, label: L, description: d}]\n\
+             factors: [{id: a, kind: boolean, question: Q}]\n\
+             rules: [{id: r0, when: {a: true}, level: l0, because: B}]\n",
+        )
+        .unwrap();
+        // Two dead conditions: `all: [a, not a]` and `all: [not a, a]`; deciding each
+        // takes 3 evaluations (the root, then one per value of `a`).
+        let arena = ConditionArena {
+            nodes: vec![
+                Node::Mask {
+                    factor: 0,
+                    mask: 0b10,
+                },
+                Node::Mask {
+                    factor: 0,
+                    mask: 0b01,
+                },
+                Node::All { start: 0, len: 2 },
+                Node::All { start: 2, len: 2 },
+            ],
+            children: vec![0, 1, 1, 0],
+            ranges: Vec::new(),
+        };
+        let with_limit = |limit| {
+            let mut sat = Satisfiability::new(&arena, &rs.factors);
+            sat.search.limit = limit;
+            (sat.satisfiable(2), sat.satisfiable(3))
+        };
+        assert_eq!(with_limit(limits::MAX_MISSING_EVALUATIONS), (false, false));
+        // Budget for one condition: the second is left undecided.
+        assert_eq!(with_limit(3), (false, true));
+        assert_eq!(with_limit(6), (false, false));
+        assert_eq!(with_limit(2), (true, true));
     }
 
     /// Integer answers between class representatives land in the right class.

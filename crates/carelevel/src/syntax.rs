@@ -16,7 +16,7 @@ use crate::error::{Diagnostic, Location};
 use crate::limits;
 
 /// A scalar as written in YAML: text, whole number or boolean.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum RawScalar {
     Text(String),
     Integer(i64),
@@ -25,7 +25,13 @@ pub(crate) enum RawScalar {
 
 impl fmt::Display for RawScalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Diagnostics quote what was written; a 4 MiB answer is quoted only in part.
+        const QUOTED: usize = 60;
         match self {
+            RawScalar::Text(s) if s.chars().count() > QUOTED => {
+                let head: String = s.chars().take(QUOTED).collect();
+                write!(f, "`{head}…` ({} characters)", s.chars().count())
+            }
             RawScalar::Text(s) => write!(f, "`{s}`"),
             RawScalar::Integer(i) => write!(f, "{i}"),
             RawScalar::Boolean(b) => write!(f, "{b}"),
@@ -80,14 +86,14 @@ impl<K, V> Default for OrderedMap<K, V> {
 
 impl<'de, K, V> Deserialize<'de> for OrderedMap<K, V>
 where
-    K: Deserialize<'de> + PartialEq + fmt::Display,
+    K: Deserialize<'de> + Eq + std::hash::Hash + Clone + fmt::Display,
     V: Deserialize<'de>,
 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct MapVisitor<K, V>(std::marker::PhantomData<(K, V)>);
         impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
         where
-            K: Deserialize<'de> + PartialEq + fmt::Display,
+            K: Deserialize<'de> + Eq + std::hash::Hash + Clone + fmt::Display,
             V: Deserialize<'de>,
         {
             type Value = OrderedMap<K, V>;
@@ -96,9 +102,11 @@ where
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out: Vec<(K, V)> = Vec::new();
+                // A set, not a scan of `out`: a 4 MiB file can hold 400,000 keys.
+                let mut seen: std::collections::HashSet<K> = std::collections::HashSet::new();
                 while let Some(key) = map.next_key::<K>()? {
-                    if out.iter().any(|(k, _)| *k == key) {
-                        return Err(de::Error::custom(format_args!("duplicate key {key}")));
+                    if !seen.insert(key.clone()) {
+                        return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
                     }
                     let value = map.next_value::<V>()?;
                     out.push((key, value));
@@ -112,7 +120,10 @@ where
 
 /// A ruleset file as written.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a ruleset: a mapping with `id`, `version`, `title`, `description`, `levels`, `factors` and `rules`"
+)]
 pub(crate) struct RawRuleset {
     pub id: String,
     pub version: String,
@@ -133,7 +144,10 @@ pub(crate) struct RawRuleset {
 
 /// A named safety property: whenever `when` holds, `expect` must.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an invariant: a mapping with `id`, `when` and `expect`"
+)]
 pub(crate) struct RawInvariant {
     pub id: String,
     #[serde(default)]
@@ -144,7 +158,10 @@ pub(crate) struct RawInvariant {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an expectation: a mapping with `level`, `refer` or both"
+)]
 pub(crate) struct RawInvariantExpect {
     #[serde(default)]
     pub level: Option<RawLevelBound>,
@@ -154,7 +171,10 @@ pub(crate) struct RawInvariantExpect {
 
 /// `{at_least: L}`, `{at_most: L}` or `{is: L}`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a level bound: `{at_least: LEVEL}`, `{at_most: LEVEL}` or `{is: LEVEL}`"
+)]
 pub(crate) struct RawLevelBound {
     #[serde(default)]
     pub at_least: Option<String>,
@@ -165,14 +185,20 @@ pub(crate) struct RawLevelBound {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a source: a mapping with `id` and `citation`"
+)]
 pub(crate) struct RawSource {
     pub id: String,
     pub citation: String,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a level: a mapping with `id`, `label` and `description`"
+)]
 pub(crate) struct RawLevel {
     pub id: String,
     pub label: String,
@@ -188,7 +214,10 @@ pub(crate) enum RawFactorKind {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a factor: a mapping with `id`, `kind`, `question` and the keys of its kind"
+)]
 pub(crate) struct RawFactor {
     pub id: String,
     pub kind: RawFactorKind,
@@ -208,7 +237,10 @@ pub(crate) struct RawFactor {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a band: a mapping with `id`, `min` and `max`"
+)]
 pub(crate) struct RawBand {
     pub id: String,
     pub min: i64,
@@ -265,14 +297,20 @@ impl<'de> Deserialize<'de> for RawMissing {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "scoring: a mapping with `points` and `bands`"
+)]
 pub(crate) struct RawScoring {
     pub points: OrderedMap<String, OrderedMap<RawScalar, i64>>,
     pub bands: Vec<RawScoreBand>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a score band: a mapping with `level`, `min` and `max`"
+)]
 pub(crate) struct RawScoreBand {
     pub level: String,
     #[serde(default)]
@@ -282,7 +320,10 @@ pub(crate) struct RawScoreBand {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule: a mapping with `id`, `when`, `level` and `because`"
+)]
 pub(crate) struct RawRule {
     pub id: String,
     pub when: RawCondition,
@@ -301,7 +342,10 @@ pub(crate) enum RawFlagKind {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a flag: a mapping with `id`, `kind`, `when` and `message`"
+)]
 pub(crate) struct RawFlag {
     pub id: String,
     pub kind: RawFlagKind,
@@ -370,6 +414,25 @@ pub(crate) enum RawCondition {
 const CONDITION_EXPECTED: &str =
     "a condition: a mapping with one key (`all`, `any`, `not`, or a factor id)";
 
+/// The key of a condition mapping: a name, with an error that says so for anything else.
+struct ConditionKey(String);
+
+impl<'de> Deserialize<'de> for ConditionKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ConditionKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a condition key: `all`, `any`, `not` or a factor id")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ConditionKey, E> {
+                Ok(ConditionKey(v.to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 impl<'de> Deserialize<'de> for RawCondition {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -379,7 +442,7 @@ impl<'de> Deserialize<'de> for RawCondition {
                 f.write_str(CONDITION_EXPECTED)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawCondition, A::Error> {
-                let Some(key) = map.next_key::<String>()? else {
+                let Some(ConditionKey(key)) = map.next_key::<ConditionKey>()? else {
                     return Err(de::Error::custom(format_args!(
                         "empty condition; expected {CONDITION_EXPECTED}"
                     )));
@@ -463,9 +526,11 @@ impl<'de> Deserialize<'de> for RawComparison {
                     .find(|(name, _)| *name == key)
                     .map(|(_, op)| *op)
                 else {
+                    let names: Vec<&str> = RawOp::ALL.iter().map(|(name, _)| *name).collect();
                     return Err(de::Error::custom(format_args!(
-                        "unknown operator `{key}`; expected one of is, in, at_least, at_most, between, above, below \
-                         (conditions nest only under `all`, `any` and `not`)"
+                        "unknown operator `{key}`{}; expected one of is, in, at_least, at_most, between, above, below \
+                         (conditions nest only under `all`, `any` and `not`)",
+                        crate::compile::did_you_mean(&key, &names)
                     )));
                 };
                 let operand = match op {
@@ -487,14 +552,20 @@ impl<'de> Deserialize<'de> for RawComparison {
 
 /// A test file (`*.test.yaml`) as written.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a test file: a mapping with `ruleset` and `cases`"
+)]
 pub(crate) struct RawTestFile {
     pub ruleset: String,
     pub cases: Vec<RawTestCase>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a test case: a mapping with `name`, `answers` and `expect`"
+)]
 pub(crate) struct RawTestCase {
     pub name: String,
     #[serde(default)]
@@ -503,7 +574,10 @@ pub(crate) struct RawTestCase {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an expectation: a mapping with `level` and optionally `rules`, `deciding`, `flags`, `refer`, `needs_review`"
+)]
 pub(crate) struct RawExpect {
     pub level: String,
     #[serde(default)]
@@ -527,7 +601,7 @@ pub(crate) fn parse_yaml<T: for<'de> Deserialize<'de>>(
         return Err(Diagnostic::error(
             None,
             format!(
-                "the {what} is {} bytes; the limit is {} bytes",
+                "the {what} is {} bytes; the limit is {} bytes (4 MiB)",
                 text.len(),
                 limits::MAX_SOURCE_BYTES
             ),
@@ -542,7 +616,7 @@ pub(crate) fn parse_yaml<T: for<'de> Deserialize<'de>>(
         ));
     }
     prescan(text, what)?;
-    serde_yaml::from_str::<T>(text).map_err(|e| yaml_error_diagnostic(&e, text))
+    serde_yaml::from_str::<T>(text).map_err(|e| yaml_error_diagnostic(&e, text, what))
 }
 
 /// Walk the YAML event stream once before `serde_yaml` sees the text, and refuse what
@@ -597,7 +671,27 @@ fn prescan(text: &str, what: &str) -> Result<(), Diagnostic> {
     let mut documents = 0usize;
     let mut parser = Parser::new_from_str(text);
     let mut finished = false;
-    while let Some(Ok((event, span))) = parser.next_event() {
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(next) => next,
+            // The scanner caps flow nesting (`[[[...`) at 255 levels, well before
+            // libyaml's slow path: refuse here, with the place.
+            Err(e) if e.info().contains("recursion limit") => {
+                return Err(Diagnostic::error(
+                    None,
+                    format!(
+                        "nesting too deep: YAML may nest at most {} levels",
+                        limits::MAX_YAML_DEPTH
+                    ),
+                    Some(Location {
+                        line: e.marker().line(),
+                        column: e.marker().col() + 1,
+                    }),
+                ));
+            }
+            // Other syntax errors are reported by serde_yaml.
+            Err(_) => break,
+        };
         let here = Location {
             line: span.start.line(),
             column: span.start.col() + 1,
@@ -633,12 +727,15 @@ fn prescan(text: &str, what: &str) -> Result<(), Diagnostic> {
             _ => {}
         }
         if let Some(value) = duplicate {
+            let at = path(&stack, &value);
+            let at = if at == value {
+                String::new()
+            } else {
+                format!("{at}: ")
+            };
             return Err(Diagnostic::error(
                 None,
-                format!(
-                    "{}: duplicate key `{value}`; a key may appear only once in a mapping",
-                    path(&stack, &value)
-                ),
+                format!("{at}duplicate key `{value}`; a key may appear only once in a mapping"),
                 Some(here),
             ));
         }
@@ -694,7 +791,7 @@ fn prescan(text: &str, what: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str) -> Diagnostic {
+fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str, what: &str) -> Diagnostic {
     let mut location = e.location().map(|l| Location {
         line: l.line(),
         column: l.column(),
@@ -771,7 +868,16 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str) -> Diagnostic {
                 .to_owned();
         }
     }
-    Diagnostic::error(None, humanize(&message), location)
+    let mut message = humanize(&message);
+    // At the top level serde_yaml gives no path, and the place is the first key: say
+    // which mapping lacks the key.
+    if let Some(key) = message
+        .strip_prefix("missing required key `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        message = format!("the {what} has no `{key}`, a required key");
+    }
+    Diagnostic::error(None, message, location)
 }
 
 /// Rewrite serde's wording (Rust type names, "field", "variant") into the words of
@@ -806,14 +912,15 @@ fn humanize(message: &str) -> String {
             .or_else(|| rest.split_once("` as i128"))
         {
             body = format!(
-                "the number {number} is too large: expected a whole number from -{max} to {max}",
+                "the number {number} is out of range: expected a whole number from -{max} to {max}",
                 max = limits::MAX_INTEGER
             );
         }
     }
     if body.starts_with("mapping values are not allowed in this context") {
         body.push_str(
-            "; a `: ` inside an unquoted value starts a new mapping: put the value in quotes",
+            "; a `: ` inside an unquoted value starts a new mapping: check this line's \
+             indentation, or put the value in quotes",
         );
     }
     for (serde_word, word) in [("unknown field `", "key"), ("unknown variant `", "value")] {
@@ -1023,11 +1130,62 @@ mod tests {
     }
 
     #[test]
+    fn prescan_reports_duplicates_documents_comments_and_depth_with_places() {
+        let d = parse_yaml::<RawRuleset>(
+            "id: t\nrules:\n  - id: a\n    level: x\n    level: y\n",
+            "ruleset",
+        )
+        .unwrap_err();
+        assert_eq!(d.location, Some(Location { line: 5, column: 5 }));
+        assert!(
+            d.message
+                .starts_with("rules[0].level: duplicate key `level`"),
+            "{}",
+            d.message
+        );
+        let d = parse_yaml::<RawRuleset>("id: t\n---\nid: u\n", "ruleset").unwrap_err();
+        assert_eq!(d.location, Some(Location { line: 2, column: 1 }));
+        assert!(d.message.contains("one document"), "{}", d.message);
+        let d = parse_yaml::<RawRuleset>("# only\n# comments\n", "ruleset").unwrap_err();
+        assert!(d.message.contains("only comments"), "{}", d.message);
+        // A million levels of flow nesting: refused at once, not after libyaml's
+        // quadratic scan.
+        let deep = format!("a: {}{}\n", "[".repeat(1_000_000), "]".repeat(1_000_000));
+        let started = std::time::Instant::now();
+        let d = parse_yaml::<RawRuleset>(&deep, "ruleset").unwrap_err();
+        assert!(d.message.contains("nesting too deep"), "{}", d.message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn serde_wording_is_translated() {
+        let d = parse_yaml::<RawRuleset>("id: t\nrulez: []\n", "ruleset").unwrap_err();
+        assert!(
+            d.message
+                .starts_with("unknown key `rulez` (did you mean `rules`?); expected one of"),
+            "{}",
+            d.message
+        );
+        let d = parse_yaml::<RawRuleset>("- a\n", "ruleset").unwrap_err();
+        assert!(
+            d.message.contains("invalid type: list, expected a ruleset"),
+            "{}",
+            d.message
+        );
+        let d = parse_yaml::<RawRuleset>("id: t\n", "ruleset").unwrap_err();
+        assert!(
+            d.message.contains("the ruleset has no `version`"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
     fn ordered_map_rejects_duplicates() {
         let e = serde_yaml::from_str::<OrderedMap<String, i64>>("a: 1\nb: 2\na: 3\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("duplicate key a"), "{e}");
+        assert!(e.contains("duplicate key `a`"), "{e}");
     }
 }
 
@@ -1074,9 +1232,21 @@ impl<'de> Deserialize<'de> for RawAnswer {
                 })
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnswer, E> {
-                Ok(RawAnswer::Invalid(format!(
-                    "the number {v}, which is not a whole number"
-                )))
+                // serde_json reads integers beyond 64 bits as floats: do not call them
+                // fractions, and do not print the rounded value as if it were the input.
+                let what = if v.fract() != 0.0 {
+                    format!("the number {v}, which is not a whole number")
+                } else if v.abs() >= 9.2e18 {
+                    format!(
+                        "a number too large to be an answer (the limit is ±{})",
+                        limits::MAX_INTEGER
+                    )
+                } else {
+                    format!(
+                        "the number {v:?}; write whole numbers without a decimal point or exponent"
+                    )
+                };
+                Ok(RawAnswer::Invalid(what))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAnswer, A::Error> {
                 while seq.next_element::<de::IgnoredAny>()?.is_some() {}
@@ -1098,34 +1268,111 @@ impl<'de> Deserialize<'de> for RawAnswer {
 pub(crate) fn parse_answers_json(text: &str) -> Result<OrderedMap<String, RawAnswer>, String> {
     if text.len() > limits::MAX_SOURCE_BYTES {
         return Err(format!(
-            "the answers are {} bytes; the limit is {} bytes",
+            "the answers are {} bytes; the limit is {} bytes (4 MiB)",
             text.len(),
             limits::MAX_SOURCE_BYTES
         ));
     }
-    serde_json::from_str(text).map_err(|e| {
-        if e.is_data() && e.to_string().starts_with("invalid type") {
-            format!(
-                "expected a JSON object of answers (factor: value) at line {} column {}",
-                e.line(),
-                e.column()
-            )
-        } else {
-            format!("invalid JSON: {e}")
+    // A UTF-8 byte-order mark (as some Windows editors write) is not part of the JSON;
+    // the YAML reader skips it too.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(
+            "the answers are empty; expected a JSON object of answers (factor: value)".to_owned(),
+        );
+    }
+    serde_json::from_str(text).map_err(|e| json_answers_message(&e, text))
+}
+
+/// A serde_json error in the words of an answers file: where first, then what is wrong
+/// and what was expected.
+fn json_answers_message(e: &serde_json::Error, text: &str) -> String {
+    let full = e.to_string();
+    // serde_json appends its own " at line L column C"; the place is given first instead.
+    let what = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(what, _)| what);
+    let (line, column) = (e.line(), e.column());
+    // serde_json counts columns from 1, and reports 0 just after a line break.
+    let place = if column == 0 {
+        format!("line {}", line.saturating_sub(1).max(1))
+    } else {
+        format!("line {line}, column {column}")
+    };
+    if e.is_eof() {
+        return format!(
+            "invalid JSON at {place}: the text ends before the JSON object is complete \
+             (a closing `}}`, `]` or `\"` is missing)"
+        );
+    }
+    if e.is_data() {
+        if let Some(rest) = what.strip_prefix("invalid type: ") {
+            let got = match rest.split([',', ' ']).next().unwrap_or("") {
+                "sequence" => "an array",
+                "string" => "a string",
+                "integer" | "floating" => "a number",
+                "boolean" => "true or false",
+                "null" => "null",
+                _ => "something else",
+            };
+            return format!("expected a JSON object of answers (factor: value), got {got}");
         }
-    })
+        if what.starts_with("duplicate key") {
+            return format!("{what} at {place}: each question may be answered only once");
+        }
+    }
+    let hint = match what {
+        "trailing characters" => {
+            let rest = text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .and_then(|l| l.get(column.saturating_sub(1)..))
+                .unwrap_or("");
+            if rest.trim_start().starts_with('{') {
+                "more text after the answers object: an answers file holds one JSON object \
+                 (for JSON Lines, one person per line, use `carelevel batch`)"
+            } else {
+                "more text after the answers object: an answers file holds one JSON object"
+            }
+        }
+        "trailing comma" => "a comma before the closing bracket (JSON allows no trailing comma)",
+        "key must be a string" => {
+            "expected a key in double quotes (JSON has no single quotes or comments)"
+        }
+        "expected value" => {
+            "expected a JSON value: a string in double quotes, a number, true, false or null \
+             (NaN, Infinity, comments and unquoted words are not JSON)"
+        }
+        w if w.starts_with("control character") && column == 0 => {
+            "a string is not closed before the end of the line (a `\"` is missing)"
+        }
+        w => w,
+    };
+    format!("invalid JSON at {place}: {hint}")
 }
 
 /// Parse a YAML mapping of answers, keeping order and refusing duplicate keys.
 pub(crate) fn parse_answers_yaml(text: &str) -> Result<OrderedMap<String, RawAnswer>, String> {
     parse_yaml::<OrderedMap<String, RawAnswer>>(text, "answers text").map_err(|d| {
         let place = d.location.map_or_else(String::new, |l| {
-            format!(" at line {} column {}", l.line, l.column)
+            format!(" at line {}, column {}", l.line, l.column)
         });
-        if d.message.starts_with("invalid type") {
-            format!("expected a YAML mapping of answers (factor: value){place}")
+        if let Some(rest) = d.message.strip_prefix("invalid type: ") {
+            let got = match rest.split([',', ' ']).next().unwrap_or("") {
+                "list" => "a list",
+                "string" => "a string",
+                "integer" | "number" => "a number",
+                "boolean" => "true or false",
+                "null" => "null",
+                _ => "something else",
+            };
+            format!("expected a YAML mapping of answers (factor: value), got {got}{place}")
         } else {
-            format!("invalid YAML: {}{place}", d.message)
+            match d.location {
+                Some(_) => format!("invalid YAML{place}: {}", d.message),
+                // Only the size limit comes without a place: it is not a YAML error.
+                None => d.message,
+            }
         }
     })
 }

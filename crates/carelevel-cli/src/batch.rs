@@ -1,0 +1,553 @@
+//! `carelevel batch`: assess every record of a JSON Lines or CSV file, streaming, in
+//! input order, on every core. The engine is `carelevel_cli::pipeline`; this module
+//! maps arguments to it, opens and commits files, and reports.
+//!
+//! Output files are written to a temporary file beside the target and renamed over
+//! it only when the batch has finished: a crash, a kill or an error never leaves a
+//! partial file under the final name (a kill may leave the temporary file).
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use carelevel::Ruleset;
+use carelevel_cli::pipeline::{self, Fields, Input, InputFormat, Options, OutputFormat, Tally};
+use tempfile::NamedTempFile;
+
+use crate::input::{self, RulesArg};
+use crate::render;
+use crate::ExitCode;
+
+/// Input format of `batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InFormat {
+    /// JSON Lines: one JSON object of answers per line.
+    Jsonl,
+    /// CSV: a header row of question ids (and the id column), one person per row.
+    Csv,
+}
+
+/// Output format of `batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    /// JSON Lines: one JSON object per record.
+    Jsonl,
+    /// CSV with a header row (formula-like cells escaped for spreadsheets).
+    Csv,
+}
+
+/// How much of each result `batch` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FieldsArg {
+    /// id, line, level, deciding rule ids, flag ids, refer, needs_review.
+    Compact,
+    /// id, line and the whole explained assessment (docs/assessment.md).
+    Full,
+}
+
+/// Arguments of `carelevel batch`.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = AFTER_HELP)]
+pub struct Args {
+    /// The ruleset to use.
+    #[command(flatten)]
+    pub rules: RulesArg,
+
+    /// Input records: JSON Lines (`.jsonl`, `.ndjson`) or CSV (`.csv`), or `-` for
+    /// stdin (JSON Lines unless `--input-format` says otherwise).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// Write the results to FILE instead of stdout. FILE appears only when the batch
+    /// is complete (it is written beside it under a temporary name, then renamed).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Output format [default: csv if `--output` ends in `.csv`, else jsonl].
+    #[arg(long, value_enum)]
+    pub format: Option<OutFormat>,
+
+    /// Compact results, or the whole explained assessment of every record.
+    #[arg(long, value_enum, default_value_t = FieldsArg::Compact)]
+    pub fields: FieldsArg,
+
+    /// Write error records to FILE (in the output format) instead of into the output.
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+
+    /// Input format, when the file name does not tell it (or for stdin).
+    #[arg(long, value_enum)]
+    pub input_format: Option<InFormat>,
+
+    /// The JSON field or CSV column holding each record's id, copied to the output.
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
+
+    /// Worker threads [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+}
+
+/// The long help after the options.
+const AFTER_HELP: &str = "\
+One result record is written per input record, in input order, each with the \
+record's line number and id. A record that cannot be assessed (malformed JSON, an \
+unknown question, an answer outside its scale, a CSV row with the wrong number of \
+fields, a missing required answer) does not stop the batch: it becomes an error \
+record with its line, its id when it could be read, and the reason. Blank lines are \
+skipped and counted in the summary. In CSV input an empty cell is an unanswered \
+question. A summary (records, levels, flags, time) is written to stderr. See \
+docs/batch.md for the formats and columns.
+
+Exit codes: 0 every record was assessed; 1 the batch completed but some records \
+were errors; 2 usage or input error (unreadable input, bad CSV header, invalid \
+ruleset, output not writable): no output file is left behind.";
+
+/// The input format chosen by `--input-format` or the file name.
+fn input_format(args: &Args) -> Result<InputFormat, String> {
+    if let Some(f) = args.input_format {
+        return Ok(match f {
+            InFormat::Jsonl => InputFormat::Jsonl,
+            InFormat::Csv => InputFormat::Csv,
+        });
+    }
+    if input::is_stdin(&args.input) {
+        return Ok(InputFormat::Jsonl);
+    }
+    match extension(&args.input).as_deref() {
+        Some("jsonl" | "ndjson") => Ok(InputFormat::Jsonl),
+        Some("csv") => Ok(InputFormat::Csv),
+        _ => Err(format!(
+            "cannot tell the format of `{}` from its name: name it `.jsonl`, `.ndjson` \
+             or `.csv`, or pass `--input-format jsonl|csv`",
+            args.input.display()
+        )),
+    }
+}
+
+/// The lower-case file name extension.
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// The output format chosen by `--format` or the `--output` file name.
+fn output_format(args: &Args) -> OutputFormat {
+    match args.format {
+        Some(OutFormat::Jsonl) => OutputFormat::Jsonl,
+        Some(OutFormat::Csv) => OutputFormat::Csv,
+        None => match args.output.as_deref().and_then(extension).as_deref() {
+            Some("csv") => OutputFormat::Csv,
+            _ => OutputFormat::Jsonl,
+        },
+    }
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Refuse output paths that would overwrite the input or each other.
+fn check_paths(args: &Args) -> Result<(), String> {
+    let input = (!input::is_stdin(&args.input)).then_some(args.input.as_path());
+    let outputs = [("--output", &args.output), ("--errors", &args.errors)];
+    for (flag, path) in outputs {
+        let Some(path) = path else { continue };
+        if input.is_some_and(|i| i == path.as_path() || same_file(i, path)) {
+            return Err(format!(
+                "{flag} `{}` is the input file: write the results elsewhere",
+                path.display()
+            ));
+        }
+    }
+    if let (Some(o), Some(e)) = (&args.output, &args.errors) {
+        if o == e || same_file(o, e) {
+            return Err(format!(
+                "--output and --errors are the same file `{}`",
+                o.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Open the input (file or stdin).
+fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
+    if input::is_stdin(path) {
+        return Ok(Box::new(io::stdin()));
+    }
+    let name = path.display();
+    if path.is_dir() {
+        return Err(format!("cannot read input `{name}`: it is a directory"));
+    }
+    File::open(path)
+        .map(|f| Box::new(f) as Box<dyn Read + Send>)
+        .map_err(|e| format!("cannot read input `{name}`: {}", input::io_message(&e)))
+}
+
+/// An output file being written under a temporary name beside its final path.
+struct Pending {
+    path: PathBuf,
+    temp: NamedTempFile,
+}
+
+impl Pending {
+    /// Create the temporary file in the directory of `path`.
+    fn create(path: &Path) -> Result<Pending, String> {
+        if path.is_dir() {
+            return Err(format!(
+                "cannot write `{}`: it is a directory",
+                path.display()
+            ));
+        }
+        let name = path
+            .file_name()
+            .ok_or_else(|| format!("`{}` is not a file name", path.display()))?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!(".{}.", name.to_string_lossy());
+        builder.prefix(&prefix).suffix(".tmp");
+        // Like a file created by the shell: readable as the umask allows (tempfile's
+        // default is owner-only).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir).map_err(|e| {
+            format!(
+                "cannot create `{}`: cannot write in `{}`: {}",
+                path.display(),
+                dir.display(),
+                input::io_message(&e)
+            )
+        })?;
+        Ok(Pending {
+            path: path.to_owned(),
+            temp,
+        })
+    }
+
+    /// Flush to disk and rename to the final name.
+    fn commit(self) -> Result<(), String> {
+        let name = self.path.display().to_string();
+        let fail = |e: &io::Error| format!("cannot write `{name}`: {}", input::io_message(e));
+        self.temp.as_file().sync_all().map_err(|e| fail(&e))?;
+        self.temp.persist(&self.path).map_err(|e| fail(&e.error))?;
+        Ok(())
+    }
+}
+
+/// Progress on a terminal: records, rate, elapsed, at most a few times a second.
+struct Progress {
+    enabled: bool,
+    started: Instant,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(started: Instant) -> Self {
+        Progress {
+            enabled: io::stderr().is_terminal(),
+            started,
+            last: started,
+            shown: false,
+        }
+    }
+
+    fn update(&mut self, err: &mut dyn Write, tally: &Tally) {
+        if !self.enabled || self.last.elapsed() < Duration::from_millis(250) {
+            return;
+        }
+        self.last = Instant::now();
+        let elapsed = self.started.elapsed();
+        // Progress is a courtesy: a failed write to the terminal is not an error.
+        let _ = write!(
+            err,
+            "\r{} records, {} records/s, {:.1} s\x1b[K",
+            tally.records,
+            rate(tally.records, elapsed),
+            elapsed.as_secs_f64()
+        );
+        self.shown = true;
+    }
+
+    fn clear(&self, err: &mut dyn Write) {
+        if self.shown {
+            let _ = write!(err, "\r\x1b[K");
+        }
+    }
+}
+
+/// Records per second.
+fn rate(records: u64, elapsed: Duration) -> u64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        // Display only; precision loss on huge counts is irrelevant.
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a rounded rate for display"
+        )]
+        let r = (records as f64 / secs).round() as u64;
+        r
+    } else {
+        0
+    }
+}
+
+/// Run `carelevel batch`.
+pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
+    let started = Instant::now();
+    let format = match input_format(args) {
+        Ok(f) => f,
+        Err(message) => return input::usage_error(err, &message),
+    };
+    if let Err(message) = check_paths(args) {
+        return input::usage_error(err, &message);
+    }
+    let ruleset = match input::choose_ruleset(&args.rules, err)? {
+        Ok(ruleset) => ruleset,
+        Err(code) => return Ok(code),
+    };
+    let id_field = args.id_field.as_str();
+    if ruleset.factor_index(id_field).is_some() {
+        return input::usage_error(
+            err,
+            &format!(
+                "`--id-field {id_field}` names a question of the ruleset; choose the field \
+                 that holds the record id"
+            ),
+        );
+    }
+    let reader = match open_input(&args.input) {
+        Ok(r) => r,
+        Err(message) => return input::usage_error(err, &message),
+    };
+    let input_name = input::display_name(&args.input);
+    let batch_input = match format {
+        InputFormat::Jsonl => Input::jsonl(reader, Some(id_field)),
+        InputFormat::Csv => match Input::csv(reader, &ruleset, Some(id_field)) {
+            Ok((input, header)) => {
+                if header.id_column.is_none() {
+                    writeln!(
+                        err,
+                        "carelevel: warning: `{input_name}` has no id column `{id_field}`: \
+                         records are identified by their line only"
+                    )?;
+                }
+                if !header.absent.is_empty() {
+                    writeln!(
+                        err,
+                        "carelevel: warning: `{input_name}` has no column for {}: every \
+                         record leaves {} unanswered",
+                        header.absent.join(", "),
+                        if header.absent.len() == 1 {
+                            "it"
+                        } else {
+                            "them"
+                        }
+                    )?;
+                }
+                input
+            }
+            Err(e) => return input::usage_error(err, &input_error(&input_name, &e)),
+        },
+    };
+
+    let mut output = match args.output.as_deref().map(Pending::create).transpose() {
+        Ok(o) => o,
+        Err(message) => return input::usage_error(err, &message),
+    };
+    let mut errors = match args.errors.as_deref().map(Pending::create).transpose() {
+        Ok(e) => e,
+        Err(message) => return input::usage_error(err, &message),
+    };
+
+    let options = Options {
+        format: output_format(args),
+        fields: match args.fields {
+            FieldsArg::Compact => Fields::Compact,
+            FieldsArg::Full => Fields::Full,
+        },
+        threads: args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            NonZeroUsize::get,
+        ),
+    };
+
+    let mut progress = Progress::new(started);
+    let result = {
+        let mut file_out = output
+            .as_mut()
+            .map(|p| io::BufWriter::with_capacity(1 << 18, p.temp.as_file_mut()));
+        let mut file_errors = errors
+            .as_mut()
+            .map(|p| io::BufWriter::with_capacity(1 << 16, p.temp.as_file_mut()));
+        let sink: &mut dyn Write = match file_out.as_mut() {
+            Some(f) => f,
+            None => &mut *out,
+        };
+        let errors_sink = file_errors.as_mut().map(|f| f as &mut dyn Write);
+        let result = pipeline::run(
+            &ruleset,
+            batch_input,
+            &options,
+            sink,
+            errors_sink,
+            &mut |tally| progress.update(err, tally),
+        );
+        // Flush the buffers into the temporary files while they are still borrowed.
+        result.and_then(|tally| {
+            if let Some(f) = file_out.as_mut() {
+                f.flush().map_err(pipeline::Error::Output)?;
+            }
+            if let Some(f) = file_errors.as_mut() {
+                f.flush().map_err(pipeline::Error::Errors)?;
+            }
+            Ok(tally)
+        })
+    };
+    progress.clear(err);
+
+    let tally = match result {
+        Ok(tally) => tally,
+        Err(pipeline::Error::Output(e))
+            if output.is_none() && e.kind() == io::ErrorKind::BrokenPipe =>
+        {
+            // The reader of stdout went away: main ends quietly.
+            return Err(e);
+        }
+        Err(e) => {
+            // `output` and `errors` are dropped here: their temporary files are deleted.
+            let message = match &e {
+                pipeline::Error::Output(io) => match &args.output {
+                    Some(path) => format!(
+                        "cannot write `{}`: {}",
+                        path.display(),
+                        input::io_message(io)
+                    ),
+                    None => format!("cannot write the output: {}", input::io_message(io)),
+                },
+                pipeline::Error::Errors(io) => format!(
+                    "cannot write `{}`: {}",
+                    args.errors.as_deref().unwrap_or(Path::new("")).display(),
+                    input::io_message(io)
+                ),
+                other => input_error(&input_name, other),
+            };
+            let committed = if args.output.is_some() {
+                "; no output file was written"
+            } else {
+                ""
+            };
+            return input::usage_error(err, &format!("{message}{committed}"));
+        }
+    };
+
+    for pending in [output, errors].into_iter().flatten() {
+        if let Err(message) = pending.commit() {
+            return input::usage_error(err, &message);
+        }
+    }
+    summary(err, &ruleset, &tally, args, started.elapsed())?;
+    Ok(if tally.errors == 0 {
+        ExitCode::Success
+    } else {
+        ExitCode::Failure
+    })
+}
+
+/// An input-side pipeline error in words, naming the input.
+fn input_error(name: &str, e: &pipeline::Error) -> String {
+    match e {
+        pipeline::Error::Input { line, error } => format!(
+            "cannot read input `{name}` at line {line}: {}",
+            input::io_message(error)
+        ),
+        pipeline::Error::Header(message) => format!("`{name}`: {message}"),
+        other => other.to_string(),
+    }
+}
+
+/// `name count` pairs, in ruleset order.
+fn counts<'a>(names: impl Iterator<Item = &'a str>, counts: &[u64]) -> String {
+    let pairs: Vec<String> = names
+        .zip(counts)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    if pairs.is_empty() {
+        "none".to_owned()
+    } else {
+        pairs.join(", ")
+    }
+}
+
+/// The summary on stderr.
+fn summary(
+    err: &mut dyn Write,
+    ruleset: &Ruleset,
+    t: &Tally,
+    args: &Args,
+    elapsed: Duration,
+) -> io::Result<()> {
+    let errors_where = match &args.errors {
+        Some(path) if t.errors > 0 => format!(" (in `{}`)", path.display()),
+        _ => String::new(),
+    };
+    writeln!(
+        err,
+        "carelevel batch: {} read: {} assessed, {}{errors_where}; {} skipped",
+        render::plural(
+            usize::try_from(t.records).unwrap_or(usize::MAX),
+            "record",
+            "records"
+        ),
+        t.assessed,
+        render::plural(
+            usize::try_from(t.errors).unwrap_or(usize::MAX),
+            "error",
+            "errors"
+        ),
+        render::plural(
+            usize::try_from(t.blank_lines).unwrap_or(usize::MAX),
+            "blank line",
+            "blank lines"
+        ),
+    )?;
+    render::write_wrapped(
+        err,
+        "  levels: ",
+        "          ",
+        &counts(ruleset.levels().iter().map(|l| l.id.as_str()), &t.levels),
+    )?;
+    render::write_wrapped(
+        err,
+        "  flags: ",
+        "         ",
+        &counts(ruleset.flags().iter().map(|f| f.id.as_str()), &t.flags),
+    )?;
+    writeln!(
+        err,
+        "  refer: {}; needs review: {}",
+        t.refer, t.needs_review
+    )?;
+    writeln!(
+        err,
+        "  time: {:.3} s, {} records/s",
+        elapsed.as_secs_f64(),
+        rate(t.records, elapsed)
+    )
+}

@@ -1,0 +1,448 @@
+//! Fast JSON result records.
+//!
+//! Most of the bytes of a result are texts of the ruleset: ids, labels, rationales,
+//! messages, questions, citations. serde_json escapes every one of them again for
+//! every record, which took most of the time of `--fields full`. Here each piece that
+//! only borrows ruleset texts (a fired rule, a flag, a missing question, a level, the
+//! provenance) is serialized **by serde_json** the first time it is seen and then
+//! copied. A cached piece is reused only when every text of the new piece is the very
+//! same memory (same address and length) as the cached one, so reuse is exact by
+//! construction; anything else is serialized afresh.
+//!
+//! The record structure (field names and order) is written here, mirroring
+//! `Assessment`. To stay exact if `Assessment` changes, the first full record of every
+//! chunk is also serialized by serde and compared ([`super::process`]); on any
+//! difference the rest of the batch uses serde only. Tests compare the two writers on
+//! every record of several rulesets.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use carelevel::{
+    Assessment, Basis, Decision, FiredFlag, FiredRule, FlagKind, LevelRef, MissingAnswer,
+    Provenance, RecordId, Ruleset,
+};
+use serde::Serialize;
+
+/// Where a text lives: (address, length). Equal spans are the same bytes.
+type Span = (usize, usize);
+
+/// The span of a string.
+fn span(s: &str) -> Span {
+    (s.as_ptr() as usize, s.len())
+}
+
+/// The span of a borrowed text; `None` for an owned one (not cacheable).
+#[allow(
+    clippy::ptr_arg,
+    reason = "whether the text is borrowed is the point: only borrowed texts have a stable address"
+)]
+fn borrowed(c: &Cow<'_, str>) -> Option<Span> {
+    match c {
+        Cow::Borrowed(s) => Some(span(s)),
+        Cow::Owned(_) => None,
+    }
+}
+
+/// The span of an optional borrowed text (`(0, 0)` for `None`).
+fn borrowed_opt(c: &Option<Cow<'_, str>>) -> Option<Span> {
+    match c {
+        None => Some((0, 0)),
+        Some(c) => borrowed(c),
+    }
+}
+
+/// A cached serialization and the spans of the texts it was made from.
+struct Piece {
+    key: Vec<Span>,
+    json: Vec<u8>,
+}
+
+/// One lazily filled cache slot.
+type Slot = OnceLock<Piece>;
+
+/// Pre-escaped ruleset ids and lazily cached pieces, shared by all workers.
+pub(crate) struct JsonCache {
+    /// (span of the id in the ruleset, JSON string) per level, rule and flag.
+    level_ids: Vec<(Span, Vec<u8>)>,
+    rule_ids: Vec<(Span, Vec<u8>)>,
+    flag_ids: Vec<(Span, Vec<u8>)>,
+    /// Spans of the factor ids.
+    factor_ids: Vec<Span>,
+    levels: Vec<Slot>,
+    fired_rules: Vec<Slot>,
+    fired_flags: Vec<Slot>,
+    /// By factor, then `could_change_level`.
+    missing: Vec<[Slot; 2]>,
+    provenance: Slot,
+}
+
+/// The JSON of a string (cannot fail).
+fn json_string(s: &str) -> Vec<u8> {
+    serde_json::to_vec(s).unwrap_or_default()
+}
+
+/// Write `value` with serde_json.
+fn serde(buf: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) -> Result<(), String> {
+    serde_json::to_writer(&mut *buf, value).map_err(|e| e.to_string())
+}
+
+/// The index of the entry whose id is the very text `s`.
+fn find<T>(entries: &[(Span, T)], s: &str) -> Option<usize> {
+    let key = span(s);
+    entries.iter().position(|(k, _)| *k == key)
+}
+
+/// Write the cached piece of `slot` when its key matches, else serialize `value` (and
+/// cache it if the slot is empty).
+fn piece(
+    buf: &mut Vec<u8>,
+    slot: Option<&Slot>,
+    key: Option<Vec<Span>>,
+    value: &impl Serialize,
+) -> Result<(), String> {
+    if let (Some(slot), Some(key)) = (slot, key) {
+        if let Some(p) = slot.get() {
+            if p.key == key {
+                buf.extend_from_slice(&p.json);
+                return Ok(());
+            }
+        } else {
+            let mut json = Vec::new();
+            serde(&mut json, value)?;
+            buf.extend_from_slice(&json);
+            // Another worker may have filled it meanwhile: either is right for its key.
+            let _ = slot.set(Piece { key, json });
+            return Ok(());
+        }
+    }
+    serde(buf, value)
+}
+
+/// `[a,b,c]` of items written by `write`.
+fn list<T>(
+    buf: &mut Vec<u8>,
+    items: &[T],
+    mut write: impl FnMut(&mut Vec<u8>, &T) -> Result<(), String>,
+) -> Result<(), String> {
+    buf.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        write(buf, item)?;
+    }
+    buf.push(b']');
+    Ok(())
+}
+
+/// `true` or `false`.
+fn boolean(buf: &mut Vec<u8>, b: bool) {
+    buf.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+impl JsonCache {
+    pub fn new(ruleset: &Ruleset) -> Self {
+        let ids = |it: &mut dyn Iterator<Item = &String>| -> Vec<(Span, Vec<u8>)> {
+            it.map(|id| (span(id), json_string(id))).collect()
+        };
+        let slots = |n: usize| (0..n).map(|_| Slot::new()).collect::<Vec<_>>();
+        JsonCache {
+            level_ids: ids(&mut ruleset.levels().iter().map(|l| &l.id)),
+            rule_ids: ids(&mut ruleset.rules().iter().map(|r| &r.id)),
+            flag_ids: ids(&mut ruleset.flags().iter().map(|f| &f.id)),
+            factor_ids: ruleset.factors().iter().map(|f| span(&f.id)).collect(),
+            levels: slots(ruleset.levels().len()),
+            fired_rules: slots(ruleset.rules().len()),
+            fired_flags: slots(ruleset.flags().len()),
+            missing: (0..ruleset.factors().len())
+                .map(|_| [Slot::new(), Slot::new()])
+                .collect(),
+            provenance: Slot::new(),
+        }
+    }
+
+    /// The index of a level by its id (the ruleset's own text first, then by value).
+    pub fn level_index(&self, id: &str) -> Option<usize> {
+        find(&self.level_ids, id).or_else(|| self.by_value(&self.level_ids, id))
+    }
+
+    /// The index of a flag by its id (the ruleset's own text first, then by value).
+    pub fn flag_index(&self, id: &str) -> Option<usize> {
+        find(&self.flag_ids, id).or_else(|| self.by_value(&self.flag_ids, id))
+    }
+
+    /// The index of the entry whose JSON is that of `id`.
+    fn by_value(&self, entries: &[(Span, Vec<u8>)], id: &str) -> Option<usize> {
+        let json = json_string(id);
+        entries.iter().position(|(_, j)| *j == json)
+    }
+
+    /// A ruleset id as a JSON string: pre-escaped when it is the ruleset's own text.
+    fn id(buf: &mut Vec<u8>, ids: &[(Span, Vec<u8>)], s: &str) -> Result<(), String> {
+        match find(ids, s).and_then(|i| ids.get(i)) {
+            Some((_, json)) => {
+                buf.extend_from_slice(json);
+                Ok(())
+            }
+            None => serde(buf, s),
+        }
+    }
+
+    /// `{"id":..,"line":..,` — the start of every result record.
+    fn head(buf: &mut Vec<u8>, id: Option<&RecordId>, line: u64) -> Result<(), String> {
+        buf.extend_from_slice(b"{\"id\":");
+        serde(buf, &id)?;
+        buf.extend_from_slice(b",\"line\":");
+        serde(buf, &line)
+    }
+
+    /// A compact record, newline included:
+    /// `{"id":..,"line":..,"level":..,"deciding_rules":[..],"flags":[..],"refer":..,"needs_review":..}`.
+    pub fn compact(
+        &self,
+        buf: &mut Vec<u8>,
+        id: Option<&RecordId>,
+        line: u64,
+        d: &Decision<'_>,
+    ) -> Result<(), String> {
+        Self::head(buf, id, line)?;
+        buf.extend_from_slice(b",\"level\":");
+        Self::id(buf, &self.level_ids, d.level)?;
+        buf.extend_from_slice(b",\"deciding_rules\":");
+        list(buf, &d.deciding_rules, |b, r| {
+            Self::id(b, &self.rule_ids, r)
+        })?;
+        buf.extend_from_slice(b",\"flags\":");
+        list(buf, &d.flags, |b, f| Self::id(b, &self.flag_ids, f))?;
+        buf.extend_from_slice(b",\"refer\":");
+        boolean(buf, d.refer);
+        buf.extend_from_slice(b",\"needs_review\":");
+        boolean(buf, d.needs_review);
+        buf.extend_from_slice(b"}\n");
+        Ok(())
+    }
+
+    fn level(&self, buf: &mut Vec<u8>, l: &LevelRef<'_>) -> Result<(), String> {
+        let slot = self.levels.get(l.rank);
+        let key = borrowed(&l.id)
+            .zip(borrowed(&l.label))
+            .map(|(a, b)| vec![a, b, (l.rank, 0)]);
+        piece(buf, slot, key, l)
+    }
+
+    fn fired_rule(&self, buf: &mut Vec<u8>, r: &FiredRule<'_>) -> Result<(), String> {
+        let slot = find(&self.rule_ids, &r.id).and_then(|i| self.fired_rules.get(i));
+        let key = [
+            borrowed(&r.id),
+            borrowed(&r.level),
+            borrowed(&r.because),
+            borrowed_opt(&r.source),
+        ]
+        .into_iter()
+        .collect::<Option<Vec<_>>>();
+        piece(buf, slot, key, r)
+    }
+
+    fn fired_flag(&self, buf: &mut Vec<u8>, f: &FiredFlag<'_>) -> Result<(), String> {
+        let slot = find(&self.flag_ids, &f.id).and_then(|i| self.fired_flags.get(i));
+        let kind = match f.kind {
+            FlagKind::Refer => 0,
+            FlagKind::Review => 1,
+            FlagKind::Info => 2,
+        };
+        let key = [
+            borrowed(&f.id),
+            Some((kind, 0)),
+            borrowed(&f.message),
+            borrowed_opt(&f.source),
+        ]
+        .into_iter()
+        .collect::<Option<Vec<_>>>();
+        piece(buf, slot, key, f)
+    }
+
+    fn missing(&self, buf: &mut Vec<u8>, m: &MissingAnswer<'_>) -> Result<(), String> {
+        let factor = span(&m.factor);
+        let slot = self
+            .factor_ids
+            .iter()
+            .position(|k| *k == factor)
+            .and_then(|i| self.missing.get(i))
+            .and_then(|s| s.get(usize::from(m.could_change_level)));
+        let key = borrowed(&m.factor)
+            .zip(borrowed(&m.question))
+            .map(|(a, b)| vec![a, b, (usize::from(m.could_change_level), 0)]);
+        piece(buf, slot, key, m)
+    }
+
+    fn provenance(&self, buf: &mut Vec<u8>, p: &Provenance<'_>) -> Result<(), String> {
+        let key = [
+            borrowed(&p.ruleset_id),
+            borrowed(&p.ruleset_version),
+            borrowed(&p.ruleset_sha256),
+            borrowed(&p.engine),
+            borrowed(&p.engine_version),
+        ]
+        .into_iter()
+        .collect::<Option<Vec<_>>>();
+        piece(buf, Some(&self.provenance), key, p)
+    }
+
+    /// A full record, newline included: `{"id":..,"line":..,"assessment":{..}}`, the
+    /// assessment with the fields of `Assessment` in their declaration order.
+    pub fn full(
+        &self,
+        buf: &mut Vec<u8>,
+        id: Option<&RecordId>,
+        line: u64,
+        a: &Assessment<'_>,
+    ) -> Result<(), String> {
+        Self::head(buf, id, line)?;
+        buf.extend_from_slice(b",\"assessment\":{\"level\":");
+        self.level(buf, &a.level)?;
+        buf.extend_from_slice(b",\"basis\":");
+        buf.extend_from_slice(match a.basis {
+            Basis::Rules => b"\"rules\"",
+            Basis::Score => b"\"score\"",
+            Basis::RulesAndScore => b"\"rules_and_score\"",
+            Basis::LowestLevel => b"\"lowest_level\"",
+            Basis::MissingAnswers => b"\"missing_answers\"",
+        });
+        buf.extend_from_slice(b",\"deciding_rules\":");
+        list(buf, &a.deciding_rules, |b, r| {
+            Self::id(b, &self.rule_ids, r)
+        })?;
+        buf.extend_from_slice(b",\"fired_rules\":");
+        list(buf, &a.fired_rules, |b, r| self.fired_rule(b, r))?;
+        buf.extend_from_slice(b",\"score\":");
+        serde(buf, &a.score)?;
+        buf.extend_from_slice(b",\"flags\":");
+        list(buf, &a.flags, |b, f| self.fired_flag(b, f))?;
+        buf.extend_from_slice(b",\"refer\":");
+        boolean(buf, a.refer);
+        buf.extend_from_slice(b",\"possible_flags\":");
+        list(buf, &a.possible_flags, |b, f| self.fired_flag(b, f))?;
+        buf.extend_from_slice(b",\"missing\":");
+        list(buf, &a.missing, |b, m| self.missing(b, m))?;
+        buf.extend_from_slice(b",\"level_range\":{\"lowest\":");
+        self.level(buf, &a.level_range.lowest)?;
+        buf.extend_from_slice(b",\"highest\":");
+        self.level(buf, &a.level_range.highest)?;
+        buf.extend_from_slice(b"},\"assumed\":");
+        serde(buf, &a.assumed)?;
+        buf.extend_from_slice(b",\"needs_review\":");
+        boolean(buf, a.needs_review);
+        buf.extend_from_slice(b",\"review_reasons\":");
+        serde(buf, &a.review_reasons)?;
+        buf.extend_from_slice(b",\"provenance\":");
+        self.provenance(buf, &a.provenance)?;
+        buf.extend_from_slice(b"}}\n");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a panic is a failed test"
+    )]
+
+    use carelevel::{FactorKind, Ruleset, Value};
+
+    use super::*;
+    use crate::pipeline::process::{CompactOut, FullOut};
+
+    /// SplitMix64.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % n.max(1)
+        }
+    }
+
+    fn rulesets() -> Vec<Ruleset> {
+        vec![
+            Ruleset::default_ruleset().unwrap(),
+            Ruleset::from_yaml(include_str!(
+                "../../../../examples/rulesets/six-levels.yaml"
+            ))
+            .unwrap(),
+        ]
+    }
+
+    /// The fast writers write exactly what serde writes, for thousands of answer sets
+    /// (complete, and with up to three answers missing), borrowed and owned.
+    #[test]
+    fn fast_json_is_serde_json() {
+        for rs in rulesets() {
+            let cache = JsonCache::new(&rs);
+            let mut rng = Rng(3);
+            for n in 0..3000u64 {
+                let mut answers = rs.new_answers();
+                for f in rs.factors() {
+                    if rng.below(8) == 0 {
+                        continue;
+                    }
+                    let value = match &f.kind {
+                        FactorKind::Ordinal { values } => {
+                            Value::Text(values[rng.below(values.len() as u64) as usize].clone())
+                        }
+                        FactorKind::Integer { min, max, .. } => Value::Integer(
+                            min + i64::try_from(rng.below((max - min + 1) as u64)).unwrap(),
+                        ),
+                        FactorKind::Boolean => Value::Boolean(rng.below(2) == 0),
+                    };
+                    answers.set(&f.id, value).unwrap();
+                }
+                let id = match n % 3 {
+                    0 => None,
+                    1 => Some(RecordId::Integer(i64::try_from(n).unwrap())),
+                    _ => Some(RecordId::Text(format!("p\"{n}\"\u{2028}"))),
+                };
+                let (Ok(d), Ok(a)) = (rs.decide(&answers), rs.assess(&answers)) else {
+                    continue;
+                };
+                let mut fast = Vec::new();
+                cache.compact(&mut fast, id.as_ref(), n, &d).unwrap();
+                let mut slow = serde_json::to_vec(&CompactOut {
+                    id: id.as_ref(),
+                    line: n,
+                    level: d.level,
+                    deciding_rules: &d.deciding_rules,
+                    flags: &d.flags,
+                    refer: d.refer,
+                    needs_review: d.needs_review,
+                })
+                .unwrap();
+                slow.push(b'\n');
+                assert_eq!(
+                    String::from_utf8(fast).unwrap(),
+                    String::from_utf8(slow).unwrap()
+                );
+
+                for a in [a.clone(), a.into_owned()] {
+                    let mut fast = Vec::new();
+                    cache.full(&mut fast, id.as_ref(), n, &a).unwrap();
+                    let mut slow = serde_json::to_vec(&FullOut {
+                        id: id.as_ref(),
+                        line: n,
+                        assessment: &a,
+                    })
+                    .unwrap();
+                    slow.push(b'\n');
+                    assert_eq!(
+                        String::from_utf8(fast).unwrap(),
+                        String::from_utf8(slow).unwrap()
+                    );
+                }
+            }
+        }
+    }
+}
