@@ -126,11 +126,7 @@ fn missing(factor: &Factor) -> MissingOut {
         },
         MissingPolicy::Assume(code) => MissingOut {
             policy: "assume",
-            assume: Some(match factor.kind {
-                FactorKind::Ordinal { .. } => carelevel::Value::Text(factor.render_code(code)),
-                FactorKind::Integer { .. } => carelevel::Value::Integer(code),
-                FactorKind::Boolean => carelevel::Value::Boolean(code != 0),
-            }),
+            assume: Some(factor.value_of(code)),
         },
     }
 }

@@ -162,11 +162,7 @@ impl Space {
                 .enumerate()
                 .map(|(i, &code)| Class {
                     code,
-                    value: Some(match f.kind {
-                        FactorKind::Ordinal { .. } => Value::Text(f.render_code(code)),
-                        FactorKind::Boolean => Value::Boolean(code != 0),
-                        FactorKind::Integer { .. } => Value::Integer(code),
-                    }),
+                    value: Some(f.value_of(code)),
                     interval: match f.kind {
                         FactorKind::Integer { max, .. } => {
                             let hi = reps.get(i + 1).map_or(max, |n| n.saturating_sub(1));
@@ -1731,7 +1727,7 @@ pub fn hinges(answers: &Answers<'_>) -> Result<Vec<Hinge>, EvalError> {
         for &code in classes.iter().skip(here + 1) {
             let l = level_with(code)?;
             if l != base {
-                up = Some((value_of(rs, f, code), level_name(l)));
+                up = Some((factor.value_of(code), level_name(l)));
                 break;
             }
         }
@@ -1744,24 +1740,16 @@ pub fn hinges(answers: &Answers<'_>) -> Result<Vec<Hinge>, EvalError> {
             };
             let l = level_with(top)?;
             if l != base {
-                down = Some((value_of(rs, f, top), level_name(l)));
+                down = Some((factor.value_of(top), level_name(l)));
                 break;
             }
         }
         out.push(Hinge {
             factor: factor.id.clone(),
-            current: answered.then(|| value_of(rs, f, current)),
+            current: answered.then(|| factor.value_of(current)),
             up,
             down,
         });
     }
     Ok(out)
-}
-
-fn value_of(rs: &Ruleset, f: usize, code: i64) -> Value {
-    match rs.factors.get(f).map(|x| (&x.kind, x)) {
-        Some((FactorKind::Ordinal { .. }, x)) => Value::Text(x.render_code(code)),
-        Some((FactorKind::Boolean, _)) => Value::Boolean(code != 0),
-        _ => Value::Integer(code),
-    }
 }

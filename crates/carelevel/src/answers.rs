@@ -180,11 +180,7 @@ impl<'r> Answers<'r> {
         }
         let f = self.ruleset.factors.get(index)?;
         let code = self.values.get(index).copied()?;
-        Some(match f.kind {
-            FactorKind::Ordinal { .. } => Value::Text(f.render_code(code)),
-            FactorKind::Integer { .. } => Value::Integer(code),
-            FactorKind::Boolean => Value::Boolean(code != 0),
-        })
+        Some(f.value_of(code))
     }
 
     /// Whether `factor` was answered.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::answers::{Answers, Value};
 use crate::error::{AssessError, EvalError};
 use crate::eval::{holds, Exhausted, Search, Tri};
-use crate::model::{FactorKind, FlagKind, Level, LevelIndex, MissingPolicy, Ruleset};
+use crate::model::{FlagKind, Level, LevelIndex, MissingPolicy, Ruleset};
 
 /// A level of care as reported: id, label and rank (0 = least intensive).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,12 +183,9 @@ impl Ruleset {
     }
 
     fn value_of(&self, factor: usize, code: i64) -> Value {
-        match self.factors.get(factor).map(|f| (&f.kind, f)) {
-            Some((FactorKind::Integer { .. }, _)) => Value::Integer(code),
-            Some((FactorKind::Boolean, _)) => Value::Boolean(code != 0),
-            Some((FactorKind::Ordinal { .. }, f)) => Value::Text(f.render_code(code)),
-            None => Value::Integer(code),
-        }
+        self.factors
+            .get(factor)
+            .map_or(Value::Integer(code), |f| f.value_of(code))
     }
 
     /// Which factors are known (answered or assumed); errors for foreign answers and

@@ -314,15 +314,7 @@ mod tests {
                 for f in &rs.factors {
                     let Some(p) = pick else { continue };
                     let code = f.classes[p.min(f.classes.len() - 1)];
-                    a.set(
-                        &f.id,
-                        match f.kind {
-                            FactorKind::Ordinal { .. } => crate::Value::Text(f.render_code(code)),
-                            FactorKind::Integer { .. } => crate::Value::Integer(code),
-                            FactorKind::Boolean => crate::Value::Boolean(code != 0),
-                        },
-                    )
-                    .unwrap();
+                    a.set(&f.id, f.value_of(code)).unwrap();
                 }
                 let doc = serde_json::to_value(rs.assess(&a).unwrap()).unwrap();
                 let errs = validate(&schema, &schema, &doc, "$");
