@@ -7,12 +7,18 @@ fn main() {
         let rs = Ruleset::from_yaml(&text);
         let compiled = t.elapsed();
         let Ok(rs) = rs else {
-            println!("{path}: error after {compiled:?}: {}", rs.unwrap_err().diagnostics.len());
+            println!(
+                "{path}: error after {compiled:?}: {}",
+                rs.unwrap_err().diagnostics.len()
+            );
             continue;
         };
         let t = std::time::Instant::now();
         let a = rs.new_answers();
         let level = rs.assess(&a).map(|x| x.level.rank);
-        println!("{path}: compiled in {compiled:?}; all-missing assess {level:?} in {:?}", t.elapsed());
+        println!(
+            "{path}: compiled in {compiled:?}; all-missing assess {level:?} in {:?}",
+            t.elapsed()
+        );
     }
 }

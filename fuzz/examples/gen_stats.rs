@@ -18,7 +18,9 @@ fn main() {
             })
             .collect();
         let mut u = Unstructured::new(&bytes);
-        let Ok(spec) = Spec::generate(&mut u) else { continue };
+        let Ok(spec) = Spec::generate(&mut u) else {
+            continue;
+        };
         total += 1;
         match Ruleset::from_yaml(&spec.render()) {
             Ok(_) => ok += 1,

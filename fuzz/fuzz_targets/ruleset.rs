@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
         }
         if size <= 2_000 {
             if let Ok(d) = analysis::diff(&rs, &rs) {
-                assert!(!d.has_changes(), "a ruleset differs from itself: {}", d.summary());
+                assert!(
+                    !d.has_changes(),
+                    "a ruleset differs from itself: {}",
+                    d.summary()
+                );
             }
         }
     }

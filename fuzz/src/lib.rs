@@ -10,9 +10,9 @@ use carelevel::{Answers, Assessment, EvalError, FlagKind, MissingPolicy, Ruleset
 /// Product of every factor's number of classes (saturating), the size of the
 /// answer space the analysis enumerates.
 pub fn space_size(rs: &Ruleset) -> u128 {
-    rs.factors()
-        .iter()
-        .fold(1u128, |acc, f| acc.saturating_mul(f.classes().len() as u128))
+    rs.factors().iter().fold(1u128, |acc, f| {
+        acc.saturating_mul(f.classes().len() as u128)
+    })
 }
 
 /// Assess `answers` with both entry points and assert everything that must hold
@@ -66,7 +66,10 @@ pub fn check_invariants<'r>(rs: &'r Ruleset, answers: &Answers<'_>) -> Option<As
         // The full assessment spends its evaluation budget on more questions than the
         // fast path; it may refuse where the fast path still answered, but never guess.
         (Ok(_), Err(EvalError::TooManyMissing { .. })) => {}
-        (f, a) => panic!("level_for {f:?} but assess {:?}", a.as_ref().map(|x| &x.level)),
+        (f, a) => panic!(
+            "level_for {f:?} but assess {:?}",
+            a.as_ref().map(|x| &x.level)
+        ),
     }
     full.ok()
 }
@@ -98,6 +101,11 @@ pub struct FactorSpec {
     pub assume: i64,
 }
 
+/// Points per scored factor, as `(answer key, points)` pairs.
+pub type ScorePoints = Vec<(usize, Vec<(String, i64)>)>;
+/// Score bands `(level, min, max)`.
+pub type ScoreBands = Vec<(usize, Option<i64>, Option<i64>)>;
+
 /// A generated ruleset, rendered to YAML by [`Spec::render`].
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -106,7 +114,7 @@ pub struct Spec {
     pub rules: Vec<(String, usize)>,
     pub flags: Vec<(String, usize)>,
     /// Points per factor (`key: points` pairs) and score bands `(level, min, max)`.
-    pub scoring: Option<(Vec<(usize, Vec<(String, i64)>)>, Vec<(usize, Option<i64>, Option<i64>)>)>,
+    pub scoring: Option<(ScorePoints, ScoreBands)>,
 }
 
 impl FactorSpec {
@@ -503,7 +511,10 @@ pub fn run_evaluate(spec: &Spec, draws: &[Draw]) {
                 codes.push(Some(*c));
             }
             Draw::Invalid(v) => {
-                assert!(answers.set(&id, v.clone()).is_err(), "invalid answer accepted");
+                assert!(
+                    answers.set(&id, v.clone()).is_err(),
+                    "invalid answer accepted"
+                );
                 assert!(!answers.is_answered(&id));
                 codes.push(None);
             }
@@ -523,7 +534,8 @@ pub fn run_evaluate(spec: &Spec, draws: &[Draw]) {
             MissingPolicy::Ask => free.push(i),
             MissingPolicy::Error => refused = true,
             MissingPolicy::Assume(_) => {
-                base.set(&format!("f{i}"), f.value(f.assume)).expect("assume");
+                base.set(&format!("f{i}"), f.value(f.assume))
+                    .expect("assume");
             }
         }
     }
@@ -589,9 +601,19 @@ pub fn run_evaluate(spec: &Spec, draws: &[Draw]) {
             *d = 0;
         }
     }
-    assert_eq!(partial.level_range.lowest.rank, lo, "lowest of range\n{text}");
-    assert_eq!(partial.level_range.highest.rank, hi, "highest of range\n{text}");
-    let fired: BTreeSet<String> = partial.fired_rules.iter().map(|r| r.id.to_string()).collect();
+    assert_eq!(
+        partial.level_range.lowest.rank, lo,
+        "lowest of range\n{text}"
+    );
+    assert_eq!(
+        partial.level_range.highest.rank, hi,
+        "highest of range\n{text}"
+    );
+    let fired: BTreeSet<String> = partial
+        .fired_rules
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
     assert_eq!(Some(fired), always_rules, "fired rules\n{text}");
     let flags: BTreeSet<String> = partial.flags.iter().map(|r| r.id.to_string()).collect();
     let always_flags = always_flags.unwrap_or_default();
@@ -611,6 +633,9 @@ pub fn run_evaluate(spec: &Spec, draws: &[Draw]) {
             .iter()
             .find(|m| m.factor == format!("f{i}"))
             .expect("missing factor listed");
-        assert_eq!(m.could_change_level, could, "could_change_level f{i}\n{text}");
+        assert_eq!(
+            m.could_change_level, could,
+            "could_change_level f{i}\n{text}"
+        );
     }
 }
