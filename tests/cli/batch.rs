@@ -822,3 +822,28 @@ fn kill_mid_run_leaves_no_output_file() {
     }
     assert!(!Path::new(&path).exists());
 }
+
+#[test]
+fn output_dash_is_stdout_and_a_missing_id_column_is_said() {
+    let plain = run(&["batch", "examples/cases/people.jsonl"]);
+    let dash = run(&["batch", "examples/cases/people.jsonl", "--output", "-"]);
+    dash.expect_code(0);
+    assert_eq!(dash.stdout, plain.stdout);
+    assert!(!root().join("-").exists());
+
+    let csv = "severity,harm_risk\nmild,none\n";
+    let out = run_with_stdin(&["batch", "-", "--input-format", "csv"], Some(csv));
+    out.expect_code(0);
+    assert!(
+        out.stdout.starts_with("{\"id\":null,\"line\":2,"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains(
+            "warning: `<stdin>` has no id column `id`: records are identified by their line only"
+        ),
+        "{}",
+        out.stderr
+    );
+}

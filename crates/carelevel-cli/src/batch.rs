@@ -60,8 +60,8 @@ pub struct Args {
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
-    /// Write the results to FILE instead of stdout. FILE appears only when the batch
-    /// is complete (it is written beside it under a temporary name, then renamed).
+    /// Write the results to FILE instead of stdout (`-`). FILE appears only when the
+    /// batch is complete (it is written beside it under a temporary name, then renamed).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -134,12 +134,17 @@ fn extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
+/// The output file, if any (`--output -` is stdout).
+fn output_path(args: &Args) -> Option<&Path> {
+    args.output.as_deref().filter(|p| !input::is_stdin(p))
+}
+
 /// The output format chosen by `--format` or the `--output` file name.
 fn output_format(args: &Args) -> OutputFormat {
     match args.format {
         Some(OutFormat::Jsonl) => OutputFormat::Jsonl,
         Some(OutFormat::Csv) => OutputFormat::Csv,
-        None => match args.output.as_deref().and_then(extension).as_deref() {
+        None => match output_path(args).and_then(extension).as_deref() {
             Some("csv") => OutputFormat::Csv,
             _ => OutputFormat::Jsonl,
         },
@@ -157,17 +162,20 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Refuse output paths that would overwrite the input or each other.
 fn check_paths(args: &Args) -> Result<(), String> {
     let input = (!input::is_stdin(&args.input)).then_some(args.input.as_path());
-    let outputs = [("--output", &args.output), ("--errors", &args.errors)];
+    let outputs = [
+        ("--output", output_path(args)),
+        ("--errors", args.errors.as_deref()),
+    ];
     for (flag, path) in outputs {
         let Some(path) = path else { continue };
-        if input.is_some_and(|i| i == path.as_path() || same_file(i, path)) {
+        if input.is_some_and(|i| i == path || same_file(i, path)) {
             return Err(format!(
                 "{flag} `{}` is the input file: write the results elsewhere",
                 path.display()
             ));
         }
     }
-    if let (Some(o), Some(e)) = (&args.output, &args.errors) {
+    if let (Some(o), Some(e)) = (output_path(args), args.errors.as_deref()) {
         if o == e || same_file(o, e) {
             return Err(format!(
                 "--output and --errors are the same file `{}`",
@@ -367,7 +375,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         },
     };
 
-    let mut output = match args.output.as_deref().map(Pending::create).transpose() {
+    let mut output = match output_path(args).map(Pending::create).transpose() {
         Ok(o) => o,
         Err(message) => return input::usage_error(err, &message),
     };
@@ -433,7 +441,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Err(e) => {
             // `output` and `errors` are dropped here: their temporary files are deleted.
             let message = match &e {
-                pipeline::Error::Output(io) => match &args.output {
+                pipeline::Error::Output(io) => match output_path(args) {
                     Some(path) => format!(
                         "cannot write `{}`: {}",
                         path.display(),
@@ -448,7 +456,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                 ),
                 other => input_error(&input_name, other),
             };
-            let committed = if args.output.is_some() {
+            let committed = if output.is_some() {
                 "; no output file was written"
             } else {
                 ""
