@@ -249,6 +249,22 @@ impl Space {
         )
     }
 
+    /// The number of slot combinations to enumerate, or why there are too many.
+    fn enumerable(&self, with_missing: bool) -> Result<usize, AnalysisError> {
+        let size = self.size(with_missing);
+        if size > MAX_CLASSES {
+            return Err(self.too_large(size));
+        }
+        usize::try_from(size).map_err(|_| self.too_large(size))
+    }
+
+    /// The answer set at enumeration index `index`.
+    fn answer_set_at(&self, index: usize, strides: &[usize]) -> AnswerSet {
+        let mut digits = vec![0usize; self.factors.len()];
+        decode(index, strides, &mut digits);
+        self.answer_set(&digits)
+    }
+
     /// The answer set at `digits`, as (factor, value) pairs; `None` means unanswered.
     fn answer_set(&self, digits: &[usize]) -> AnswerSet {
         AnswerSet(
@@ -438,11 +454,7 @@ fn keep_first(slot: Option<&mut Option<usize>>, index: usize) {
 /// rules that never decide, unreachable levels and flags, and its invariants.
 pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
     let space = Space::new(&[rs], false)?;
-    let size = space.size(false);
-    if size > MAX_CLASSES {
-        return Err(space.too_large(size));
-    }
-    let total = usize::try_from(size).map_err(|_| space.too_large(size))?;
+    let total = space.enumerable(false)?;
     let strides = space.strides(false);
     let n = space.factors.len();
     let accs = parallel(
@@ -539,11 +551,7 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
         }
     }
 
-    let example = |index: usize| {
-        let mut digits = vec![0usize; n];
-        decode(index, &strides, &mut digits);
-        space.answer_set(&digits)
-    };
+    let example = |index: usize| space.answer_set_at(index, &strides);
     let mut findings = Vec::new();
 
     // Monotonicity: raising one factor by one class never lowers the level.
@@ -1048,11 +1056,7 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
             f.missing = false;
         }
     }
-    let size = space.size(with_missing);
-    if size > MAX_CLASSES {
-        return Err(space.too_large(size));
-    }
-    let total = usize::try_from(size).map_err(|_| space.too_large(size))?;
+    let total = space.enumerable(with_missing)?;
     for f in &space.factors {
         match (
             f.in_ruleset.first().copied().flatten(),
@@ -1342,11 +1346,7 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
         });
     }
 
-    let example_at = |index: usize| {
-        let mut digits = vec![0usize; n];
-        decode(index, &strides, &mut digits);
-        space.answer_set(&digits)
-    };
+    let example_at = |index: usize| space.answer_set_at(index, &strides);
     let flag_changes = flag_pairs
         .iter()
         .zip(flag_gained.iter().zip(&flag_lost))
@@ -1616,11 +1616,7 @@ pub struct SuggestedCase {
 /// decides the level if there is one, else one where it fires.
 pub fn suggest_case(rs: &Ruleset, target: Target) -> Result<Option<SuggestedCase>, AnalysisError> {
     let space = Space::new(&[rs], false)?;
-    let size = space.size(false);
-    if size > MAX_CLASSES {
-        return Err(space.too_large(size));
-    }
-    let total = usize::try_from(size).map_err(|_| space.too_large(size))?;
+    let total = space.enumerable(false)?;
     let strides = space.strides(false);
     let n = space.factors.len();
     let mut values = vec![0i64; rs.factors.len()];
