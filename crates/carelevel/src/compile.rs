@@ -28,6 +28,7 @@ pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
         arena: ConditionArena::default(),
         unusable: Vec::new(),
         skipped: 0,
+        arena_full: None,
     };
     let ruleset = cx.ruleset(raw, text);
     let mut diagnostics = cx.diagnostics;
@@ -49,6 +50,9 @@ struct Compiler {
     /// Comparisons skipped because of [`Compiler::unusable`]; they count as errors for
     /// the "can never be true" check, which must not run on them.
     skipped: usize,
+    /// Set once the arena holds [`limits::MAX_CONDITION_NODES`] nodes (and reported):
+    /// every later condition compiles to this one node, so the arena stops growing.
+    arena_full: Option<NodeId>,
 }
 
 impl Compiler {
@@ -234,8 +238,10 @@ impl Compiler {
         // A condition that no answer set can satisfy is an error: the rule or flag is dead.
         // One search, with one evaluation budget, serves every condition.
         let mut sat = eval::Satisfiability::new(&self.arena, &factors);
+        // Past the node budget the conditions were not compiled: nothing to decide.
         let dead: Vec<String> = conditions_ok
             .into_iter()
+            .filter(|_| self.arena_full.is_none())
             .filter(|(_, when, ok)| *ok && !sat.satisfiable(*when))
             .map(|(path, _, _)| path)
             .collect();
@@ -776,6 +782,23 @@ impl Compiler {
         factors: &[Factor],
         depth: usize,
     ) -> NodeId {
+        if let Some(full) = self.arena_full {
+            return full;
+        }
+        if self.arena.nodes.len() >= limits::MAX_CONDITION_NODES {
+            self.error(
+                path,
+                format!(
+                    "the conditions of this ruleset compile to more than {} nodes (the limit); \
+                     this condition is past it. A YAML alias (`*name`) counts as a full copy \
+                     of its anchor: share fewer large conditions, or simplify them",
+                    limits::MAX_CONDITION_NODES
+                ),
+            );
+            let full = self.push(Node::Const(false));
+            self.arena_full = Some(full);
+            return full;
+        }
         if depth > limits::MAX_CONDITION_DEPTH {
             self.error(
                 path,

@@ -3,6 +3,7 @@
 pub mod analysis;
 mod answers;
 mod assessment;
+mod budget;
 mod compile;
 mod error;
 mod eval;

@@ -6,6 +6,13 @@
 pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
 /// Deepest nesting of YAML lists and mappings in any input file (as `serde_yaml` allows).
 pub const MAX_YAML_DEPTH: usize = 128;
+/// Most nodes (scalars, lists and mappings) a YAML document may hold once its aliases
+/// are expanded, each alias counting as a full copy of its anchor's node (4 Mi, one
+/// per byte of [`MAX_SOURCE_BYTES`]: a file without aliases never reaches it). This is
+/// the "billion laughs" guard: it is checked while the file is read, before anything
+/// is built, and the refusal names the alias that crossed it. The bundled default
+/// ruleset holds 804 nodes (5,216 times fewer) and its test file 1,792.
+pub const MAX_YAML_NODES: u64 = 4 * 1024 * 1024;
 /// Most levels a ruleset may declare.
 pub const MAX_LEVELS: usize = 64;
 /// Most factors a ruleset may declare.
@@ -18,6 +25,11 @@ pub const MAX_BANDS: usize = 64;
 pub const MAX_RULES: usize = 10_000;
 /// Deepest nesting of `all`/`any`/`not` in one condition.
 pub const MAX_CONDITION_DEPTH: usize = 32;
+/// Most nodes (comparisons, `all`/`any`/`not`) the compiled conditions of one ruleset
+/// may hold, every alias counted as a copy (256 Ki). The bundled default ruleset
+/// compiles to 64 nodes (4,096 times fewer); a 4 MiB ruleset written without aliases holds about 140,000
+/// comparisons. Analysis and the level table visit these nodes once per answer class.
+pub const MAX_CONDITION_NODES: usize = 1 << 18;
 /// Largest absolute value of points for one answer in `scoring`.
 pub const MAX_POINTS: i64 = 1_000_000;
 /// Largest absolute integer bound (factor min/max, bands, thresholds, answers).

@@ -12,6 +12,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::budget::{Expansion, NodeEvent, OverBudget};
 use crate::error::{Diagnostic, Location};
 use crate::limits;
 
@@ -668,6 +669,7 @@ fn prescan(text: &str, what: &str) -> Result<(), Diagnostic> {
     }
 
     let mut stack: Vec<Frame> = Vec::new();
+    let mut expansion = Expansion::new();
     let mut documents = 0usize;
     let mut parser = Parser::new_from_str(text);
     let mut finished = false;
@@ -696,6 +698,9 @@ fn prescan(text: &str, what: &str) -> Result<(), Diagnostic> {
             line: span.start.line(),
             column: span.start.col() + 1,
         };
+        if let Some(over) = node_event(&event).and_then(|n| expansion.count(n).err()) {
+            return Err(over_budget(over, &event, text, here, what));
+        }
         let ends = matches!(event, Event::SequenceEnd | Event::MappingEnd);
         // Count sequence items, and check each scalar key of a mapping against its siblings.
         let mut duplicate: Option<String> = None;
@@ -789,6 +794,59 @@ fn prescan(text: &str, what: &str) -> Result<(), Diagnostic> {
         ));
     }
     Ok(())
+}
+
+/// What the alias-expansion budget counts of a parser event.
+fn node_event(event: &saphyr_parser::Event<'_>) -> Option<NodeEvent> {
+    use saphyr_parser::Event;
+    match event {
+        Event::Scalar(_, _, anchor, _) => Some(NodeEvent::Scalar { anchor: *anchor }),
+        Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Some(NodeEvent::Start { anchor: *anchor })
+        }
+        Event::SequenceEnd | Event::MappingEnd => Some(NodeEvent::End),
+        Event::Alias(anchor) => Some(NodeEvent::Alias { anchor: *anchor }),
+        _ => None,
+    }
+}
+
+/// The refusal of a document that aliases expand beyond [`limits::MAX_YAML_NODES`],
+/// at the alias (or, in a file without aliases, the node) that crossed the budget.
+fn over_budget(
+    over: OverBudget,
+    event: &saphyr_parser::Event<'_>,
+    text: &str,
+    here: Location,
+    what: &str,
+) -> Diagnostic {
+    let limit = limits::MAX_YAML_NODES;
+    let message = if matches!(event, saphyr_parser::Event::Alias(_)) {
+        let alias = alias_name(text, here)
+            .map_or_else(|| "this alias".to_owned(), |n| format!("the alias `*{n}`"));
+        format!(
+            "the {what} is too large once its YAML aliases are expanded: {alias} stands for a \
+             copy of {} nodes, which brings the document to more than {limit} nodes (the limit; \
+             {} nodes before it). Every alias counts as a full copy of its anchor: write the \
+             repeated part fewer times, or split it into smaller named pieces",
+            over.copied, over.before
+        )
+    } else {
+        format!("the {what} holds more than {limit} YAML nodes (the limit)")
+    };
+    Diagnostic::error(None, message, Some(here))
+}
+
+/// The name of the alias `*name` that starts at `at`, if the text there is one.
+fn alias_name(text: &str, at: Location) -> Option<String> {
+    let line = text.lines().nth(at.line.checked_sub(1)?)?;
+    let rest: String = line.chars().skip(at.column.checked_sub(1)?).collect();
+    let name: String = rest
+        .strip_prefix('*')?
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+        .take(64)
+        .collect();
+    (!name.is_empty()).then_some(name)
 }
 
 fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str, what: &str) -> Diagnostic {
@@ -1091,6 +1149,59 @@ mod tests {
         assert!(e.contains("unknown operator `atleast`"), "{e}");
     }
 
+    /// Nodes of `text` with every alias expanded (the quantity the budget limits).
+    fn expanded_nodes(text: &str) -> u64 {
+        let mut e = Expansion::new();
+        let mut parser = saphyr_parser::Parser::new_from_str(text);
+        while let Some(Ok((event, _))) = parser.next_event() {
+            if let Some(n) = node_event(&event) {
+                e.count(n).unwrap();
+            }
+        }
+        e.total()
+    }
+
+    #[test]
+    fn bundled_rulesets_are_far_below_the_node_budget() {
+        let files = [
+            ("rules/default.yaml", crate::DEFAULT_RULESET),
+            (
+                "rules/default.test.yaml",
+                include_str!("../../../rules/default.test.yaml"),
+            ),
+            (
+                "examples/rulesets/six-levels.yaml",
+                include_str!("../../../examples/rulesets/six-levels.yaml"),
+            ),
+            (
+                "examples/rulesets/six-levels.test.yaml",
+                include_str!("../../../examples/rulesets/six-levels.test.yaml"),
+            ),
+        ];
+        for (name, text) in files {
+            let nodes = expanded_nodes(text);
+            eprintln!(
+                "{name}: {nodes} nodes, {} bytes, budget ratio {}",
+                text.len(),
+                limits::MAX_YAML_NODES / nodes
+            );
+            assert!(nodes * 1000 < limits::MAX_YAML_NODES, "{name}: {nodes}");
+        }
+        for text in [
+            crate::DEFAULT_RULESET,
+            include_str!("../../../examples/rulesets/six-levels.yaml"),
+        ] {
+            let rs = crate::Ruleset::from_yaml(text).unwrap();
+            let nodes = rs.conditions.nodes.len();
+            eprintln!(
+                "{}: {nodes} condition nodes, ratio {}",
+                rs.meta.id,
+                limits::MAX_CONDITION_NODES / nodes
+            );
+            assert!(nodes * 1000 < limits::MAX_CONDITION_NODES, "{nodes}");
+        }
+    }
+
     #[test]
     fn alias_bombs_and_deep_nesting_are_refused_with_plain_messages() {
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
@@ -1099,26 +1210,27 @@ mod tests {
             bomb.push_str(&format!("{n}: &{n} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
             prev = n.to_owned();
         }
-        // Answers skip nested values without expanding aliases: each is just "a list".
-        let started = std::time::Instant::now();
-        let answers = parse_answers_yaml(&bomb).unwrap();
-        assert!(answers
-            .0
-            .iter()
-            .all(|(_, v)| matches!(v, RawAnswer::Invalid(w) if w == "a list")));
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
-        // In a ruleset the anchors must sit under known keys, where the typed parser
-        // refuses the first wrongly typed item without expanding anything.
+        // 9^9 strings once expanded: refused by the node budget while the file is
+        // read, at the first alias that crosses it, in answers and rulesets alike.
+        let e = parse_answers_yaml(&bomb).unwrap_err();
+        assert!(
+            e.contains("too large once its YAML aliases are expanded"),
+            "{e}"
+        );
+        assert!(e.contains("at line 7, column 28"), "{e}");
+        assert!(e.contains("the alias `*f`"), "{e}");
         let nested: Vec<String> = bomb
             .lines()
             .map(|l| format!("  - {}", l.split_once(": ").map_or(l, |(_, v)| v)))
             .collect();
         let ruleset = format!("id: t\nsources:\n{}\n", nested.join("\n"));
-        let started = std::time::Instant::now();
         let d = parse_yaml::<RawRuleset>(&ruleset, "ruleset").unwrap_err();
-        assert!(d.message.contains("invalid type"), "{}", d.message);
-        assert!(d.location.is_some());
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(
+            d.message.contains("the alias `*f` stands for a copy of"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.location.map(|l| l.line), Some(9));
         let deep = format!(
             "id: t\nrules:\n  - id: r\n    when: {}{{a: b}}{}\n",
             "{not: ".repeat(200),
