@@ -39,12 +39,15 @@ pub const MAX_ANALYSED_FLAGS: usize = 64;
 pub enum AnalysisError {
     /// The answer space is too large to enumerate.
     #[error(
-        "the answer space has {classes} classes, above the limit of {limit}; the largest factors: {}",
+        "the answer space has {count} classes, above the limit of {limit}; the largest factors: {}",
         .largest.iter().map(|(f, n)| format!("{f} ({n} classes)")).collect::<Vec<_>>().join(", ")
     )]
     TooLarge {
-        /// Number of classes.
+        /// Number of classes, or `u128::MAX` when there are more than that.
         classes: u128,
+        /// The number of classes in words: exact up to `u128::MAX`, else its order of
+        /// magnitude (`about 1.3 × 10^154, more than 2^128`).
+        count: String,
         /// The limit.
         limit: u128,
         /// The factors with the most classes, largest first.
@@ -200,7 +203,24 @@ impl Space {
         strides
     }
 
-    fn too_large(&self, classes: u128) -> AnalysisError {
+    /// [`Space::size`] in words, correct beyond `u128` (where `size` saturates).
+    fn size_text(&self, with_missing: bool) -> String {
+        let size = self.size(with_missing);
+        if size < u128::MAX {
+            return size.to_string();
+        }
+        let log10: f64 = (0..self.factors.len())
+            .map(|f| (self.radix(f, with_missing) as f64).log10())
+            .sum();
+        let exponent = log10.floor();
+        format!(
+            "about {:.1} × 10^{exponent}, more than 2^128",
+            10f64.powf(log10 - exponent)
+        )
+    }
+
+    fn too_large(&self, with_missing: bool) -> AnalysisError {
+        let classes = self.size(with_missing);
         let mut largest: Vec<(String, usize)> = self
             .factors
             .iter()
@@ -210,6 +230,7 @@ impl Space {
         largest.truncate(3);
         AnalysisError::TooLarge {
             classes,
+            count: self.size_text(with_missing),
             limit: MAX_CLASSES,
             largest,
         }
@@ -253,9 +274,9 @@ impl Space {
     fn enumerable(&self, with_missing: bool) -> Result<usize, AnalysisError> {
         let size = self.size(with_missing);
         if size > MAX_CLASSES {
-            return Err(self.too_large(size));
+            return Err(self.too_large(with_missing));
         }
-        usize::try_from(size).map_err(|_| self.too_large(size))
+        usize::try_from(size).map_err(|_| self.too_large(with_missing))
     }
 
     /// The answer set at enumeration index `index`.
@@ -1048,7 +1069,7 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     if with_missing && space.size(true) > MAX_STORED_CLASSES as u128 {
         notes.push(format!(
             "answer sets with unanswered questions were not enumerated: with them the space has {} classes, above the {} that can be stored; only complete answer sets are counted",
-            space.size(true),
+            space.size_text(true),
             MAX_STORED_CLASSES
         ));
         with_missing = false;
@@ -1748,4 +1769,36 @@ pub fn hinges(answers: &Answers<'_>) -> Result<Vec<Hinge>, EvalError> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod class_count_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn booleans(n: usize) -> Ruleset {
+        let mut text = String::from(
+            "id: t\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {id: low, label: Low, description: l}\n  - {id: high, label: High, description: h}\nfactors:\n",
+        );
+        for i in 0..n {
+            text.push_str(&format!("  - {{id: f{i}, question: q, kind: boolean}}\n"));
+        }
+        text.push_str("rules:\n  - {id: r, level: high, because: b, when: {f0: true}}\n");
+        Ruleset::from_yaml(&text).unwrap()
+    }
+
+    #[test]
+    fn class_counts_beyond_u128_are_reported_as_their_magnitude_not_as_2_pow_128_minus_1() {
+        let e = check(&booleans(512), false).unwrap_err();
+        let text = e.to_string();
+        // 2^512 = 1.34e154.
+        assert!(
+            text.contains("the answer space has about 1.3 × 10^154, more than 2^128 classes"),
+            "{text}"
+        );
+        assert!(!text.contains(&u128::MAX.to_string()), "{text}");
+        // Below the saturation the count is exact.
+        let e = check(&booleans(100), false).unwrap_err().to_string();
+        assert!(e.contains(&format!("has {} classes", 1u128 << 100)), "{e}");
+    }
 }
