@@ -342,10 +342,22 @@ impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
                     RawAnswer::Scalar(RawScalar::Text(t)) => Some(RecordId::Text(t)),
                     RawAnswer::Scalar(RawScalar::Integer(i)) => Some(RecordId::Integer(i)),
                     RawAnswer::Null => None,
-                    _ => {
+                    other => {
+                        let message = match other {
+                            RawAnswer::Invalid(what) if what.contains("too large") => format!(
+                                "a record id number is too large: at most {} (write a longer id \
+                                 as text, in double quotes)",
+                                i64::MAX
+                            ),
+                            RawAnswer::Invalid(what) => {
+                                format!("a record id must be text or a whole number, got {what}")
+                            }
+                            _ => "a record id must be text or a whole number, got true or false"
+                                .to_owned(),
+                        };
                         self.problems.push(AnswerProblem {
                             factor: Some(key.into_owned()),
-                            message: "a record id must be text or a whole number".to_owned(),
+                            message,
                         });
                         None
                     }
@@ -417,10 +429,13 @@ impl Ruleset {
         let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|()| de.end());
         if let Err(e) = parsed {
             let message = if e.is_data() && e.to_string().starts_with("invalid type") {
+                // Only the top-level value can have the wrong type (answers take any
+                // value). serde_json places this error before an array or object but
+                // after a scalar: point at the value's first character instead, from 1.
+                let (line, column) = crate::syntax::first_value_position(text);
                 format!(
-                    "expected a JSON object of answers (factor: value) at line {} column {}",
-                    e.line(),
-                    e.column()
+                    "expected a JSON object of answers (factor: value), got {} at line {line} column {column}",
+                    crate::syntax::json_type_in_words(&e.to_string())
                 )
             } else {
                 format!("invalid JSON: {e}")
@@ -432,5 +447,93 @@ impl Ruleset {
         } else {
             Err((AnswersError { problems }, id))
         }
+    }
+}
+
+#[cfg(test)]
+mod message_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use crate::{Ruleset, Value};
+
+    fn ruleset() -> Ruleset {
+        Ruleset::from_yaml(
+            "id: t\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {id: low, label: Low, description: l}\n  - {id: high, label: High, description: h}\nfactors:\n  - {id: n, question: q, kind: integer, min: 0, max: 100}\nrules:\n  - {id: r, level: high, because: b, when: {n: {at_least: 5}}}\n",
+        )
+        .unwrap()
+    }
+
+    fn file_error(text: &str) -> String {
+        ruleset().answers_from_json(text).unwrap_err().to_string()
+    }
+
+    fn record_error(text: &str) -> String {
+        let rs = ruleset();
+        let (e, _) = rs.answers_from_json_record(text, Some("id")).unwrap_err();
+        e.to_string()
+    }
+
+    #[test]
+    fn json_minus_zero_is_the_whole_number_zero() {
+        let rs = ruleset();
+        let a = rs.answers_from_json(r#"{"n": -0}"#).unwrap();
+        assert_eq!(a.get("n"), Some(Value::Integer(0)));
+        let (a, _) = rs.answers_from_json_record(r#"{"n": -0}"#, None).unwrap();
+        assert_eq!(a.get("n"), Some(Value::Integer(0)));
+        // Other decimals are still refused.
+        assert!(file_error(r#"{"n": 0.0}"#).contains("without a decimal point"));
+    }
+
+    #[test]
+    fn a_quoted_number_is_called_text_with_the_fix() {
+        let e = file_error(r#"{"n": "12"}"#);
+        assert!(
+            e.contains(r#"got the text "12" (write 12 without quotes)"#),
+            "{e}"
+        );
+        let e = record_error(r#"{"n": "12"}"#);
+        assert!(e.contains(r#"got the text "12""#), "{e}");
+        // Text that is not a number is quoted as before.
+        assert!(file_error(r#"{"n": "twelve"}"#).contains("got `twelve`"));
+    }
+
+    #[test]
+    fn integers_beyond_i64_are_too_large_not_fractions() {
+        let e = record_error(r#"{"id": 9223372036854775808, "n": 1}"#);
+        assert!(
+            e.contains("a record id number is too large: at most 9223372036854775807"),
+            "{e}"
+        );
+        let e = record_error(r#"{"id": 99999999999999999999, "n": 1}"#);
+        assert!(e.contains("too large: at most 9223372036854775807"), "{e}");
+        let e = record_error(r#"{"id": 1.5, "n": 1}"#);
+        assert!(
+            e.contains("must be text or a whole number, got the number 1.5"),
+            "{e}"
+        );
+        // Answers given as text (CSV, `key=value`) beyond 64 bits.
+        let rs = ruleset();
+        let e = rs
+            .answers_from_pairs([("n", "99999999999999999999")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too large: at most 9223372036854775807"), "{e}");
+        assert!(!e.contains("whole number, got `"), "{e}");
+    }
+
+    #[test]
+    fn json_top_level_type_errors_name_the_first_character_counted_from_1() {
+        // serde_json places these before `[` / `{` but after a scalar; both are 1-based here.
+        for (text, column) in [("[1]", 1), ("   [1]", 4), ("true", 1), ("  12345", 3)] {
+            let e = record_error(text);
+            assert!(
+                e.contains(&format!("at line 1 column {column}")),
+                "{text}: {e}"
+            );
+        }
+        assert!(record_error("[1]").contains("got an array"));
+        // The other messages were already 1-based: `}` is the 10th character.
+        assert!(record_error(r#"{"n": tru}"#).contains("column 10"));
+        assert!(file_error(r#"{"n": tru}"#).contains("column 10"));
+        assert!(file_error("{\"n\": 1,\n  \"x\": tru}").contains("line 2, column 11"));
     }
 }

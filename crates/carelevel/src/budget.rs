@@ -57,6 +57,7 @@ impl Expansion {
     }
 
     /// Nodes of the expanded document counted so far.
+    #[cfg(test)]
     pub(crate) fn total(&self) -> u64 {
         self.total
     }

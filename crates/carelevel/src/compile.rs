@@ -1094,6 +1094,15 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
             RawScalar::Integer(v) => {
                 Err(format!("{v} is outside the allowed range {min} to {max}"))
             }
+            RawScalar::Text(t) if t.trim().parse::<i64>().is_ok() => Err(format!(
+                "expected a whole number from {min} to {max}, got the text \"{t}\" (write {} without quotes)",
+                t.trim()
+            )),
+            RawScalar::Text(t) if is_integer_literal(t) => Err(format!(
+                "expected a whole number from {min} to {max}, got {}, which is too large: at most {}",
+                t.trim(),
+                i64::MAX
+            )),
             other => Err(format!(
                 "expected a whole number from {min} to {max}, got {other}"
             )),
@@ -1109,6 +1118,12 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
             other => Err(format!("expected true or false, got {other}")),
         },
     }
+}
+
+/// Whether `t` is written as a whole number (an optional sign and digits), whatever its size.
+fn is_integer_literal(t: &str) -> bool {
+    let digits = t.trim().trim_start_matches(['-', '+']);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// ` (did you mean `x`?)` when a close name exists, else empty.

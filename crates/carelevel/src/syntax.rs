@@ -60,8 +60,8 @@ impl<'de> Deserialize<'de> for RawScalar {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawScalar, E> {
                 i64::try_from(v).map(RawScalar::Integer).map_err(|_| {
                     E::custom(format_args!(
-                        "{v} is too large (the largest allowed is {})",
-                        i64::MAX
+                        "the number {v} is too large: expected a whole number from -{max} to {max}",
+                        max = limits::MAX_INTEGER
                     ))
                 })
             }
@@ -965,12 +965,20 @@ fn humanize(message: &str) -> String {
         body = body.replace(&format!("expected {rust_type}"), "expected a whole number");
     }
     if let Some(rest) = body.strip_prefix("invalid type: integer `") {
+        // Beyond 64 bits (`as u128`), or between i64::MAX and u64::MAX (`, expected a
+        // whole number`): a number too large, not a wrong type.
         if let Some((number, _)) = rest
             .split_once("` as u128")
             .or_else(|| rest.split_once("` as i128"))
+            .or_else(|| rest.split_once("`, expected a whole number"))
         {
+            let size = if number.starts_with('-') {
+                "too small"
+            } else {
+                "too large"
+            };
             body = format!(
-                "the number {number} is out of range: expected a whole number from -{max} to {max}",
+                "the number {number} is {size}: expected a whole number from -{max} to {max}",
                 max = limits::MAX_INTEGER
             );
         }
@@ -1346,6 +1354,11 @@ impl<'de> Deserialize<'de> for RawAnswer {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnswer, E> {
                 // serde_json reads integers beyond 64 bits as floats: do not call them
                 // fractions, and do not print the rounded value as if it were the input.
+                // JSON `-0` is an integer literal; serde_json reads it as the float -0.0.
+                // It is the whole number 0 (so is `-0.0`, which cannot be told apart).
+                if v == 0.0 && v.is_sign_negative() {
+                    return Ok(RawAnswer::Scalar(RawScalar::Integer(0)));
+                }
                 let what = if v.fract() != 0.0 {
                     format!("the number {v}, which is not a whole number")
                 } else if v.abs() >= 9.2e18 {
@@ -1396,6 +1409,30 @@ pub(crate) fn parse_answers_json(text: &str) -> Result<OrderedMap<String, RawAns
     serde_json::from_str(text).map_err(|e| json_answers_message(&e, text))
 }
 
+/// What a serde_json "invalid type: ..." error found, in words.
+pub(crate) fn json_type_in_words(error: &str) -> &'static str {
+    let rest = error.strip_prefix("invalid type: ").unwrap_or("");
+    match rest.split([',', ' ']).next().unwrap_or("") {
+        "sequence" => "an array",
+        "string" => "a string",
+        "integer" | "floating" => "a number",
+        "boolean" => "true or false",
+        "null" => "null",
+        _ => "something else",
+    }
+}
+
+/// Line and column (both from 1, columns in characters) of the first character of
+/// `text` that is not white space.
+pub(crate) fn first_value_position(text: &str) -> (usize, usize) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let start = text.len() - text.trim_start().len();
+    let before = text.get(..start).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// A serde_json error in the words of an answers file: where first, then what is wrong
 /// and what was expected.
 fn json_answers_message(e: &serde_json::Error, text: &str) -> String {
@@ -1418,15 +1455,8 @@ fn json_answers_message(e: &serde_json::Error, text: &str) -> String {
         );
     }
     if e.is_data() {
-        if let Some(rest) = what.strip_prefix("invalid type: ") {
-            let got = match rest.split([',', ' ']).next().unwrap_or("") {
-                "sequence" => "an array",
-                "string" => "a string",
-                "integer" | "floating" => "a number",
-                "boolean" => "true or false",
-                "null" => "null",
-                _ => "something else",
-            };
+        if what.starts_with("invalid type: ") {
+            let got = json_type_in_words(what);
             return format!("expected a JSON object of answers (factor: value), got {got}");
         }
         if what.starts_with("duplicate key") {
