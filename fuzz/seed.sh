@@ -22,3 +22,39 @@ done < "$root"/examples/cases/people.jsonl
 for f in "$root"/rules/*.yaml "$root"/examples/answers/*; do
     cp "$f" "corpus/evaluate/seed-$(basename "$f")"
 done
+# Issue 8 shapes: a BOM directly before the first key; alias fan-out (one anchored
+# condition reused by many rules) and nested anchors; a heavy but valid ruleset.
+bom=$(printf '\357\273\277')
+for f in "$root"/rules/default.yaml "$root"/examples/rulesets/six-levels.yaml; do
+    { printf '%s' "$bom"; grep -v '^#' "$f"; } > "corpus/ruleset/seed-bom-$(basename "$f")"
+done
+{ printf '%s' "$bom"; cat "$root"/examples/answers/iop.json; } > corpus/answers/seed-bom-iop.json
+head='id: t
+version: "1"
+title: T
+description: D
+levels:
+  - {id: low, label: Low, description: l}
+  - {id: high, label: High, description: h}'
+{
+    echo "$head"; echo "factors:"
+    for i in 0 1 2 3; do echo "  - {id: f$i, question: q, kind: boolean}"; done
+    echo "rules:"
+    echo "  - {id: r0, level: high, because: b, when: &b {any: [{f0: true}, {f1: true}, {all: [{f2: true}, {f3: true}]}]}}"
+    for r in $(seq 1 40); do echo "  - {id: r$r, level: high, because: b, when: *b}"; done
+} > corpus/ruleset/seed-fan-out.yaml
+{
+    echo "id: t"; echo "sources:"; echo "  - &a0 [x, x]"
+    for d in 1 2 3 4 5; do echo "  - &a$d [*a$((d - 1)), *a$((d - 1)), *a$((d - 1))]"; done
+} > corpus/ruleset/seed-nested-anchors.yaml
+{
+    echo "$head"; echo "factors:"
+    for i in 0 1 2 3; do
+        printf '  - id: n%s\n    question: q\n    kind: integer\n    min: 0\n    max: 409\n    bands:\n' "$i"
+        for b in $(seq 0 40); do echo "      - {id: b$b, min: $((b * 10)), max: $((b * 10 + 9))}"; done
+    done
+    echo "rules:"
+    for r in $(seq 0 249); do
+        echo "  - {id: r$r, level: high, because: b, when: {all: [{n$((r % 4)): {at_least: $(((r * 7) % 410))}}, {n$(((r + 1) % 4)): b$((r % 41))}]}}"
+    done
+} > corpus/ruleset/seed-heavy-bands.yaml
