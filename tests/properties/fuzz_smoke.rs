@@ -279,3 +279,93 @@ proptest! {
         let _ = analysis::hinges(&answers);
     }
 }
+
+/// The shapes of the `shapes` fuzz target (issue 8), small enough for CI: one anchored
+/// `any` of `leaves` comparisons reused by `rules - 1` rules, and heavy-but-valid
+/// rulesets of integer factors with many bands and many two-factor rules.
+fn fan_out_text(leaves: usize, rules: usize) -> String {
+    let mut s = String::from(
+        "id: t\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {id: low, label: Low, description: l}\n  - {id: high, label: High, description: h}\nfactors:\n",
+    );
+    for i in 0..4 {
+        s.push_str(&format!("  - {{id: f{i}, question: q, kind: boolean}}\n"));
+    }
+    let list: Vec<String> = (0..leaves)
+        .map(|j| format!("{{f{}: true}}", j % 4))
+        .collect();
+    s.push_str(&format!(
+        "rules:\n  - {{id: r0, level: high, because: b, when: &b {{any: [{}]}}}}\n",
+        list.join(", ")
+    ));
+    for r in 1..rules {
+        s.push_str(&format!(
+            "  - {{id: r{r}, level: high, because: b, when: *b}}\n"
+        ));
+    }
+    s
+}
+
+fn heavy_text(factors: usize, bands: usize, rules: &[(usize, usize, usize, usize)]) -> String {
+    let mut s = String::from(
+        "id: t\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {id: low, label: Low, description: l}\n  - {id: high, label: High, description: h}\nfactors:\n",
+    );
+    for i in 0..factors {
+        s.push_str(&format!(
+            "  - id: n{i}\n    question: q\n    kind: integer\n    min: 0\n    max: {}\n    bands:\n",
+            bands * 10 - 1
+        ));
+        for b in 0..bands {
+            s.push_str(&format!(
+                "      - {{id: b{b}, min: {}, max: {}}}\n",
+                b * 10,
+                b * 10 + 9
+            ));
+        }
+    }
+    s.push_str("rules:\n");
+    for (r, (i, j, x, b)) in rules.iter().enumerate() {
+        let (i, j, x, b) = (i % factors, j % factors, x % (bands * 10), b % bands);
+        s.push_str(&format!(
+            "  - {{id: r{r}, level: high, because: b, when: {{all: [{{n{i}: {{at_least: {x}}}}}, {{n{j}: b{b}}}]}}}}\n"
+        ));
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(crate::rulegen::cases(32)))]
+
+    #[test]
+    fn fuzz_shapes_small_fan_out_compiles_like_the_written_out_ruleset(leaves in 1usize..40, rules in 1usize..40) {
+        let rs = Ruleset::from_yaml(&fan_out_text(leaves, rules)).unwrap();
+        prop_assert_eq!(rs.rules().len(), rules);
+        ruleset_target(&fan_out_text(leaves, rules));
+    }
+
+    #[test]
+    fn fuzz_shapes_heavy_but_valid_rulesets(
+        factors in 1usize..4,
+        bands in 1usize..12,
+        rules in prop::collection::vec((0usize..4, 0usize..4, 0usize..1000, 0usize..64), 1..60),
+    ) {
+        let text = heavy_text(factors, bands, &rules);
+        match Ruleset::from_yaml(&text) {
+            Ok(rs) => check_invariants(&rs, &rs.new_answers()),
+            // Only a condition that can never be true (e.g. `at_least` above a band
+            // of the same factor) is refused, and it is located.
+            Err(e) => prop_assert!(e.diagnostics.iter().all(|d| d.location.is_some()
+                && d.message.contains("can never be true")), "{:?}", e.diagnostics),
+        }
+    }
+}
+
+#[test]
+fn fuzz_shapes_fan_out_past_the_node_budget_is_refused_at_an_alias() {
+    // 2,000 leaves (6,003 nodes a copy) reused by 800 rules: 4.8 M nodes.
+    let e = Ruleset::from_yaml(&fan_out_text(2_000, 800)).unwrap_err();
+    assert_eq!(e.diagnostics.len(), 1);
+    assert!(e.diagnostics[0]
+        .message
+        .contains("the alias `*b` stands for a copy of 6003 nodes"));
+    assert!(e.diagnostics[0].location.is_some());
+}
