@@ -46,7 +46,7 @@ pub enum AnalysisError {
         /// Number of classes, or `u128::MAX` when there are more than that.
         classes: u128,
         /// The number of classes in words: exact up to `u128::MAX`, else its order of
-        /// magnitude (`about 1.3 × 10^154, more than 2^128`).
+        /// magnitude (`about 1.3e154 (more than 2^128)`).
         count: String,
         /// The limit.
         limit: u128,
@@ -214,7 +214,7 @@ impl Space {
             .sum();
         let exponent = log10.floor();
         format!(
-            "about {:.1} × 10^{exponent}, more than 2^128",
+            "about {:.1}e{exponent} (more than 2^128)",
             10f64.powf(log10 - exponent)
         )
     }
@@ -1793,7 +1793,7 @@ mod class_count_tests {
         let text = e.to_string();
         // 2^512 = 1.34e154.
         assert!(
-            text.contains("the answer space has about 1.3 × 10^154, more than 2^128 classes"),
+            text.contains("the answer space has about 1.3e154 (more than 2^128) classes"),
             "{text}"
         );
         assert!(!text.contains(&u128::MAX.to_string()), "{text}");
