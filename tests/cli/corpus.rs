@@ -349,3 +349,38 @@ fn unquoted_version_keeps_its_text() {
     assert_eq!(o.run.code, 0, "{}", o.run.snapshot());
     assert!(o.run.stdout.contains("ruleset v 1.10:"), "{}", o.run.stdout);
 }
+
+/// Issue 8 item 5: one anchor on a condition of 5,000 comparisons reused by 10,000
+/// rules (a 614 KB file, within every size limit) expands to 150 million nodes; it
+/// ran for 109 s in 6.2 GB. It must be refused at the alias that crosses the budget.
+#[test]
+fn alias_fan_out_is_refused_at_the_alias_that_crosses_the_node_budget() {
+    let mut text = String::from(
+        "id: fan\nversion: \"1\"\ntitle: Fan-out\ndescription: d\nlevels:\n  \
+         - {id: low, label: Low, description: l}\n  - {id: high, label: High, description: h}\nfactors:\n",
+    );
+    for i in 0..10 {
+        text.push_str(&format!("  - {{id: f{i}, question: q, kind: boolean}}\n"));
+    }
+    let leaves: Vec<String> = (0..5_000)
+        .map(|j| format!("{{f{}: true}}", j % 10))
+        .collect();
+    text.push_str(&format!(
+        "rules:\n  - id: r0\n    level: high\n    because: b\n    when: &b {{any: [{}]}}\n",
+        leaves.join(", ")
+    ));
+    for r in 1..10_000 {
+        text.push_str(&format!(
+            "  - id: r{r}\n    level: high\n    because: b\n    when: *b\n"
+        ));
+    }
+    assert!(text.len() > 600_000 && text.len() < carelevel::limits::MAX_SOURCE_BYTES);
+    let o = check_generated("check", "fan-out.yaml", text.as_bytes());
+    assert!(
+        o.run
+            .stdout
+            .contains("the alias `*b` stands for a copy of 15003 nodes"),
+        "{}",
+        o.run.stdout
+    );
+}
