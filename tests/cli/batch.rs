@@ -31,14 +31,14 @@ fn batch_snapshot(run: &Run) -> String {
 }
 
 /// The output as JSON values, one per line.
-fn json_lines(text: &str) -> Vec<Value> {
+pub(crate) fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
 }
 
 /// Run `carelevel` with raw bytes on stdin.
-fn run_with_stdin_bytes(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+pub(crate) fn run_with_stdin_bytes(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
     let mut child = command(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
