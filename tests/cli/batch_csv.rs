@@ -15,6 +15,9 @@ fn csv_batch(input: &[u8], extra: &[&str]) -> (i32, Vec<Value>, String) {
     (code, records, stderr)
 }
 
+/// The arguments for the small two-level ruleset (`risk`, `alone`).
+const SMALL: &[&str] = &["--rules", "tests/cli/fixtures/small.yaml"];
+
 /// The first line of the summary on stderr.
 fn summary_line(stderr: &str) -> &str {
     stderr
@@ -34,16 +37,16 @@ fn error_of(record: &Value) -> Option<&str> {
 /// error record and every other row is assessed on its own.
 #[test]
 fn a_stray_quote_costs_only_its_own_line() {
-    let mut csv = String::from("id,severity,housing\n");
+    let mut csv = String::from("id,risk,alone\n");
     for i in 1..=99 {
         match i {
-            5 => csv.push_str("\"p5,moderate,stable\n"),
-            50 => csv.push_str("p50\",moderate,stable\n"),
-            _ => csv.push_str(&format!("p{i},moderate,stable\n")),
+            5 => csv.push_str("\"p5,lots,false\n"),
+            50 => csv.push_str("p50\",lots,false\n"),
+            _ => csv.push_str(&format!("p{i},{},false\n", ["none", "lots"][i % 2])),
         }
     }
     assert_eq!(csv.lines().count(), 100);
-    let (code, records, stderr) = csv_batch(csv.as_bytes(), &[]);
+    let (code, records, stderr) = csv_batch(csv.as_bytes(), SMALL);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(records.len(), 99);
     for (i, record) in (1..=99).zip(&records) {
@@ -52,7 +55,7 @@ fn a_stray_quote_costs_only_its_own_line() {
             5 | 50 => assert!(error_of(record).is_some(), "{record}"),
             _ => {
                 assert_eq!(record["id"], format!("p{i}"));
-                assert_eq!(record["level"], "iop", "{record}");
+                assert_eq!(record["level"], ["low", "high"][i % 2], "{record}");
             }
         }
     }
@@ -66,7 +69,7 @@ fn a_stray_quote_costs_only_its_own_line() {
     assert_eq!(
         error_of(&records[49]).unwrap(),
         "field 1 has a `\"` inside an unquoted value (at byte 4 of the line); a value \
-         holding a quote must be quoted whole, with the quote doubled: \"a\"\"b\"; this \
+         holding a quote must be quoted whole, with the quote doubled (\"a\"\"b\"); this \
          line was not read"
     );
     assert_eq!(
@@ -153,14 +156,14 @@ fn quotes_inside_unquoted_fields_and_after_closing_quotes() {
             (
                 2,
                 "field 1 has a `\"` inside an unquoted value (at byte 2 of the line); a \
-                 value holding a quote must be quoted whole, with the quote doubled: \
-                 \"a\"\"b\"; this line was not read"
+                 value holding a quote must be quoted whole, with the quote doubled \
+                 (\"a\"\"b\"); this line was not read"
             ),
             (
                 3,
                 "field 2 has a `\"` inside an unquoted value (at byte 5 of the line); a \
-                 value holding a quote must be quoted whole, with the quote doubled: \
-                 \"a\"\"b\"; this line was not read"
+                 value holding a quote must be quoted whole, with the quote doubled \
+                 (\"a\"\"b\"); this line was not read"
             ),
             (
                 4,
@@ -179,8 +182,9 @@ fn quotes_inside_unquoted_fields_and_after_closing_quotes() {
 
 #[test]
 fn crlf_line_endings_work() {
-    let csv = b"id,severity,housing\r\n\"a,1\",mild,stable\r\n\r\nb,\"severe\",homeless\r\n\"\",moderate,\r\n";
-    let (code, records, stderr) = csv_batch(csv, &[]);
+    let csv =
+        b"id,risk,alone\r\n\"a,1\",none,false\r\n\r\nb,\"lots\",false\r\n\"\",none,\"true\"\r\n";
+    let (code, records, stderr) = csv_batch(csv, SMALL);
     assert_eq!(code, 0, "{stderr}");
     let got: Vec<(&Value, &Value, &Value)> = records
         .iter()
@@ -189,9 +193,9 @@ fn crlf_line_endings_work() {
     assert_eq!(
         got,
         [
-            (&2.into(), &"a,1".into(), &"outpatient".into()),
-            (&4.into(), &"b".into(), &"residential".into()),
-            (&5.into(), &Value::Null, &"iop".into()),
+            (&2.into(), &"a,1".into(), &"low".into()),
+            (&4.into(), &"b".into(), &"high".into()),
+            (&5.into(), &Value::Null, &"low".into()),
         ]
     );
     assert_eq!(
@@ -213,8 +217,7 @@ fn a_bare_carriage_return_costs_its_line() {
     let cr = |byte: usize| {
         format!(
             "the line holds a carriage return (CR) that does not end it (at byte {byte} of \
-             the line); a record must be one line ending in LF or CRLF, so this line was \
-             not read"
+             the line); lines must end in LF or CRLF; this line was not read"
         )
     };
     assert_eq!(
@@ -241,8 +244,8 @@ fn a_bare_carriage_return_costs_its_line() {
 
 #[test]
 fn quoted_fields_empty_with_commas_and_doubled_quotes() {
-    let csv = "\u{feff}id,severity,housing\n\"\",\"\",\"\"\n\"a,\"\"1\"\"\",\"mild\",stable\n\"\"\"\",,\n";
-    let (code, records, stderr) = csv_batch(csv.as_bytes(), &[]);
+    let csv = "\u{feff}id,risk,alone\n\"\",\"\",\"false\"\n\"a,\"\"1\"\"\",\"lots\",false\n\"\"\"\",,false\n";
+    let (code, records, stderr) = csv_batch(csv.as_bytes(), SMALL);
     assert_eq!(code, 0, "{stderr}");
     let got: Vec<(&Value, &Value)> = records.iter().map(|r| (&r["line"], &r["id"])).collect();
     assert_eq!(
@@ -253,10 +256,14 @@ fn quoted_fields_empty_with_commas_and_doubled_quotes() {
             (&4.into(), &"\"".into()),
         ]
     );
-    // Empty quoted cells are unanswered questions.
-    assert_eq!(records[0]["level"], records[2]["level"]);
-    assert_eq!(records[1]["level"], "outpatient");
-    assert!(summary_line(&stderr).starts_with("carelevel batch: 4 lines read: 1 header line, 3 records"));
+    // An empty quoted cell is an unanswered question: `risk` could be `lots`.
+    assert_eq!(records[0]["level"], "high");
+    assert_eq!(records[0]["deciding_rules"], serde_json::json!([]));
+    assert_eq!(records[0]["needs_review"], true);
+    assert_eq!(records[1]["level"], "high");
+    assert_eq!(records[2]["level"], "high");
+    assert!(summary_line(&stderr)
+        .starts_with("carelevel batch: 4 lines read: 1 header line, 3 records"));
 }
 
 #[test]

@@ -512,28 +512,25 @@ fn summary(
     elapsed: Duration,
 ) -> io::Result<()> {
     let errors_where = match &args.errors {
-        Some(path) if t.errors > 0 => format!(" (in `{}`)", path.display()),
+        Some(path) if t.errors > 0 => format!("; error records in `{}`", path.display()),
         _ => String::new(),
+    };
+    let n = |count: u64, one: &str, many: &str| {
+        render::plural(usize::try_from(count).unwrap_or(usize::MAX), one, many)
+    };
+    let header = if t.header_lines > 0 {
+        format!("{}, ", n(t.header_lines, "header line", "header lines"))
+    } else {
+        String::new()
     };
     writeln!(
         err,
-        "carelevel batch: {} read: {} assessed, {}{errors_where}; {} skipped",
-        render::plural(
-            usize::try_from(t.records).unwrap_or(usize::MAX),
-            "record",
-            "records"
-        ),
+        "carelevel batch: {} read: {header}{} ({} assessed, {}), {} skipped{errors_where}",
+        n(t.lines, "line", "lines"),
+        n(t.records, "record", "records"),
         t.assessed,
-        render::plural(
-            usize::try_from(t.errors).unwrap_or(usize::MAX),
-            "error",
-            "errors"
-        ),
-        render::plural(
-            usize::try_from(t.blank_lines).unwrap_or(usize::MAX),
-            "blank line",
-            "blank lines"
-        ),
+        n(t.errors, "error", "errors"),
+        n(t.blank_lines, "blank line", "blank lines"),
     )?;
     render::write_wrapped(
         err,
