@@ -2,11 +2,12 @@
 //! with the physical line number of every record.
 //!
 //! JSON Lines are cut at the last newline of each ~[`CHUNK_BYTES`] read; the workers
-//! split the lines. CSV is split into records and fields here, by `csv-core` (the
-//! state machine of the `csv` crate) driven directly: quoted fields may hold commas
-//! and newlines, so records can only be found by parsing. Driving it directly gives
-//! each record's exact starting line and lets blank lines be counted (the `csv`
-//! crate's reader skips them without a trace).
+//! split the lines. CSV is cut into physical lines here, and each line is split into
+//! the fields of one record ([`csv_line`]): a record never spans lines, so a stray
+//! quote costs only its own line. A line's problem (an open quote, a stray quote, a
+//! bare CR, a line over [`MAX_RECORD_BYTES`]) travels with the chunk as an error
+//! record. Blank lines are counted, and every line is accounted for
+//! ([`Source::counts`]).
 
 use std::io::{self, Read};
 
