@@ -31,6 +31,7 @@ mod csv_out;
 mod json_out;
 mod process;
 mod read;
+mod records;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -46,6 +47,7 @@ use process::Processor;
 use read::{Chunk, Source};
 
 pub use read::CsvHeader;
+pub use records::{for_each_record, CsvFields, Record, RecordContent};
 
 /// Input bytes per chunk (JSON Lines; CSV chunks hold about this many field bytes).
 pub const CHUNK_BYTES: usize = 64 * 1024;
@@ -228,7 +230,26 @@ impl<'a> Input<'a> {
         ruleset: &Ruleset,
         id_field: Option<&str>,
     ) -> Result<(Input<'a>, CsvHeader), Error> {
-        let (source, header) = Source::csv(reader, ruleset, id_field)?;
+        let (source, header) = Source::csv(reader, Some(ruleset), id_field)?;
+        Ok((
+            Input {
+                source,
+                id_field: id_field.map(str::to_owned),
+            },
+            header,
+        ))
+    }
+}
+
+impl<'a> Input<'a> {
+    /// CSV from `reader` for a caller that maps the columns itself (`diff --cases`):
+    /// the header row is read and checked now (every column named, each name once),
+    /// and every column but `id_field` is listed in [`CsvHeader::questions`] by name.
+    pub fn csv_columns(
+        reader: Box<dyn Read + Send + 'a>,
+        id_field: Option<&str>,
+    ) -> Result<(Input<'a>, CsvHeader), Error> {
+        let (source, header) = Source::csv(reader, None, id_field)?;
         Ok((
             Input {
                 source,

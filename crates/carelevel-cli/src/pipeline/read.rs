@@ -128,10 +128,11 @@ impl<'a> Source<'a> {
         })
     }
 
-    /// A CSV source: reads the header row and maps its columns.
+    /// A CSV source: reads the header row and maps its columns (to the ruleset's
+    /// questions, or by name without one).
     pub fn csv(
         reader: Box<dyn Read + Send + 'a>,
-        ruleset: &Ruleset,
+        ruleset: Option<&Ruleset>,
         id_field: Option<&str>,
     ) -> Result<(Self, CsvHeader), Error> {
         let mut source = Box::new(CsvSource::new(reader));
@@ -497,10 +498,11 @@ impl<'a> CsvSource<'a> {
 }
 
 /// Map the header record to the ruleset's questions and the id column, collecting
-/// every problem.
+/// every problem. Without a ruleset, every other named column is taken as a question
+/// by its name (each name once).
 fn map_header(
     chunk: &CsvChunk,
-    ruleset: &Ruleset,
+    ruleset: Option<&Ruleset>,
     id_field: Option<&str>,
 ) -> Result<CsvHeader, Error> {
     let Some(record) = chunk.records.first() else {
@@ -522,8 +524,8 @@ fn map_header(
         absent: Vec::new(),
     };
     let mut problems = Vec::new();
-    let mut seen = vec![false; ruleset.factors().len()];
-    let questions: Vec<&str> = ruleset.factors().iter().map(|f| f.id.as_str()).collect();
+    let mut seen = vec![false; ruleset.map_or(0, |r| r.factors().len())];
+    let mut names = std::collections::HashSet::new();
     for column in 0..record.fields {
         let n = column + 1;
         let raw = chunk.field(record, column).unwrap_or_default();
@@ -539,7 +541,13 @@ fn map_header(
                 problems.push(format!("column {n}: the id column `{name}` appears twice"));
             }
             header.id_column = Some(column);
-        } else if let Some(index) = ruleset.factor_index(name) {
+        } else if ruleset.is_none() {
+            if names.insert(name) {
+                header.questions.push((column, name.to_owned()));
+            } else {
+                problems.push(format!("column {n}: the name `{name}` appears twice"));
+            }
+        } else if let Some(index) = ruleset.and_then(|r| r.factor_index(name)) {
             match seen.get_mut(index) {
                 Some(true) => {
                     problems.push(format!("column {n}: the question `{name}` appears twice"))
@@ -552,6 +560,9 @@ fn map_header(
             }
         } else {
             let id = id_field.map_or(String::new(), |id| format!(" nor the id column `{id}`"));
+            let questions: Vec<&str> = ruleset
+                .map(|r| r.factors().iter().map(|f| f.id.as_str()).collect())
+                .unwrap_or_default();
             problems.push(format!(
                 "column {n} `{name}` is neither a question of this ruleset{id}; the questions are: {}",
                 questions.join(", ")
@@ -565,12 +576,14 @@ fn map_header(
             problems.join("\n  ")
         )));
     }
-    header.absent = ruleset
-        .factors()
-        .iter()
-        .zip(&seen)
-        .filter(|(_, &s)| !s)
-        .map(|(f, _)| f.id.clone())
-        .collect();
+    if let Some(ruleset) = ruleset {
+        header.absent = ruleset
+            .factors()
+            .iter()
+            .zip(&seen)
+            .filter(|(_, &s)| !s)
+            .map(|(f, _)| f.id.clone())
+            .collect();
+    }
     Ok(header)
 }
