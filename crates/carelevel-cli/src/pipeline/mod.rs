@@ -30,6 +30,8 @@ mod csv_line;
 mod csv_out;
 mod json_out;
 mod process;
+#[cfg(test)]
+mod props;
 mod read;
 mod records;
 
