@@ -58,3 +58,11 @@ levels:
         echo "  - {id: r$r, level: high, because: b, when: {all: [{n$((r % 4)): {at_least: $(((r * 7) % 410))}}, {n$(((r + 1) % 4)): b$((r % 41))}]}}"
     done
 } > corpus/ruleset/seed-heavy-bands.yaml
+# CSV batch input: the example cases, the CLI's CSV fixtures, and a stray quote.
+mkdir -p corpus/batch_csv
+cp "$root"/examples/cases/people.csv corpus/batch_csv/seed-people.csv
+for f in "$root"/tests/cli/fixtures/*.csv; do
+    cp "$f" "corpus/batch_csv/seed-$(basename "$f")"
+done
+printf 'id,risk,alone\na,lots,true\n"b,none,false\nc,some,true\nd",lots,false\n' > corpus/batch_csv/seed-stray-quote.csv
+printf 'id,risk,alone\r\n"a,""1""",lots,true\r\n\r\nb,none,false' > corpus/batch_csv/seed-crlf-quoted.csv

@@ -31,14 +31,14 @@ fn batch_snapshot(run: &Run) -> String {
 }
 
 /// The output as JSON values, one per line.
-fn json_lines(text: &str) -> Vec<Value> {
+pub(crate) fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
 }
 
 /// Run `carelevel` with raw bytes on stdin.
-fn run_with_stdin_bytes(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+pub(crate) fn run_with_stdin_bytes(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
     let mut child = command(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -208,9 +208,13 @@ fn jsonl_error_records_with_line_numbers() {
         .map(|r| r["line"].as_u64().unwrap())
         .collect();
     assert_eq!(errors, [2, 3, 4, 6, 7, 11, 12, 14]);
-    assert!(out
-        .stderr
-        .starts_with("carelevel batch: 12 records read: 4 assessed, 8 errors; 2 blank lines"));
+    assert!(
+        out.stderr.starts_with(
+            "carelevel batch: 14 lines read: 12 records (4 assessed, 8 errors), 2 blank lines"
+        ),
+        "{}",
+        out.stderr
+    );
     snapshot!("batch_errors_jsonl", batch_snapshot(&out));
 }
 
@@ -223,8 +227,27 @@ fn csv_error_records_with_line_numbers() {
         .iter()
         .map(|r| r["line"].as_u64().unwrap())
         .collect();
-    // Line 6 is blank; the record on line 8 spans lines 8-9 (a quoted line break).
-    assert_eq!(lines, [2, 3, 4, 5, 7, 8, 10, 11, 12, 13]);
+    // Line 6 is blank. Line 8 opens a quote that only line 9 closes: a record is one
+    // line, so both lines are error records of their own.
+    assert_eq!(lines, [2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13]);
+    let error = |line: u64| {
+        records
+            .iter()
+            .find(|r| r["line"] == line)
+            .and_then(|r| r["error"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        error(8).contains("it would run over lines 8 to 9"),
+        "{}",
+        error(8)
+    );
+    assert!(
+        error(9).contains("inside an unquoted value"),
+        "{}",
+        error(9)
+    );
     snapshot!("batch_errors_csv", batch_snapshot(&out));
 
     let csv = run(&[
@@ -308,9 +331,10 @@ fn errors_file_takes_the_error_records() {
         text.starts_with("line,id,error\n3,,the record has 9 fields"),
         "{text}"
     );
-    assert_eq!(text.lines().count(), 5);
-    // The header and 6 records, one of which has a line break in its id.
-    assert_eq!(out.stdout.lines().count(), 8);
+    // The header and 6 error records (lines 3, 4, 5, 8, 9 and 10).
+    assert_eq!(text.lines().count(), 7);
+    // The header and 5 assessed records.
+    assert_eq!(out.stdout.lines().count(), 6);
 }
 
 #[test]
@@ -704,7 +728,8 @@ fn large_input_with_faults() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.starts_with(&format!(
-            "carelevel batch: {} records read: {good} assessed, {bad} errors; {blank} blank lines skipped",
+            "carelevel batch: {n} lines read: {} records ({good} assessed, {bad} errors), \
+             {blank} blank lines skipped",
             good + bad
         )),
         "{stderr}"
@@ -723,7 +748,8 @@ fn large_input_with_faults() {
     }
 }
 
-/// The same for CSV, with quoted line breaks shifting the line numbers.
+/// The same for CSV, with quoted commas and quotes, and stray quotes that cost only
+/// their own line.
 #[test]
 fn large_csv_input_with_faults() {
     let ruleset = Ruleset::default_ruleset().unwrap();
@@ -738,22 +764,22 @@ fn large_csv_input_with_faults() {
         .collect();
     let header: Vec<&str> = factors.iter().map(|(n, _)| n.as_str()).collect();
     let mut data = format!("id,{}\n", header.join(","));
-    let mut line = 2;
-    let mut expect = Vec::new(); // (line, Some(id) if good)
-    for i in 1..=20_000 {
+    let mut expect = Vec::new(); // (line, whether it is an error record)
+    for (line, i) in (2..).zip(1..=20_000) {
         let cells: Vec<&str> = factors.iter().map(|(_, v)| rng.pick(v)).collect();
         let id = if i % 10 == 0 {
-            format!("\"r{i}\nsecond line\"")
+            format!("\"r{i}, \"\"quoted\"\"\"")
         } else {
             format!("r{i}")
         };
         let row = match i % 101 {
             0 => format!("{id},{}", cells[1..].join(",")),
             50 => format!("{id},extreme,{}", cells[1..].join(",")),
+            70 => format!("\"r{i},{}", cells.join(",")),
+            80 => format!("r{i}\",{}", cells.join(",")),
             _ => format!("{id},{}", cells.join(",")),
         };
-        expect.push((line, i % 101 == 0 || i % 101 == 50));
-        line += 1 + row.matches('\n').count();
+        expect.push((line, [0, 50, 70, 80].contains(&(i % 101))));
         data.push_str(&row);
         data.push('\n');
     }
@@ -767,10 +793,28 @@ fn large_csv_input_with_faults() {
     assert_eq!(out.status.code(), Some(1));
     let records = json_lines(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(records.len(), expect.len());
-    for (record, (line, bad)) in records.iter().zip(&expect) {
+    for (i, (record, (line, bad))) in (1..).zip(records.iter().zip(&expect)) {
         assert_eq!(record["line"], *line);
         assert_eq!(record.get("error").is_some(), *bad, "{record}");
+        if !bad {
+            let id = if i % 10 == 0 {
+                format!("r{i}, \"quoted\"")
+            } else {
+                format!("r{i}")
+            };
+            assert_eq!(record["id"], id.as_str());
+        }
     }
+    let bad = expect.iter().filter(|(_, bad)| *bad).count();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!(
+            "carelevel batch: 20001 lines read: 1 header line, 20000 records ({} assessed, \
+             {bad} errors), 0 blank lines skipped",
+            20_000 - bad
+        )),
+        "{stderr}"
+    );
 }
 
 /// SIGKILL in the middle of a batch never leaves a file under the output's name.

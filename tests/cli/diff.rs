@@ -182,3 +182,123 @@ fn explain_shows_the_answers_the_level_hinges_on() {
         .unwrap();
     assert_eq!(severity["up"], serde_json::json!(["severe", "residential"]));
 }
+
+/// `--cases` streams JSON Lines and CSV through the batch reader: a line that is not
+/// a case stops the diff with an input error naming the file and the line; a case
+/// that one ruleset cannot assess is listed with its line; YAML lists still work.
+#[test]
+fn cases_files_with_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let diff = |cases: &str| run(&["diff", OLD, NEW, "--cases", cases]);
+
+    let jsonl = write(
+        "cases.jsonl",
+        "{\"id\":\"a\",\"severity\":\"mild\"}\n\n{\"id\":\"b\",\"severity\":\n{\"id\":\"c\"}\n",
+    );
+    let out = diff(&jsonl);
+    out.expect_code(2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains(&format!(
+            "{jsonl}: line 3: expected a JSON object of answers: EOF while parsing"
+        )),
+        "{}",
+        out.stderr
+    );
+
+    // CSV: a stray quote is the same line error as in `batch`; so is a short row.
+    let csv = write("cases.csv", "id,severity\na,mild\nb\",mild\n");
+    let out = diff(&csv);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains(&format!(
+            "{csv}: line 3: field 1 has a `\"` inside an unquoted value (at byte 2 of the line)"
+        )),
+        "{}",
+        out.stderr
+    );
+    let csv = write("short.csv", "id,severity\na,mild\n\"b,c\"\n");
+    let out = diff(&csv);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains(&format!(
+            "{csv}: line 3: the record has 1 fields but the header (line 1) has 2"
+        )),
+        "{}",
+        out.stderr
+    );
+    let csv = write("header.csv", "id,severity,severity\n");
+    let out = diff(&csv);
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("column 3: the name `severity` appears twice"),
+        "{}",
+        out.stderr
+    );
+
+    // A case outside the scales is listed with its line (CSV lines count the header).
+    let csv = write(
+        "scale.csv",
+        "id,severity\r\n\"a,1\",mild\r\n\r\nb,extreme\r\nc,severe\r\n",
+    );
+    let out = run(&["diff", OLD, NEW, "--format", "json", "--cases", &csv]);
+    out.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["case_errors"][0]["line"], 4);
+    assert_eq!(v["case_errors"][0]["id"], "b");
+    assert_eq!(v["case_errors"].as_array().unwrap().len(), 1);
+    let counted: u64 = v["case_matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 2);
+    assert!(
+        out.stderr.contains("1 case could not be assessed"),
+        "{}",
+        out.stderr
+    );
+
+    let yaml = write(
+        "cases.yaml",
+        "- {id: a, severity: mild}\n- {id: b, severity: extreme}\n",
+    );
+    let out = run(&["diff", OLD, NEW, "--format", "json", "--cases", &yaml]);
+    out.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["case_errors"][0]["line"], 2);
+}
+
+/// Case errors beyond the listed maximum are counted, not listed: the report stays
+/// bounded whatever the number of bad cases.
+#[test]
+fn case_errors_beyond_the_listed_maximum_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    let text: String = (0..1005)
+        .map(|i| format!("{{\"id\":{i},\"severity\":\"extreme\"}}\n"))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let cases = path.to_str().unwrap();
+    let out = run(&["diff", OLD, NEW, "--cases", cases]);
+    out.expect_code(0);
+    assert!(out
+        .stdout
+        .contains("Cases that could not be assessed (1005):"));
+    assert!(out
+        .stdout
+        .contains("  ... and 5 more (only the first 1000 are listed)\n"));
+    assert_eq!(out.stdout.matches("is not one of").count(), 1000);
+    let json = run(&["diff", OLD, NEW, "--format", "json", "--cases", cases]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["case_errors"].as_array().unwrap().len(), 1000);
+    assert_eq!(v["case_errors_unlisted"], 5);
+}

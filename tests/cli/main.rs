@@ -17,6 +17,7 @@ mod util;
 
 mod assess;
 mod batch;
+mod batch_csv;
 mod check;
 mod corpus;
 mod describe;

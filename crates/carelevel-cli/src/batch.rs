@@ -97,9 +97,13 @@ record's line number and id. A record that cannot be assessed (malformed JSON, a
 unknown question, an answer outside its scale, a CSV row with the wrong number of \
 fields, a missing required answer) does not stop the batch: it becomes an error \
 record with its line, its id when it could be read, and the reason. Blank lines are \
-skipped and counted in the summary. In CSV input an empty cell is an unanswered \
-question. A summary (records, levels, flags, time) is written to stderr. See \
-docs/batch.md for the formats and columns.
+skipped and counted in the summary. In CSV input each record is one line (a \
+quoted field may hold commas, never a line break): a line with an unclosed quote, \
+a quote inside an unquoted field or a bare carriage return becomes an error record \
+of its own, and the next line is read as usual; an empty cell is an unanswered \
+question. A summary (lines read: header, records, blank lines; levels, flags, time) \
+is written to stderr. See docs/batch.md for the formats, the CSV dialect and the \
+columns.
 
 Exit codes: 0 every record was assessed; 1 the batch completed but some records \
 were errors; 2 usage or input error (unreadable input, bad CSV header, invalid \
@@ -512,28 +516,25 @@ fn summary(
     elapsed: Duration,
 ) -> io::Result<()> {
     let errors_where = match &args.errors {
-        Some(path) if t.errors > 0 => format!(" (in `{}`)", path.display()),
+        Some(path) if t.errors > 0 => format!("; error records in `{}`", path.display()),
         _ => String::new(),
+    };
+    let n = |count: u64, one: &str, many: &str| {
+        render::plural(usize::try_from(count).unwrap_or(usize::MAX), one, many)
+    };
+    let header = if t.header_lines > 0 {
+        format!("{}, ", n(t.header_lines, "header line", "header lines"))
+    } else {
+        String::new()
     };
     writeln!(
         err,
-        "carelevel batch: {} read: {} assessed, {}{errors_where}; {} skipped",
-        render::plural(
-            usize::try_from(t.records).unwrap_or(usize::MAX),
-            "record",
-            "records"
-        ),
+        "carelevel batch: {} read: {header}{} ({} assessed, {}), {} skipped{errors_where}",
+        n(t.lines, "line", "lines"),
+        n(t.records, "record", "records"),
         t.assessed,
-        render::plural(
-            usize::try_from(t.errors).unwrap_or(usize::MAX),
-            "error",
-            "errors"
-        ),
-        render::plural(
-            usize::try_from(t.blank_lines).unwrap_or(usize::MAX),
-            "blank line",
-            "blank lines"
-        ),
+        n(t.errors, "error", "errors"),
+        n(t.blank_lines, "blank line", "blank lines"),
     )?;
     render::write_wrapped(
         err,

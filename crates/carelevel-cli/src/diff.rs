@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction};
 use carelevel::Ruleset;
 
+use crate::diff_cases::{self, Cases, MAX_LISTED_ERRORS};
 use crate::input::{self, LoadError};
 use crate::render;
 use crate::ExitCode;
@@ -55,11 +56,19 @@ pub enum Format {
     Markdown,
 }
 
-/// A case from the corpus that could not be assessed under one of the rulesets.
-struct CaseError {
-    line: usize,
-    id: Option<String>,
-    message: String,
+/// The line saying how many case errors are not listed, if any.
+fn unlisted(cases: &Cases) -> Option<String> {
+    (cases.unlisted_errors > 0).then(|| {
+        format!(
+            "... and {} more (only the first {MAX_LISTED_ERRORS} are listed)",
+            cases.unlisted_errors
+        )
+    })
+}
+
+/// A count as `usize` (saturating; counts of cases in memory fit).
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 /// Run `carelevel diff`.
@@ -90,88 +99,43 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Ok(r) => r,
         Err(e) => return input::usage_error(err, &e.to_string()),
     };
-    let mut case_errors = Vec::new();
-    let mut case_notes = Vec::new();
+    let mut cases = Cases::default();
     if let Some(path) = &args.cases {
-        let source = match input::read_source(path, "cases file") {
-            Ok(s) => s,
+        cases = match diff_cases::count(path, &old, &new) {
+            Ok(c) => c,
             Err(message) => return input::usage_error(err, &message),
         };
-        let records = match read_cases(path, &source.text) {
-            Ok(r) => r,
-            Err(message) => return input::usage_error(err, &format!("{}: {message}", source.name)),
-        };
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut ignored = [0usize, 0usize];
-        for (line, record) in records {
-            let id = record.get("id").map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-            let mut levels = Vec::new();
-            let mut failure = None;
-            for (r, rs) in [&old, &new].into_iter().enumerate() {
-                // Each ruleset reads the questions it asks; answers to questions only the
-                // other ruleset asks are counted below, never silently dropped.
-                let mut own = serde_json::Map::new();
-                for (k, v) in &record {
-                    if k == "id" {
-                        continue;
-                    }
-                    if rs.factor_index(k).is_some()
-                        || old.factor_index(k).is_none() && new.factor_index(k).is_none()
-                    {
-                        own.insert(k.clone(), v.clone());
-                    } else if let Some(n) = ignored.get_mut(r) {
-                        *n += 1;
-                    }
-                }
-                let text = serde_json::Value::Object(own).to_string();
-                let level = rs
-                    .answers_from_json(&text)
-                    .map_err(|e| e.to_string())
-                    .and_then(|a| rs.level_for(&a).map_err(|e| e.to_string()));
-                match level {
-                    Ok(l) => {
-                        levels.push(rs.levels().get(l).map(|x| x.id.clone()).unwrap_or_default())
-                    }
-                    Err(e) if e.starts_with("required answers are missing") => {
-                        levels.push("refused".to_owned());
-                    }
-                    Err(e) => {
-                        let which = if r == 0 { "OLD" } else { "NEW" };
-                        failure = Some(format!("{which}: {e}"));
-                        break;
-                    }
-                }
-            }
-            match (failure, levels.as_slice()) {
-                (None, [a, b]) => pairs.push((a.clone(), b.clone())),
-                (Some(message), _) => case_errors.push(CaseError { line, id, message }),
-                _ => {}
-            }
-        }
-        for (r, n) in ignored.iter().enumerate() {
+        for (r, n) in cases.ignored.iter().enumerate() {
             if *n > 0 {
-                case_notes.push(format!(
+                report.notes.push(format!(
                     "{n} answers in the cases are to questions only {} asks; {} ignores them",
                     if r == 0 { "NEW" } else { "OLD" },
                     if r == 0 { "OLD" } else { "NEW" }
                 ));
             }
         }
-        report.add_cases(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        report.add_cases(
+            cases.pairs.iter().flat_map(|((a, b), &n)| {
+                std::iter::repeat_n((a.as_str(), b.as_str()), to_usize(n))
+            }),
+        );
     }
-    report.notes.extend(case_notes);
     match args.format {
         Format::Json => {
             let mut value = serde_json::to_value(&report).map_err(io::Error::other)?;
             if let Some(obj) = value.as_object_mut() {
-                let errors: Vec<serde_json::Value> = case_errors
+                let errors: Vec<serde_json::Value> = cases
+                    .errors
                     .iter()
                     .map(|e| serde_json::json!({"line": e.line, "id": e.id, "error": e.message}))
                     .collect();
                 obj.insert("case_errors".to_owned(), serde_json::Value::Array(errors));
+                if cases.unlisted_errors > 0 {
+                    obj.insert(
+                        "case_errors_unlisted".to_owned(),
+                        serde_json::Value::from(cases.unlisted_errors),
+                    );
+                }
                 obj.insert(
                     "summary".to_owned(),
                     serde_json::Value::String(report.summary()),
@@ -180,8 +144,8 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
             writeln!(out, "{text}")?;
         }
-        Format::Text => out.write_all(text_report(&report, &case_errors).as_bytes())?,
-        Format::Markdown => out.write_all(markdown_report(&report, &case_errors).as_bytes())?,
+        Format::Text => out.write_all(text_report(&report, &cases).as_bytes())?,
+        Format::Markdown => out.write_all(markdown_report(&report, &cases).as_bytes())?,
     }
     let tripped = match args.fail_on {
         None => false,
@@ -189,11 +153,11 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Some(FailOn::Escalation) => report.escalations > 0,
         Some(FailOn::DeEscalation) => report.de_escalations > 0,
     };
-    if !case_errors.is_empty() {
+    if cases.error_count() > 0 {
         writeln!(
             err,
             "carelevel: warning: {} could not be assessed (listed in the report)",
-            render::plural(case_errors.len(), "case", "cases")
+            render::plural(to_usize(cases.error_count()), "case", "cases")
         )?;
     }
     Ok(if tripped {
@@ -201,80 +165,6 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     } else {
         ExitCode::Success
     })
-}
-
-/// One case: its line (JSON Lines) or position (YAML list), and its answers.
-type CaseRecord = (usize, serde_json::Map<String, serde_json::Value>);
-
-/// Read a cases file into records.
-fn read_cases(path: &std::path::Path, text: &str) -> Result<Vec<CaseRecord>, String> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if matches!(ext, "yaml" | "yml") {
-        let list: Vec<serde_json::Map<String, serde_json::Value>> = serde_yaml::from_str(text)
-            .map_err(|e| format!("expected a YAML list of answer maps: {e}"))?;
-        return Ok(list
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| (i + 1, m))
-            .collect());
-    }
-    if ext == "csv" {
-        return read_csv_cases(text);
-    }
-    if !matches!(ext, "jsonl" | "ndjson" | "json") {
-        return Err(format!(
-            "unsupported cases format `.{ext}`; use JSON Lines (.jsonl), CSV (.csv) or a YAML list (.yaml)"
-        ));
-    }
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
-            .map_err(|e| format!("line {}: expected a JSON object of answers: {e}", i + 1))?;
-        out.push((i + 1, record));
-    }
-    Ok(out)
-}
-
-/// CSV cases: the header names the questions (and optionally `id`); each cell is read
-/// as the answer a person would type: `true`/`false`, a whole number, or a scale value.
-fn read_csv_cases(text: &str) -> Result<Vec<CaseRecord>, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("cannot read the CSV header: {e}"))?
-        .clone();
-    let mut out = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let line = row
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| usize::try_from(p.line()).unwrap_or(i + 2));
-        let row = row.map_err(|e| format!("line {line}: {e}"))?;
-        let mut record = serde_json::Map::new();
-        for (name, cell) in headers.iter().zip(row.iter()) {
-            let cell = cell.trim();
-            if cell.is_empty() {
-                continue;
-            }
-            let value = match cell {
-                "true" => serde_json::Value::Bool(true),
-                "false" => serde_json::Value::Bool(false),
-                _ => cell.parse::<i64>().map_or_else(
-                    |_| serde_json::Value::String(cell.to_owned()),
-                    serde_json::Value::from,
-                ),
-            };
-            record.insert(name.to_owned(), value);
-        }
-        out.push((line, record));
-    }
-    Ok(out)
 }
 
 fn direction_word(d: Direction) -> &'static str {
@@ -316,7 +206,7 @@ fn cell_counts(cell: &ChangedCell) -> String {
 }
 
 /// The readable report.
-fn text_report(r: &DiffReport, case_errors: &[CaseError]) -> String {
+fn text_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "carelevel diff: OLD {} -> NEW {}", r.old, r.new);
     let _ = writeln!(
@@ -381,17 +271,20 @@ fn text_report(r: &DiffReport, case_errors: &[CaseError]) -> String {
         "Needs review: {} classes newly need review, {} no longer do.",
         r.review_gained, r.review_lost
     );
-    if !case_errors.is_empty() {
+    if cases.error_count() > 0 {
         let _ = writeln!(
             s,
             "\nCases that could not be assessed ({}):",
-            case_errors.len()
+            cases.error_count()
         );
-        for e in case_errors {
+        for e in &cases.errors {
             let id =
                 e.id.as_deref()
                     .map_or_else(String::new, |i| format!(" (id {i})"));
             let _ = writeln!(s, "  line {}{id}: {}", e.line, e.message);
+        }
+        if let Some(line) = unlisted(cases) {
+            let _ = writeln!(s, "  {line}");
         }
     }
     let _ = writeln!(s, "\nSummary: {}", r.summary());
@@ -426,7 +319,7 @@ fn matrix_text(s: &mut String, what: &str, levels: &[analysis::DiffLevel], m: &[
 }
 
 /// Markdown for a pull-request comment.
-fn markdown_report(r: &DiffReport, case_errors: &[CaseError]) -> String {
+fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### carelevel diff: `{}` → `{}`\n", r.old, r.new);
     let _ = writeln!(s, "**{}**\n", r.summary());
@@ -505,10 +398,13 @@ fn markdown_report(r: &DiffReport, case_errors: &[CaseError]) -> String {
             r.review_gained, r.review_lost
         );
     }
-    if !case_errors.is_empty() {
+    if cases.error_count() > 0 {
         let _ = writeln!(s, "#### Cases that could not be assessed\n");
-        for e in case_errors {
+        for e in &cases.errors {
             let _ = writeln!(s, "- line {}: {}", e.line, e.message);
+        }
+        if let Some(line) = unlisted(cases) {
+            let _ = writeln!(s, "- {line}");
         }
         let _ = writeln!(s);
     }

@@ -8,6 +8,7 @@ mod batch;
 mod check;
 mod describe;
 mod diff;
+mod diff_cases;
 mod input;
 mod render;
 mod schema;

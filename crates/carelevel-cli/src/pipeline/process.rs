@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::csv_out;
 use super::json_out::JsonCache;
 use super::read::{Chunk, CsvChunk, CsvHeader, CsvRecord};
-use super::{Done, Fields, Options, OutputFormat, Tally, MAX_CSV_FIELDS, MAX_RECORD_BYTES};
+use super::{Done, Fields, Options, OutputFormat, Tally, MAX_RECORD_BYTES};
 
 /// Call `f(line number, line)` for every line of `data` (without its `\n` or `\r\n`).
 pub(crate) fn for_each_line(data: &[u8], first_line: u64, mut f: impl FnMut(u64, &[u8])) {
@@ -233,15 +233,8 @@ impl<'r> Processor<'r> {
         record: &CsvRecord,
     ) {
         let line = record.line;
-        if record.too_long {
-            return sink.error(
-                line,
-                None,
-                &format!(
-                    "the record is longer than {MAX_RECORD_BYTES} bytes or \
-                     {MAX_CSV_FIELDS} fields; it was not read"
-                ),
-            );
+        if let Some(problem) = &record.problem {
+            return sink.error(line, None, problem);
         }
         if record.fields != header.width {
             // With the columns shifted, no cell (not even the id) can be trusted.

@@ -2,18 +2,18 @@
 //! with the physical line number of every record.
 //!
 //! JSON Lines are cut at the last newline of each ~[`CHUNK_BYTES`] read; the workers
-//! split the lines. CSV is split into records and fields here, by `csv-core` (the
-//! state machine of the `csv` crate) driven directly: quoted fields may hold commas
-//! and newlines, so records can only be found by parsing. Driving it directly gives
-//! each record's exact starting line and lets blank lines be counted (the `csv`
-//! crate's reader skips them without a trace).
+//! split the lines. CSV is cut into physical lines here, and each line is split into
+//! the fields of one record ([`csv_line`]): a record never spans lines, so a stray
+//! quote costs only its own line. A line's problem (an open quote, a stray quote, a
+//! bare CR, a line over [`MAX_RECORD_BYTES`]) travels with the chunk as an error
+//! record. Blank lines are counted, and every line is accounted for
+//! ([`Source::counts`]).
 
 use std::io::{self, Read};
 
+use super::csv_line::{self, Closing, LineProblem};
+use super::{Error, Tally, CHUNK_BYTES, MAX_CSV_FIELDS, MAX_RECORD_BYTES};
 use carelevel::Ruleset;
-use csv_core::ReadRecordResult;
-
-use super::{Error, CHUNK_BYTES, MAX_CSV_FIELDS, MAX_RECORD_BYTES};
 
 /// A UTF-8 byte order mark, skipped at the start of the input.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -51,7 +51,7 @@ pub(crate) struct CsvChunk {
 }
 
 /// One CSV record of a [`CsvChunk`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct CsvRecord {
     /// The line the record starts on.
     pub line: u64,
@@ -59,13 +59,24 @@ pub(crate) struct CsvRecord {
     data_start: usize,
     /// Where its field ends start in the chunk's ends.
     ends_start: usize,
-    /// Its number of fields (0 when `too_long`).
+    /// Its number of fields (0 when it has a problem).
     pub fields: usize,
-    /// Longer than [`MAX_RECORD_BYTES`] or [`MAX_CSV_FIELDS`]: its fields were dropped.
-    pub too_long: bool,
+    /// Why the line cannot be read as a record (then it has no fields).
+    pub problem: Option<String>,
 }
 
 impl CsvChunk {
+    /// Add an error record for `line`.
+    fn push_problem(&mut self, line: u64, problem: String) {
+        self.records.push(CsvRecord {
+            line,
+            data_start: self.data.len(),
+            ends_start: self.ends.len(),
+            fields: 0,
+            problem: Some(problem),
+        });
+    }
+
     /// Field `i` of `record` (unquoted bytes), if it has one.
     pub fn field(&self, record: &CsvRecord, i: usize) -> Option<&[u8]> {
         if i >= record.fields {
@@ -117,10 +128,11 @@ impl<'a> Source<'a> {
         })
     }
 
-    /// A CSV source: reads the header row and maps its columns.
+    /// A CSV source: reads the header row and maps its columns (to the ruleset's
+    /// questions, or by name without one).
     pub fn csv(
         reader: Box<dyn Read + Send + 'a>,
-        ruleset: &Ruleset,
+        ruleset: Option<&Ruleset>,
         id_field: Option<&str>,
     ) -> Result<(Self, CsvHeader), Error> {
         let mut source = Box::new(CsvSource::new(reader));
@@ -131,6 +143,7 @@ impl<'a> Source<'a> {
                 line: source.line,
                 error,
             })?;
+        source.header_read = true;
         let header = map_header(&chunk, ruleset, id_field)?;
         Ok((Source::Csv(source, header.clone()), header))
     }
@@ -151,12 +164,20 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Blank lines skipped by the reader (CSV only; JSON Lines blanks are counted by
-    /// the workers).
-    pub fn blank_lines(&self) -> u64 {
+    /// What the reader counts: physical lines read, header lines, and blank lines
+    /// skipped (CSV only; JSON Lines blanks are counted by the workers).
+    pub fn counts(&self) -> Tally {
         match self {
-            Source::Jsonl(_) => 0,
-            Source::Csv(s, _) => s.blank,
+            Source::Jsonl(s) => Tally {
+                lines: s.next_line - 1,
+                ..Tally::default()
+            },
+            Source::Csv(s, _) => Tally {
+                lines: s.line - 1,
+                header_lines: 1,
+                blank_lines: s.blank,
+                ..Tally::default()
+            },
         }
     }
 
@@ -264,59 +285,114 @@ impl JsonlSource<'_> {
     }
 }
 
-/// CSV input, parsed into records and fields by `csv-core`.
+/// One physical line found by [`CsvSource::next_line`].
+enum RawLine {
+    /// `buf[start..end]`, without its `\n`.
+    Line { start: usize, end: usize },
+    /// Longer than [`MAX_RECORD_BYTES`]: skipped up to and including its `\n`.
+    TooLong,
+    /// The input has ended.
+    End,
+}
+
+/// CSV input, cut into physical lines, each line one record (see [`csv_line`]).
 pub(crate) struct CsvSource<'a> {
     reader: Box<dyn Read + Send + 'a>,
-    core: csv_core::Reader,
-    /// Input read but not yet parsed: `buf[pos..]`.
+    /// Input read but not yet cut: `buf[pos..]`.
     buf: Vec<u8>,
     pos: usize,
+    /// How much of `buf[pos..]` is known to hold no `\n`.
+    searched: usize,
     eof: bool,
     bom_checked: bool,
-    /// The line number at `pos`.
+    /// The number of the next line.
     line: u64,
-    /// Whether the current line has anything besides `\r` before `pos`.
-    line_has_content: bool,
     /// Blank lines skipped.
     blank: u64,
-    /// Scratch output of the parser.
-    out: Vec<u8>,
-    ends: Vec<usize>,
+    /// Whether the header row has been read (its problems are said without the
+    /// record-level advice).
+    header_read: bool,
 }
 
 impl<'a> CsvSource<'a> {
     fn new(reader: Box<dyn Read + Send + 'a>) -> Self {
         CsvSource {
             reader,
-            // RFC 4180: `,`, `"` quoting with `""` for a quote, any of `\r`, `\n`,
-            // `\r\n` ending a record.
-            core: csv_core::Reader::new(),
             buf: Vec::with_capacity(CHUNK_BYTES),
             pos: 0,
+            searched: 0,
             eof: false,
             bom_checked: false,
             line: 1,
-            line_has_content: false,
             blank: 0,
-            out: vec![0; CHUNK_BYTES],
-            ends: vec![0; 256],
+            header_read: false,
         }
     }
 
-    /// Read more input; returns false when there is no more.
-    fn fill(&mut self) -> io::Result<bool> {
+    /// Read until `buf[pos..]` holds `want` bytes or the input ends.
+    fn fill(&mut self, want: usize) -> io::Result<()> {
         if self.eof {
-            return Ok(false);
+            return Ok(());
         }
-        self.buf.drain(..self.pos);
-        self.pos = 0;
-        let before = self.buf.len();
-        self.eof = fill(&mut *self.reader, &mut self.buf, before + CHUNK_BYTES)?;
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.eof = fill(&mut *self.reader, &mut self.buf, want)?;
         if !self.bom_checked {
             strip_bom(&mut self.buf);
             self.bom_checked = true;
         }
-        Ok(self.buf.len() > before)
+        Ok(())
+    }
+
+    /// Find the next physical line. The caller moves `pos` past it.
+    fn next_line(&mut self) -> io::Result<RawLine> {
+        loop {
+            let rest = self.buf.get(self.pos..).unwrap_or_default();
+            if let Some(i) = memchr::memchr(b'\n', rest.get(self.searched..).unwrap_or_default()) {
+                let start = self.pos;
+                let end = start + self.searched + i;
+                self.searched = 0;
+                return Ok(RawLine::Line { start, end });
+            }
+            self.searched = rest.len();
+            if self.eof {
+                self.searched = 0;
+                return Ok(if rest.is_empty() {
+                    RawLine::End
+                } else {
+                    RawLine::Line {
+                        start: self.pos,
+                        end: self.buf.len(),
+                    }
+                });
+            }
+            // One byte more than the limit may be the `\r` of a CRLF line end.
+            if rest.len() > MAX_RECORD_BYTES + 1 {
+                self.skip_rest_of_line()?;
+                return Ok(RawLine::TooLong);
+            }
+            let want = (rest.len() + CHUNK_BYTES).min(MAX_RECORD_BYTES + 2);
+            self.fill(want)?;
+        }
+    }
+
+    /// Discard input up to and including the next newline, in bounded memory.
+    fn skip_rest_of_line(&mut self) -> io::Result<()> {
+        self.searched = 0;
+        loop {
+            self.pos = self.buf.len();
+            self.fill(CHUNK_BYTES)?;
+            if let Some(i) = memchr::memchr(b'\n', &self.buf) {
+                self.pos = i + 1;
+                return Ok(());
+            }
+            if self.eof {
+                self.pos = self.buf.len();
+                return Ok(());
+            }
+        }
     }
 
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
@@ -329,94 +405,104 @@ impl<'a> CsvSource<'a> {
         Ok((!chunk.records.is_empty()).then_some(Chunk::Csv(chunk)))
     }
 
-    /// Parse the next record into `chunk`; false at the end of the input.
+    /// Read the next non-blank line into `chunk` as one record (fields, or the
+    /// reason it cannot be read); false at the end of the input.
     fn next_record(&mut self, chunk: &mut CsvChunk) -> io::Result<bool> {
-        // Line ends between records (including blank lines, which csv-core would skip
-        // anyway) are consumed here, so that the record's first line is known.
         loop {
-            if self.pos >= self.buf.len() && !self.fill()? {
-                return Ok(false);
-            }
-            match self.buf.get(self.pos) {
-                Some(b'\n') => {
-                    if !self.line_has_content {
-                        self.blank += 1;
-                    }
+            let line = self.line;
+            let (start, end) = match self.next_line()? {
+                RawLine::End => return Ok(false),
+                RawLine::TooLong => {
                     self.line += 1;
-                    self.line_has_content = false;
-                    self.pos += 1;
-                }
-                Some(b'\r') => self.pos += 1,
-                Some(_) => break,
-                None => return Ok(false),
-            }
-        }
-        let line = self.line;
-        let data_start = chunk.data.len();
-        let ends_start = chunk.ends.len();
-        let mut too_long = false;
-        loop {
-            let input = self.buf.get(self.pos..).unwrap_or_default();
-            let (result, nin, nout, nend) =
-                self.core.read_record(input, &mut self.out, &mut self.ends);
-            let consumed = input.get(..nin).unwrap_or_default();
-            if let Some(&last) = consumed.last() {
-                self.line += count_newlines(consumed);
-                self.line_has_content = last != b'\n';
-            }
-            self.pos += nin;
-            if !too_long {
-                let fields = self.ends.get(..nend).unwrap_or_default();
-                let out = self.out.get(..nout).unwrap_or_default();
-                if chunk.data.len() - data_start + out.len() > MAX_RECORD_BYTES
-                    || chunk.ends.len() - ends_start + fields.len() > MAX_CSV_FIELDS
-                {
-                    too_long = true;
-                    chunk.data.truncate(data_start);
-                    chunk.ends.truncate(ends_start);
-                } else {
-                    chunk.data.extend_from_slice(out);
-                    chunk.ends.extend_from_slice(fields);
-                }
-            }
-            match result {
-                ReadRecordResult::InputEmpty => {
-                    // At the end of the input, csv-core is called with empty input to
-                    // finish the last record (it then never asks for more input).
-                    if !self.fill()? && nin == 0 && self.pos >= self.buf.len() && self.eof {
-                        // Cannot happen (csv-core finishes on empty input); never loop
-                        // or drop the record silently.
-                        return Err(io::Error::other(
-                            "the CSV parser stopped in the middle of a record",
-                        ));
-                    }
-                }
-                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
-                ReadRecordResult::Record => {
-                    chunk.records.push(CsvRecord {
+                    chunk.push_problem(
                         line,
-                        data_start,
-                        ends_start,
-                        fields: if too_long {
-                            0
-                        } else {
-                            chunk.ends.len() - ends_start
-                        },
-                        too_long,
-                    });
+                        format!(
+                            "the line is longer than {MAX_RECORD_BYTES} bytes; it was not read"
+                        ),
+                    );
                     return Ok(true);
                 }
-                ReadRecordResult::End => return Ok(false),
+                RawLine::Line { start, end } => (start, end),
+            };
+            self.line += 1;
+            self.pos = (end + 1).min(self.buf.len());
+            let raw = self.buf.get(start..end).unwrap_or_default();
+            let content = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if content.is_empty() {
+                self.blank += 1;
+                continue;
             }
+            if content.len() > MAX_RECORD_BYTES {
+                chunk.push_problem(
+                    line,
+                    format!("the line is longer than {MAX_RECORD_BYTES} bytes; it was not read"),
+                );
+                return Ok(true);
+            }
+            let data_start = chunk.data.len();
+            let ends_start = chunk.ends.len();
+            match csv_line::split(content, &mut chunk.data, &mut chunk.ends, MAX_CSV_FIELDS) {
+                Ok(()) => chunk.records.push(CsvRecord {
+                    line,
+                    data_start,
+                    ends_start,
+                    fields: chunk.ends.len() - ends_start,
+                    problem: None,
+                }),
+                Err(problem) if !self.header_read => {
+                    chunk.push_problem(line, problem.describe());
+                }
+                Err(problem) => {
+                    let message = self.problem_message(line, &problem)?;
+                    chunk.push_problem(line, message);
+                }
+            }
+            return Ok(true);
         }
+    }
+
+    /// The error message for `line` (just read) and its problem. For a quote left
+    /// open, it says which lines multi-line CSV would have run it over.
+    fn problem_message(&mut self, line: u64, problem: &LineProblem) -> io::Result<String> {
+        let text = problem.describe();
+        let LineProblem::Unclosed { .. } = problem else {
+            return Ok(format!("{text}; this line was not read"));
+        };
+        // Look ahead (without consuming) at most one record's length; `pos` is just
+        // after the line.
+        let window = MAX_RECORD_BYTES + 1;
+        self.fill(window)?;
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        let (after, complete) = match rest.get(..window) {
+            Some(w) if w.len() < rest.len() || !self.eof => (w, false),
+            _ => (rest, self.eof),
+        };
+        let more = !rest.is_empty();
+        let range = match csv_line::closing(after, complete) {
+            Closing::After(n) => format!(
+                "read as multi-line CSV, it would run over lines {line} to {}",
+                line + 1 + n
+            ),
+            Closing::Never => "nor anywhere before the end of the input".to_owned(),
+            Closing::Beyond => format!("nor in the next {MAX_RECORD_BYTES} bytes"),
+        };
+        let next = if more {
+            ", and the lines after it are read as records of their own"
+        } else {
+            ""
+        };
+        Ok(format!(
+            "{text} ({range}); a record must be one line, so this line was not read{next}"
+        ))
     }
 }
 
 /// Map the header record to the ruleset's questions and the id column, collecting
-/// every problem.
+/// every problem. Without a ruleset, every other named column is taken as a question
+/// by its name (each name once).
 fn map_header(
     chunk: &CsvChunk,
-    ruleset: &Ruleset,
+    ruleset: Option<&Ruleset>,
     id_field: Option<&str>,
 ) -> Result<CsvHeader, Error> {
     let Some(record) = chunk.records.first() else {
@@ -424,10 +510,9 @@ fn map_header(
             "the CSV input is empty: it needs a header row naming the questions".to_owned(),
         ));
     };
-    if record.too_long {
+    if let Some(problem) = &record.problem {
         return Err(Error::Header(format!(
-            "the CSV header row (line {}) is longer than {MAX_RECORD_BYTES} bytes or \
-             {MAX_CSV_FIELDS} columns",
+            "the CSV header row (line {}) cannot be read: {problem}",
             record.line
         )));
     }
@@ -439,8 +524,8 @@ fn map_header(
         absent: Vec::new(),
     };
     let mut problems = Vec::new();
-    let mut seen = vec![false; ruleset.factors().len()];
-    let questions: Vec<&str> = ruleset.factors().iter().map(|f| f.id.as_str()).collect();
+    let mut seen = vec![false; ruleset.map_or(0, |r| r.factors().len())];
+    let mut names = std::collections::HashSet::new();
     for column in 0..record.fields {
         let n = column + 1;
         let raw = chunk.field(record, column).unwrap_or_default();
@@ -456,7 +541,13 @@ fn map_header(
                 problems.push(format!("column {n}: the id column `{name}` appears twice"));
             }
             header.id_column = Some(column);
-        } else if let Some(index) = ruleset.factor_index(name) {
+        } else if ruleset.is_none() {
+            if names.insert(name) {
+                header.questions.push((column, name.to_owned()));
+            } else {
+                problems.push(format!("column {n}: the name `{name}` appears twice"));
+            }
+        } else if let Some(index) = ruleset.and_then(|r| r.factor_index(name)) {
             match seen.get_mut(index) {
                 Some(true) => {
                     problems.push(format!("column {n}: the question `{name}` appears twice"))
@@ -469,6 +560,9 @@ fn map_header(
             }
         } else {
             let id = id_field.map_or(String::new(), |id| format!(" nor the id column `{id}`"));
+            let questions: Vec<&str> = ruleset
+                .map(|r| r.factors().iter().map(|f| f.id.as_str()).collect())
+                .unwrap_or_default();
             problems.push(format!(
                 "column {n} `{name}` is neither a question of this ruleset{id}; the questions are: {}",
                 questions.join(", ")
@@ -482,12 +576,14 @@ fn map_header(
             problems.join("\n  ")
         )));
     }
-    header.absent = ruleset
-        .factors()
-        .iter()
-        .zip(&seen)
-        .filter(|(_, &s)| !s)
-        .map(|(f, _)| f.id.clone())
-        .collect();
+    if let Some(ruleset) = ruleset {
+        header.absent = ruleset
+            .factors()
+            .iter()
+            .zip(&seen)
+            .filter(|(_, &s)| !s)
+            .map(|(f, _)| f.id.clone())
+            .collect();
+    }
     Ok(header)
 }
