@@ -9,6 +9,8 @@ mod check;
 mod describe;
 mod diff;
 mod input;
+mod interrupt;
+mod output;
 mod render;
 mod schema;
 mod test_cmd;
