@@ -187,7 +187,13 @@ fn plan_outputs(args: &Args) -> Result<(Plan, Option<Plan>), String> {
     if let Some(rules) = args.rules.rules.as_deref() {
         inputs.push(("the ruleset file", rules));
     }
-    let mut outputs = vec![("--output", &out)];
+    // The default output is named as such; one given by a flag is named by the flag.
+    let out_name = if args.output.is_some() {
+        "--output"
+    } else {
+        ""
+    };
+    let mut outputs = vec![(out_name, &out)];
     if let Some(e) = errors.as_ref() {
         outputs.push(("--errors", e));
     }

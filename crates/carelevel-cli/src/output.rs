@@ -383,17 +383,19 @@ fn output_path(plan: &Plan) -> Option<&Path> {
     }
 }
 
-/// How an output is named in messages.
+/// How an output is named in messages. `flag` is empty for the default output.
 fn describe(flag: &str, plan: &Plan) -> String {
     match plan {
-        Plan::Stdout => "the standard output".to_owned(),
+        Plan::Stdout if flag.is_empty() => "the standard output".to_owned(),
+        Plan::Stdout => format!("{flag} (standard output)"),
         Plan::Stderr => format!("{flag} (standard error)"),
         Plan::Direct { path } => format!("{flag} `{}`", path.display()),
         Plan::Replace { shown, .. } => format!("{flag} `{}`", shown.display()),
     }
 }
 
-/// Refuse outputs that are an input of the command or each other. `inputs` are
+/// Refuse outputs that are an input of the command or each other. `outputs` are
+/// `(flag, plan)` pairs, the flag empty for the default standard output. `inputs` are
 /// `(what, path)` pairs such as `("the input file", "people.jsonl")`; `-` is standard
 /// input.
 pub fn check_distinct(outputs: &[(&str, &Plan)], inputs: &[(&str, &Path)]) -> Result<(), String> {
