@@ -4,21 +4,24 @@
 //!
 //! Output files are written to a temporary file beside the target and renamed over
 //! it only when the batch has finished: a crash, a kill or an error never leaves a
-//! partial file under the final name (a kill may leave the temporary file).
+//! partial file under the final name. What may be written, and how, is in
+//! `crate::output`; SIGINT, SIGTERM and SIGHUP are handled in `crate::interrupt`
+//! (only SIGKILL can leave the temporary file).
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use carelevel::Ruleset;
-use carelevel_cli::pipeline::{self, Fields, Input, InputFormat, Options, OutputFormat, Tally};
-use tempfile::NamedTempFile;
+use carelevel_cli::pipeline::{
+    self, Fields, Input, InputFormat, Options, OutputFormat, Tally, MAX_THREADS,
+};
 
 use crate::input::{self, RulesArg};
+use crate::output::{self, Output, Plan};
 use crate::render;
-use crate::ExitCode;
+use crate::{interrupt, ExitCode};
 
 /// Input format of `batch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -60,8 +63,9 @@ pub struct Args {
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
-    /// Write the results to FILE instead of stdout (`-`). FILE appears only when the
-    /// batch is complete (it is written beside it under a temporary name, then renamed).
+    /// Write the results to FILE instead of stdout (`-`). A regular FILE appears only
+    /// when the batch is complete (written beside it under a temporary name, then
+    /// renamed); a FIFO or a device is written directly. See docs/batch.md.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -85,9 +89,23 @@ pub struct Args {
     #[arg(long, value_name = "NAME", default_value = "id")]
     pub id_field: String,
 
-    /// Worker threads [default: the number of CPUs].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<NonZeroUsize>,
+    /// Worker threads, 1 to 256 [default: the number of CPUs, at most 256].
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+}
+
+/// Parse `--threads`: a whole number from 1 to [`MAX_THREADS`].
+fn parse_threads(text: &str) -> Result<usize, String> {
+    let range = format!("a whole number of threads from 1 to {MAX_THREADS}");
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("expected {range}"));
+    }
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected {range}: more threads than that only use memory"
+        )),
+    }
 }
 
 /// The long help after the options.
@@ -107,7 +125,9 @@ columns.
 
 Exit codes: 0 every record was assessed; 1 the batch completed but some records \
 were errors; 2 usage or input error (unreadable input, bad CSV header, invalid \
-ruleset, output not writable): no output file is left behind.";
+ruleset, output not writable or an input of the command): no output file is left \
+behind; 130, 143, 129 interrupted by SIGINT, SIGTERM, SIGHUP: the temporary files \
+are removed and no output file is created or changed.";
 
 /// The input format chosen by `--input-format` or the file name.
 fn input_format(args: &Args) -> Result<InputFormat, String> {
@@ -155,39 +175,34 @@ fn output_format(args: &Args) -> OutputFormat {
     }
 }
 
-/// Whether two paths name the same existing file.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+/// Check every output target before anything is read: what kind of file it is, and
+/// that it is no input of this command and not the other output.
+fn plan_outputs(args: &Args) -> Result<(Plan, Option<Plan>), String> {
+    let out = match args.output.as_deref() {
+        Some(path) => output::plan("--output", path)?,
+        None => Plan::Stdout,
+    };
+    let errors = args
+        .errors
+        .as_deref()
+        .map(|path| output::plan("--errors", path))
+        .transpose()?;
+    let mut inputs = vec![("the input file", args.input.as_path())];
+    if let Some(rules) = args.rules.rules.as_deref() {
+        inputs.push(("the ruleset file", rules));
     }
-}
-
-/// Refuse output paths that would overwrite the input or each other.
-fn check_paths(args: &Args) -> Result<(), String> {
-    let input = (!input::is_stdin(&args.input)).then_some(args.input.as_path());
-    let outputs = [
-        ("--output", output_path(args)),
-        ("--errors", args.errors.as_deref()),
-    ];
-    for (flag, path) in outputs {
-        let Some(path) = path else { continue };
-        if input.is_some_and(|i| i == path || same_file(i, path)) {
-            return Err(format!(
-                "{flag} `{}` is the input file: write the results elsewhere",
-                path.display()
-            ));
-        }
+    // The default output is named as such; one given by a flag is named by the flag.
+    let out_name = if args.output.is_some() {
+        "--output"
+    } else {
+        ""
+    };
+    let mut outputs = vec![(out_name, &out)];
+    if let Some(e) = errors.as_ref() {
+        outputs.push(("--errors", e));
     }
-    if let (Some(o), Some(e)) = (output_path(args), args.errors.as_deref()) {
-        if o == e || same_file(o, e) {
-            return Err(format!(
-                "--output and --errors are the same file `{}`",
-                o.display()
-            ));
-        }
-    }
-    Ok(())
+    output::check_distinct(&outputs, &inputs)?;
+    Ok((out, errors))
 }
 
 /// Open the input (file or stdin).
@@ -202,62 +217,6 @@ fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
     File::open(path)
         .map(|f| Box::new(f) as Box<dyn Read + Send>)
         .map_err(|e| format!("cannot read input `{name}`: {}", input::io_message(&e)))
-}
-
-/// An output file being written under a temporary name beside its final path.
-struct Pending {
-    path: PathBuf,
-    temp: NamedTempFile,
-}
-
-impl Pending {
-    /// Create the temporary file in the directory of `path`.
-    fn create(path: &Path) -> Result<Pending, String> {
-        if path.is_dir() {
-            return Err(format!(
-                "cannot write `{}`: it is a directory",
-                path.display()
-            ));
-        }
-        let name = path
-            .file_name()
-            .ok_or_else(|| format!("`{}` is not a file name", path.display()))?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        let prefix = format!(".{}.", name.to_string_lossy());
-        builder.prefix(&prefix).suffix(".tmp");
-        // Like a file created by the shell: readable as the umask allows (tempfile's
-        // default is owner-only).
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let temp = builder.tempfile_in(dir).map_err(|e| {
-            format!(
-                "cannot create `{}`: cannot write in `{}`: {}",
-                path.display(),
-                dir.display(),
-                input::io_message(&e)
-            )
-        })?;
-        Ok(Pending {
-            path: path.to_owned(),
-            temp,
-        })
-    }
-
-    /// Flush to disk and rename to the final name.
-    fn commit(self) -> Result<(), String> {
-        let name = self.path.display().to_string();
-        let fail = |e: &io::Error| format!("cannot write `{name}`: {}", input::io_message(e));
-        self.temp.as_file().sync_all().map_err(|e| fail(&e))?;
-        self.temp.persist(&self.path).map_err(|e| fail(&e.error))?;
-        Ok(())
-    }
 }
 
 /// Progress on a terminal: records, rate, elapsed, at most a few times a second.
@@ -327,8 +286,15 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Ok(f) => f,
         Err(message) => return input::usage_error(err, &message),
     };
-    if let Err(message) = check_paths(args) {
-        return input::usage_error(err, &message);
+    let (output_plan, errors_plan) = match plan_outputs(args) {
+        Ok(plans) => plans,
+        Err(message) => return input::usage_error(err, &message),
+    };
+    if let Err(e) = interrupt::install() {
+        return input::usage_error(
+            err,
+            &format!("cannot watch for interrupts: {}", input::io_message(&e)),
+        );
     }
     let ruleset = match input::choose_ruleset(&args.rules, err)? {
         Ok(ruleset) => ruleset,
@@ -379,12 +345,8 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         },
     };
 
-    let mut output = match output_path(args).map(Pending::create).transpose() {
-        Ok(o) => o,
-        Err(message) => return input::usage_error(err, &message),
-    };
-    let mut errors = match args.errors.as_deref().map(Pending::create).transpose() {
-        Ok(e) => e,
+    let (mut output, mut errors) = match open_outputs(output_plan, errors_plan, err)? {
+        Ok(opened) => opened,
         Err(message) => return input::usage_error(err, &message),
     };
 
@@ -394,56 +356,35 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             FieldsArg::Compact => Fields::Compact,
             FieldsArg::Full => Fields::Full,
         },
-        threads: args.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
-            NonZeroUsize::get,
-        ),
+        threads: args.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get)
+                .min(MAX_THREADS)
+        }),
     };
 
     let mut progress = Progress::new(started);
-    let result = {
-        let mut file_out = output
-            .as_mut()
-            .map(|p| io::BufWriter::with_capacity(1 << 18, p.temp.as_file_mut()));
-        let mut file_errors = errors
-            .as_mut()
-            .map(|p| io::BufWriter::with_capacity(1 << 16, p.temp.as_file_mut()));
-        let sink: &mut dyn Write = match file_out.as_mut() {
-            Some(f) => f,
-            None => &mut *out,
-        };
-        let errors_sink = file_errors.as_mut().map(|f| f as &mut dyn Write);
-        let result = pipeline::run(
-            &ruleset,
-            batch_input,
-            &options,
-            sink,
-            errors_sink,
-            &mut |tally| progress.update(err, tally),
-        );
-        // Flush the buffers into the temporary files while they are still borrowed.
-        result.and_then(|tally| {
-            if let Some(f) = file_out.as_mut() {
-                f.flush().map_err(pipeline::Error::Output)?;
-            }
-            if let Some(f) = file_errors.as_mut() {
-                f.flush().map_err(pipeline::Error::Errors)?;
-            }
-            Ok(tally)
-        })
-    };
+    let result = write_batch(
+        &ruleset,
+        batch_input,
+        &options,
+        (out, &mut output),
+        errors.as_mut(),
+        &mut |tally| progress.update(err, tally),
+    );
     progress.clear(err);
 
     let tally = match result {
         Ok(tally) => tally,
         Err(pipeline::Error::Output(e))
-            if output.is_none() && e.kind() == io::ErrorKind::BrokenPipe =>
+            if matches!(output, Output::Stdout) && e.kind() == io::ErrorKind::BrokenPipe =>
         {
             // The reader of stdout went away: main ends quietly.
             return Err(e);
         }
         Err(e) => {
-            // `output` and `errors` are dropped here: their temporary files are deleted.
+            // `output` and `errors` are dropped on return: their temporary files are
+            // deleted.
             let message = match &e {
                 pipeline::Error::Output(io) => match output_path(args) {
                     Some(path) => format!(
@@ -460,7 +401,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                 ),
                 other => input_error(&input_name, other),
             };
-            let committed = if output.is_some() {
+            let committed = if output.is_pending() {
                 "; no output file was written"
             } else {
                 ""
@@ -469,10 +410,10 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         }
     };
 
-    for pending in [output, errors].into_iter().flatten() {
-        if let Err(message) = pending.commit() {
-            return input::usage_error(err, &message);
-        }
+    let mut outputs: Vec<&mut Output> = vec![&mut output];
+    outputs.extend(errors.as_mut());
+    if let Err(message) = output::commit(&mut outputs) {
+        return input::usage_error(err, &message);
     }
     summary(err, &ruleset, &tally, args, started.elapsed())?;
     Ok(if tally.errors == 0 {
@@ -480,6 +421,72 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     } else {
         ExitCode::Failure
     })
+}
+
+/// Open the planned outputs, writing any warning to `err`. Standard output as the
+/// errors output is refused when the results go there too.
+fn open_outputs(
+    output_plan: Plan,
+    errors_plan: Option<Plan>,
+    err: &mut dyn Write,
+) -> io::Result<Result<(Output, Option<Output>), String>> {
+    let mut opened = Vec::new();
+    for plan in std::iter::once(output_plan).chain(errors_plan) {
+        match plan.open() {
+            Ok((o, warning)) => {
+                if let Some(warning) = warning {
+                    writeln!(err, "carelevel: warning: {warning}")?;
+                }
+                opened.push(o);
+            }
+            // Outputs opened so far are dropped: their temporary files are deleted.
+            Err(message) => return Ok(Err(message)),
+        }
+    }
+    let mut opened = opened.into_iter();
+    let output = opened.next().unwrap_or(Output::Stdout);
+    Ok(Ok((output, opened.next())))
+}
+
+/// Run the pipeline into the opened outputs (buffered), flushing them at the end.
+/// Standard output is `out`; an errors output on standard output shares it.
+fn write_batch(
+    ruleset: &Ruleset,
+    batch_input: Input<'_>,
+    options: &Options,
+    (out, output): (&mut dyn Write, &mut Output),
+    errors: Option<&mut Output>,
+    progress: &mut dyn FnMut(&Tally),
+) -> Result<Tally, pipeline::Error> {
+    let errors_to_stdout = matches!(errors, Some(Output::Stdout));
+    let mut file_out = output
+        .file()
+        .map(|f| io::BufWriter::with_capacity(1 << 18, f));
+    let mut file_errors = errors
+        .and_then(Output::file)
+        .map(|f| io::BufWriter::with_capacity(1 << 16, f));
+    let (sink, errors_sink): (&mut dyn Write, Option<&mut dyn Write>) =
+        match (file_out.as_mut(), file_errors.as_mut()) {
+            (Some(f), Some(e)) => (f, Some(e)),
+            (Some(f), None) => (f, errors_to_stdout.then_some(out)),
+            (None, Some(e)) => (out, Some(e)),
+            (None, None) if errors_to_stdout => {
+                // `check_distinct` refuses this before anything is read.
+                return Err(pipeline::Error::Internal(
+                    "the results and the error records both go to standard output".to_owned(),
+                ));
+            }
+            (None, None) => (out, None),
+        };
+    let tally = pipeline::run(ruleset, batch_input, options, sink, errors_sink, progress)?;
+    // Flush the buffers into the files while they are still borrowed.
+    if let Some(f) = file_out.as_mut() {
+        f.flush().map_err(pipeline::Error::Output)?;
+    }
+    if let Some(f) = file_errors.as_mut() {
+        f.flush().map_err(pipeline::Error::Errors)?;
+    }
+    Ok(tally)
 }
 
 /// An input-side pipeline error in words, naming the input.

@@ -10,6 +10,8 @@ mod describe;
 mod diff;
 mod diff_cases;
 mod input;
+mod interrupt;
+mod output;
 mod render;
 mod schema;
 mod test_cmd;

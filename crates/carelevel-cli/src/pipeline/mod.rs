@@ -62,6 +62,11 @@ pub const MAX_RECORD_BYTES: usize = 1 << 20;
 /// The most fields a CSV record may have before it is refused as too long.
 pub const MAX_CSV_FIELDS: usize = 10_000;
 
+/// The most worker threads a batch uses; [`Options::threads`] above it is cut to it.
+/// Every thread adds four chunks in flight (with their output),
+/// so the bound is also a bound on memory; more threads than cores only cost memory.
+pub const MAX_THREADS: usize = 256;
+
 /// Chunks read but not yet written, per worker thread.
 const IN_FLIGHT_PER_WORKER: usize = 4;
 
@@ -100,7 +105,7 @@ pub struct Options {
     pub format: OutputFormat,
     /// Compact or full results.
     pub fields: Fields,
-    /// Worker threads (at least one is used).
+    /// Worker threads (at least one and at most [`MAX_THREADS`] are used).
     pub threads: usize,
 }
 
@@ -383,7 +388,7 @@ fn drive<P>(
 where
     P: Fn(&Chunk) -> Result<Done, String> + Sync,
 {
-    let threads = threads.max(1);
+    let threads = threads.clamp(1, MAX_THREADS);
     let in_flight = threads.saturating_mul(IN_FLIGHT_PER_WORKER).max(2);
     let stop = AtomicBool::new(false);
     let (ticket_tx, ticket_rx) = mpsc::sync_channel::<()>(in_flight);
