@@ -261,6 +261,78 @@ fn strings_of(array: &dyn Array) -> Option<Vec<Option<&str>>> {
     }
 }
 
+/// Slots of a dictionary column: each dictionary value is mapped once, rows by index.
+fn dictionary_slots(enc: &mut Encoder<'_>, array: &dyn Array, key: &DataType) -> Slots {
+    let d = array.as_any_dictionary();
+    let mut mapped = Vec::new();
+    let mut mapped_bad: Vec<Option<Arc<str>>> = Vec::new();
+    for v in strings_of(d.values().as_ref()).unwrap_or_default() {
+        match v.map_or(Ok(0), |s| enc.text(s)) {
+            Ok(slot) => {
+                mapped.push(slot);
+                mapped_bad.push(None);
+            }
+            Err(m) => {
+                mapped.push(BAD);
+                mapped_bad.push(Some(m));
+            }
+        }
+    }
+    macro_rules! by_index {
+        ($t:ty) => {
+            array
+                .as_dictionary::<$t>()
+                .keys()
+                .values()
+                .iter()
+                .map(|&k| {
+                    usize::try_from(k)
+                        .ok()
+                        .and_then(|k| mapped.get(k))
+                        .copied()
+                        .unwrap_or(BAD)
+                })
+                .collect::<Vec<u32>>()
+        };
+    }
+    let mut slots = match key {
+        DataType::Int8 => by_index!(Int8Type),
+        DataType::Int16 => by_index!(Int16Type),
+        DataType::Int32 => by_index!(Int32Type),
+        DataType::Int64 => by_index!(Int64Type),
+        DataType::UInt8 => by_index!(UInt8Type),
+        DataType::UInt16 => by_index!(UInt16Type),
+        DataType::UInt32 => by_index!(UInt32Type),
+        _ => by_index!(UInt64Type),
+    };
+    if let Some(nulls) = d.keys().logical_nulls() {
+        for row in nulls
+            .iter()
+            .enumerate()
+            .filter(|(_, valid)| !valid)
+            .map(|(r, _)| r)
+        {
+            if let Some(s) = slots.get_mut(row) {
+                *s = 0;
+            }
+        }
+    }
+    let mut bad = Vec::new();
+    // A bad value, or a key past the dictionary (a broken producer), makes a bad row.
+    if slots.contains(&BAD) {
+        let keys = d.normalized_keys();
+        for (row, _) in slots.iter().enumerate().filter(|(_, &s)| s == BAD) {
+            let k = keys.get(row).copied().unwrap_or(usize::MAX);
+            let m = match mapped_bad.get(k) {
+                Some(Some(m)) => Arc::clone(m),
+                _ => enc.problem(format!("dictionary key {k} is out of range")),
+            };
+            bad.push((row, m));
+        }
+    }
+    Slots { slots, bad }
+}
+
 /// Slots of one column of a batch.
 fn column_slots(enc: &mut Encoder<'_>, array: &dyn Array) -> Slots {
     let len = array.len();
@@ -317,30 +389,7 @@ fn column_slots(enc: &mut Encoder<'_>, array: &dyn Array) -> Slots {
             let a = array.as_string_view();
             string_slots(enc, len, |i| a.is_valid(i).then(|| a.value(i)))
         }
-        DataType::Dictionary(_, _) => {
-            let d = array.as_any_dictionary();
-            // Each dictionary value is mapped once; rows are then mapped by index.
-            let mapped: Vec<Result<u32, Arc<str>>> = strings_of(d.values().as_ref())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| v.map_or(Ok(0), |s| enc.text(s)))
-                .collect();
-            let keys = d.normalized_keys();
-            let nulls = d.keys().logical_nulls();
-            for (row, k) in keys.iter().enumerate() {
-                if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
-                    out.slots.push(0);
-                    continue;
-                }
-                let r = match mapped.get(*k) {
-                    Some(Ok(s)) => Ok(*s),
-                    Some(Err(m)) => Err(Arc::clone(m)),
-                    None => Err(enc.problem(format!("dictionary key {k} is out of range"))),
-                };
-                push(&mut out, row, r);
-            }
-            out
-        }
+        DataType::Dictionary(key, _) => dictionary_slots(enc, array, key),
         DataType::Boolean => {
             let a = array.as_boolean();
             for row in 0..len {
@@ -391,6 +440,9 @@ struct Evaluator<'r> {
     dense: Vec<u32>,
     sparse: HashMap<u64, u32>,
     results: Vec<RowResult>,
+    /// Per result: whether it is an error (kept apart: rows test it without touching
+    /// the results themselves).
+    failed: Vec<bool>,
     rule_ids: HashMap<&'r str, i32>,
     flag_ids: HashMap<&'r str, i32>,
     answers: carelevel::Answers<'r>,
@@ -423,6 +475,7 @@ impl<'r> Evaluator<'r> {
             dense,
             sparse: HashMap::new(),
             results: Vec::new(),
+            failed: Vec::new(),
             rule_ids: index(rs.rules().iter().map(|r| r.id.as_str()).collect()),
             flag_ids: index(rs.flags().iter().map(|f| f.id.as_str()).collect()),
             answers: rs.new_answers(),
@@ -489,6 +542,18 @@ impl<'r> Evaluator<'r> {
         })
     }
 
+    /// The memoized result index for a key, or `UNKNOWN` (also when keys are not used).
+    fn cached(&self, key: u64) -> u32 {
+        if self.strides.is_none() {
+            return UNKNOWN;
+        }
+        match usize::try_from(key).ok().and_then(|k| self.dense.get(k)) {
+            Some(&c) => c,
+            None if self.dense.is_empty() => self.sparse.get(&key).copied().unwrap_or(UNKNOWN),
+            None => UNKNOWN,
+        }
+    }
+
     /// The result index for a row's slots, evaluating on first sight.
     fn lookup(&mut self, slots: &[u32]) -> u32 {
         let key = self.strides.as_ref().map(|strides| {
@@ -509,6 +574,7 @@ impl<'r> Evaluator<'r> {
         }
         let result = self.evaluate(slots);
         let index = u32::try_from(self.results.len()).unwrap_or(UNKNOWN - 1);
+        self.failed.push(result.is_err());
         self.results.push(result);
         if let Some(k) = key {
             match usize::try_from(k).ok().and_then(|k| self.dense.get_mut(k)) {
@@ -528,45 +594,84 @@ fn evaluate_batch(
     encoders: &mut [Encoder<'_>],
     plan: &Plan,
     batch: &RecordBatch,
-) -> Vec<Result<u32, Arc<str>>> {
+) -> BatchRows {
     let n = batch.num_rows();
     let nf = ev.rs.factors().len();
-    // Per factor, its column's slots (a factor without a column is unanswered).
-    let mut columns: Vec<Option<Slots>> = (0..nf).map(|_| None).collect();
-    let mut bad_rows: HashMap<usize, Vec<Arc<str>>> = HashMap::new();
-    for &(c, f) in &plan.columns {
-        if let (Some(array), Some(enc)) = (batch.columns().get(c), encoders.get_mut(f)) {
-            let slots = column_slots(enc, array.as_ref());
-            for (row, m) in &slots.bad {
-                bad_rows.entry(*row).or_default().push(Arc::clone(m));
+    // Keys are built column by column (a factor without a column is unanswered: slot 0).
+    let mut keys = vec![0u64; n];
+    let mut bad = vec![false; n];
+    let mut messages: Vec<(usize, usize, Arc<str>)> = Vec::new();
+    let mut columns: Vec<Option<Vec<u32>>> = (0..nf).map(|_| None).collect();
+    for (order, &(c, f)) in plan.columns.iter().enumerate() {
+        let (Some(array), Some(enc)) = (batch.columns().get(c), encoders.get_mut(f)) else {
+            continue;
+        };
+        let slots = column_slots(enc, array.as_ref());
+        for (row, m) in slots.bad {
+            if let Some(b) = bad.get_mut(row) {
+                *b = true;
             }
-            if let Some(slot) = columns.get_mut(f) {
-                *slot = Some(slots);
+            messages.push((row, order, m));
+        }
+        if let Some(strides) = &ev.strides {
+            let stride = strides.get(f).copied().unwrap_or(0);
+            for (k, &s) in keys.iter_mut().zip(&slots.slots) {
+                *k = k.wrapping_add(u64::from(s).wrapping_mul(stride));
             }
+        }
+        if let Some(col) = columns.get_mut(f) {
+            *col = Some(slots.slots);
         }
     }
-    let mut out = Vec::with_capacity(n);
+    // Problems of one row in column order, as assess() lists the keys of a row dict.
+    messages.sort_by_key(|(row, order, _)| (*row, *order));
+    let mut errors = messages.into_iter().peekable();
+    let mut out = BatchRows {
+        index: Vec::with_capacity(n),
+        errors: Vec::new(),
+    };
     let mut row_slots = vec![0u32; nf];
     for row in 0..n {
-        if let Some(messages) = bad_rows.get(&row) {
-            let texts: Vec<&str> = messages.iter().map(|m| m.as_ref()).collect();
-            out.push(Err(Arc::from(texts.join("; "))));
+        if bad.get(row).copied().unwrap_or(false) {
+            let mut texts: Vec<Arc<str>> = Vec::new();
+            while let Some((_, _, m)) = errors.next_if(|(r, _, _)| *r == row) {
+                texts.push(m);
+            }
+            let texts: Vec<&str> = texts.iter().map(|m| m.as_ref()).collect();
+            out.index.push(ERROR_ROW);
+            out.errors.push((row, Arc::from(texts.join("; "))));
             continue;
         }
-        for (dst, col) in row_slots.iter_mut().zip(&columns) {
-            *dst = col
-                .as_ref()
-                .and_then(|s| s.slots.get(row).copied())
-                .unwrap_or(0);
+        let key = keys.get(row).copied().unwrap_or(0);
+        let cached = ev.cached(key);
+        let index = if cached == UNKNOWN {
+            for (dst, col) in row_slots.iter_mut().zip(&columns) {
+                *dst = col.as_ref().and_then(|s| s.get(row).copied()).unwrap_or(0);
+            }
+            ev.lookup(&row_slots)
+        } else {
+            cached
+        };
+        if ev.failed.get(index as usize).copied().unwrap_or(false) {
+            if let Some(Err(m)) = ev.results.get(index as usize) {
+                out.errors.push((row, Arc::clone(m)));
+            }
+            out.index.push(ERROR_ROW);
+        } else {
+            out.index.push(index);
         }
-        let index = ev.lookup(&row_slots);
-        out.push(match ev.results.get(index as usize) {
-            Some(Err(m)) => Err(Arc::clone(m)),
-            _ => Ok(index),
-        });
     }
     out
 }
+
+/// The rows of one batch: each row's result index (`ERROR_ROW` for a bad row) and the
+/// messages of the bad rows, in row order.
+struct BatchRows {
+    index: Vec<u32>,
+    errors: Vec<(usize, Arc<str>)>,
+}
+
+const ERROR_ROW: u32 = u32::MAX;
 
 /// The output schema.
 fn output_schema() -> SchemaRef {
@@ -595,62 +700,102 @@ fn dictionary(keys: Int32Array, values: &ArrayRef) -> Result<ArrayRef, arrow_sch
 fn build_batch(
     schema: &SchemaRef,
     ev: &Evaluator<'_>,
-    rows: &[Result<u32, Arc<str>>],
+    rows: &BatchRows,
     ids: &Ids,
 ) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    let outcome = |r: &Result<u32, Arc<str>>| match r {
-        Ok(i) => ev.results.get(*i as usize).and_then(|o| o.as_ref().ok()),
-        Err(_) => None,
+    let n = rows.index.len();
+    // Per result, then per row by index: rows read small arrays, not the outcomes.
+    let per_result = |pick: fn(&Outcome) -> i32| -> Vec<i32> {
+        ev.results
+            .iter()
+            .map(|r| r.as_ref().map_or(0, pick))
+            .collect()
     };
-    let outcomes: Vec<Option<&Outcome>> = rows.iter().map(outcome).collect();
-    let valid = NullBuffer::from(outcomes.iter().map(Option::is_some).collect::<Vec<_>>());
-    let level_keys = |pick: fn(&Outcome) -> i32| {
-        Int32Array::from(outcomes.iter().map(|o| o.map(pick)).collect::<Vec<_>>())
+    let nulls = (!rows.errors.is_empty()).then(|| {
+        NullBuffer::from(
+            rows.index
+                .iter()
+                .map(|&i| i != ERROR_ROW)
+                .collect::<Vec<_>>(),
+        )
+    });
+    let keys = |pick: fn(&Outcome) -> i32| {
+        let table = per_result(pick);
+        let values: Vec<i32> = rows
+            .index
+            .iter()
+            .map(|&i| table.get(i as usize).copied().unwrap_or(0))
+            .collect();
+        Int32Array::new(values.into(), nulls.clone())
+    };
+    let bools = |pick: fn(&Outcome) -> bool| -> ArrayRef {
+        let table: Vec<bool> = ev
+            .results
+            .iter()
+            .map(|r| r.as_ref().is_ok_and(pick))
+            .collect();
+        let values: arrow_buffer::BooleanBuffer = rows
+            .index
+            .iter()
+            .map(|&i| table.get(i as usize).copied().unwrap_or(false))
+            .collect();
+        Arc::new(BooleanArray::new(values, nulls.clone()))
     };
     let list = |pick: fn(&Outcome) -> &[i32],
                 values: &ArrayRef|
      -> Result<ArrayRef, arrow_schema::ArrowError> {
-        let mut offsets = Vec::with_capacity(rows.len() + 1);
-        let mut keys = Vec::new();
-        offsets.push(0i32);
-        for o in &outcomes {
-            if let Some(o) = o {
-                keys.extend_from_slice(pick(o));
+        // The lists of all results, flattened, then copied per row by index.
+        let mut flat = Vec::new();
+        let mut spans = Vec::with_capacity(ev.results.len());
+        for r in &ev.results {
+            let start = flat.len();
+            if let Ok(o) = r {
+                flat.extend_from_slice(pick(o));
             }
-            offsets.push(i32::try_from(keys.len()).unwrap_or(i32::MAX));
+            spans.push((start, flat.len()));
         }
-        let child = dictionary(Int32Array::from(keys), values)?;
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut child = Vec::new();
+        offsets.push(0i32);
+        for &i in &rows.index {
+            if let Some(items) = spans.get(i as usize).and_then(|&(a, b)| flat.get(a..b)) {
+                child.extend_from_slice(items);
+            }
+            offsets.push(i32::try_from(child.len()).unwrap_or(i32::MAX));
+        }
+        let child = dictionary(Int32Array::from(child), values)?;
         let field = Arc::new(Field::new("item", child.data_type().clone(), false));
         Ok(Arc::new(ListArray::try_new(
             field,
             OffsetBuffer::new(offsets.into()),
             child,
-            Some(valid.clone()),
+            nulls.clone(),
         )?))
     };
-    let bools = |pick: fn(&Outcome) -> bool| -> ArrayRef {
-        Arc::new(BooleanArray::from(
-            outcomes.iter().map(|o| o.map(pick)).collect::<Vec<_>>(),
-        ))
-    };
-    let mut errors = StringBuilder::new();
-    for r in rows {
-        match r {
-            Err(m) => errors.append_value(m.as_ref()),
-            Ok(_) => errors.append_null(),
+    let errors: ArrayRef = if rows.errors.is_empty() {
+        Arc::new(StringArray::new_null(n))
+    } else {
+        let mut b = StringBuilder::new();
+        let mut next = rows.errors.iter().peekable();
+        for row in 0..n {
+            match next.next_if(|(r, _)| *r == row) {
+                Some((_, m)) => b.append_value(m.as_ref()),
+                None => b.append_null(),
+            }
         }
-    }
+        Arc::new(b.finish())
+    };
     RecordBatch::try_new(
         Arc::clone(schema),
         vec![
-            dictionary(level_keys(|o| o.level), &ids.levels)?,
-            dictionary(level_keys(|o| o.lowest), &ids.levels)?,
-            dictionary(level_keys(|o| o.highest), &ids.levels)?,
+            dictionary(keys(|o| o.level), &ids.levels)?,
+            dictionary(keys(|o| o.lowest), &ids.levels)?,
+            dictionary(keys(|o| o.highest), &ids.levels)?,
             bools(|o| o.refer),
             bools(|o| o.needs_review),
             list(|o| &o.deciding, &ids.rules)?,
             list(|o| &o.flags, &ids.flags)?,
-            Arc::new(errors.finish()),
+            errors,
         ],
     )
 }
