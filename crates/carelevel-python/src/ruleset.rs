@@ -225,7 +225,7 @@ impl Ruleset {
     /// `level`, `level_lowest`, `level_highest`, `refer`, `needs_review`,
     /// `deciding_rules`, `flags`, `error`. A bad row has `error` set and nulls elsewhere;
     /// it never stops the table.
-    #[pyo3(signature = (data, *, ignore = Vec::new()))]
+    #[pyo3(signature = (data, *, ignore = Vec::new()), text_signature = "(self, data, *, ignore=())")]
     fn assess_table<'py>(
         &self,
         py: Python<'py>,
