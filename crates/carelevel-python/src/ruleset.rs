@@ -211,9 +211,11 @@ impl Ruleset {
     fn level(&self, py: Python<'_>, answers: &Bound<'_, PyAny>) -> PyResult<String> {
         let rs = &*self.inner;
         let answers = convert::answers_fast(py, rs, &self.lookup, answers)?;
-        // A complete answer set is a table lookup: cheaper than releasing the GIL.
-        let level = rs.level(&answers).map_err(|e| errors::eval_error(py, &e))?;
-        Ok(level.id.clone())
+        // Released even here: with questions unanswered the exact search can take long.
+        let level = py
+            .detach(|| rs.level(&answers).map(|l| l.id.clone()))
+            .map_err(|e| errors::eval_error(py, &e))?;
+        Ok(level)
     }
 
     /// Assess every row of a table: a pyarrow Table or RecordBatch, a pandas or Polars
