@@ -72,7 +72,7 @@ SPARK_SCHEMA = "id long, level string, refer boolean, needs_review boolean, flag
 
 def test_spark_map_in_arrow_gives_the_levels_of_carelevel_batch(root, cli, tmp_path):
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed: the Spark recipe test needs a JVM (Java 17)")
+        pytest.fail("Java is not installed: the Spark recipe test needs a JVM (Java 17); .ci/python installs it")
     from pyspark.sql import SparkSession
 
     rules_yaml = (root / "rules" / "default.yaml").read_text()
@@ -113,7 +113,7 @@ def test_spark_map_in_arrow_gives_the_levels_of_carelevel_batch(root, cli, tmp_p
 # --- Polars recipe (docs/python.md) ----------------------------------------------------
 
 def test_polars_map_batches_gives_the_levels_of_carelevel_batch(cli, rs, tmp_path):
-    pl = pytest.importorskip("polars")
+    import polars as pl
     table = generate(rs, 50_000, seed=9)
     want = batch_levels(cli, table, tmp_path)
 
