@@ -167,6 +167,48 @@ impl<'r> Answers<'r> {
         Ok(())
     }
 
+    /// Set the answer of the factor at `index` to a value code from
+    /// [`Factor::encode`](crate::Factor::encode): the columnar entry point, where a
+    /// column's distinct values are encoded once and rows are then set by code.
+    /// A code outside the factor's scale is refused with the same message as the value.
+    pub fn set_code(&mut self, index: FactorIndex, code: i64) -> Result<&mut Self, AnswersError> {
+        let factor = self.ruleset.factors.get(index).ok_or_else(|| {
+            AnswersError::one(None, format!("no question #{index} in this ruleset"))
+        })?;
+        let valid = match &factor.kind {
+            FactorKind::Ordinal { values } => usize::try_from(code).is_ok_and(|i| i < values.len()),
+            FactorKind::Integer { min, max, .. } => (*min..=*max).contains(&code),
+            FactorKind::Boolean => code == 0 || code == 1,
+        };
+        if !valid {
+            return Err(AnswersError::one(
+                Some(&factor.id),
+                format!("{code} is not a value code of this question"),
+            ));
+        }
+        if let (Some(v), Some(a)) = (self.values.get_mut(index), self.answered.get_mut(index)) {
+            *v = code;
+            *a = true;
+        }
+        Ok(self)
+    }
+
+    /// Forget the answer of the factor at `index` (see [`Answers::clear`]).
+    pub fn clear_index(&mut self, index: FactorIndex) -> &mut Self {
+        if let (Some(a), Some(v), Some(f)) = (
+            self.answered.get_mut(index),
+            self.values.get_mut(index),
+            self.ruleset.factors.get(index),
+        ) {
+            *a = false;
+            *v = match f.missing {
+                MissingPolicy::Assume(code) => code,
+                _ => 0,
+            };
+        }
+        self
+    }
+
     /// Set the answer of the factor at `index` (for the analysis, which works by index).
     pub(crate) fn set_index(&mut self, index: FactorIndex, value: &Value) -> Result<(), String> {
         self.set_raw(index, &RawScalar::from(value))
@@ -234,6 +276,14 @@ impl<'r> Answers<'r> {
         } else {
             Err(AnswersError { problems })
         }
+    }
+}
+
+impl crate::model::Factor {
+    /// The value code of one answer, checked as [`Answers::set`] checks it (same
+    /// messages, without the factor's name).
+    pub fn encode(&self, value: &Value) -> Result<i64, String> {
+        encode_answer(self, &RawScalar::from(value))
     }
 }
 
@@ -535,5 +585,44 @@ mod message_tests {
         assert!(record_error(r#"{"n": tru}"#).contains("column 10"));
         assert!(file_error(r#"{"n": tru}"#).contains("column 10"));
         assert!(file_error("{\"n\": 1,\n  \"x\": tru}").contains("line 2, column 11"));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_and_set_code_agree_with_set() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let i = rs.factor_index("harm_risk").unwrap();
+        let f = &rs.factors()[i];
+        let code = f.encode(&Value::from("high")).unwrap();
+        let mut by_code = rs.new_answers();
+        by_code.set_code(i, code).unwrap();
+        let mut by_value = rs.new_answers();
+        by_value.set("harm_risk", "high").unwrap();
+        assert_eq!(by_code.values, by_value.values);
+        assert_eq!(by_code.answered, by_value.answered);
+        // Same message as `set`, without the factor prefix.
+        let e = f.encode(&Value::from("extreme")).unwrap_err();
+        let set_err = rs.new_answers().set("harm_risk", "extreme").unwrap_err();
+        assert_eq!(set_err.problems[0].message, e);
+        // Codes outside the scale are refused; clear_index forgets the answer.
+        assert!(by_code.set_code(i, 5).is_err());
+        assert!(by_code.set_code(i, -1).is_err());
+        assert!(by_code.set_code(99, 0).is_err());
+        by_code.clear_index(i);
+        assert!(!by_code.is_answered("harm_risk"));
+        let b = rs.factor_index("step_down_from_inpatient").unwrap();
+        assert!(by_code.set_code(b, 2).is_err());
+        by_code.set_code(b, 1).unwrap();
+        assert_eq!(
+            by_code.get("step_down_from_inpatient"),
+            Some(Value::Boolean(true))
+        );
+        by_code.clear_index(b);
+        assert_eq!(by_code.get("step_down_from_inpatient"), None);
     }
 }

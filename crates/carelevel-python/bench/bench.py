@@ -1,0 +1,124 @@
+"""Benchmark of the Python package (one thread, same data for every contender).
+
+    python crates/carelevel-python/bench/bench.py [ROWS]
+
+Measures, on ROWS (default 1,000,000) complete random answer sets for the default
+ruleset:
+  * Ruleset.assess_table with plain string columns and with dictionary columns;
+  * the same decision written the way an analyst would without carelevel: pandas
+    columns mapped to ranks, the default ruleset's rules as numpy boolean masks,
+    np.select (the baseline; it computes the level only, carelevel also computes the
+    range, flags, deciding rules and errors);
+  * Ruleset.level(dict) per call.
+Prints the machine and its load (uptime) with the figures.
+"""
+
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+import carelevel
+
+
+def best_of(n, f):
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        result = f()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def generate(rs, n, seed=1):
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for q in rs.questions:
+        if q["kind"] == "ordinal":
+            cols[q["id"]] = np.array(q["values"], dtype=object)[rng.integers(0, len(q["values"]), n)]
+        else:
+            cols[q["id"]] = rng.random(n) < 0.2
+    return cols
+
+
+def analyst_baseline(df):
+    """The default ruleset's rules as an analyst writes them with pandas and numpy."""
+    rank = lambda col, values: df[col].map({v: i for i, v in enumerate(values)}).to_numpy()
+    sev = rank("severity", ["none", "mild", "moderate", "severe"])
+    wd = rank("withdrawal_risk", ["none", "low", "moderate", "high", "severe"])
+    med = rank("medical", ["none", "stable", "unstable"])
+    hou = rank("housing", ["stable", "unstable", "homeless"])
+    sup = rank("support", ["strong", "limited", "none"])
+    harm = rank("harm_risk", ["none", "low", "moderate", "high", "imminent"])
+    mh = rank("mental_health", ["none", "mild", "moderate", "severe"])
+    step = df["step_down_from_inpatient"].to_numpy(dtype=bool)
+    no_support, unstable_housing = sup == 2, hou >= 1
+    residential = (
+        ((sev == 3) & (no_support | unstable_housing))
+        | ((sev == 3) & (mh >= 2))
+        | ((sev == 3) & (wd >= 2))
+        | (wd >= 3)
+        | ((wd >= 2) & (no_support | unstable_housing))
+        | (med == 2)
+        | (harm >= 3)
+        | (mh == 3)
+        | ((hou == 2) & (sev >= 2))
+        | (unstable_housing & no_support & (sev >= 2))
+    )
+    iop = (
+        (sev >= 2) | (wd >= 2) | (mh >= 2) | (harm >= 2)
+        | ((sev >= 1) & unstable_housing) | ((sev >= 1) & no_support) | step
+    )
+    return np.select([residential, iop], ["residential", "iop"], "outpatient")
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, carelevel {carelevel.__version__}\nuptime: {load}"
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    rs = carelevel.Ruleset.default()
+    cols = generate(rs, n)
+    strings = pa.table({k: pa.array(v, type=pa.bool_() if v.dtype == bool else pa.string()) for k, v in cols.items()})
+    dictionary = pa.table({
+        k: (strings.column(k).dictionary_encode() if strings.column(k).type == pa.string() else strings.column(k))
+        for k in strings.column_names
+    })
+    df = pd.DataFrame(cols)
+    print(machine())
+    print(f"rows: {n:,}; one thread; best of 3")
+
+    t_str, r_str = best_of(3, lambda: rs.assess_table(strings))
+    t_dict, r_dict = best_of(3, lambda: rs.assess_table(dictionary))
+    t_base, base = best_of(3, lambda: analyst_baseline(df))
+    levels = r_dict.column("level").cast(pa.string()).to_numpy(zero_copy_only=False)
+    assert r_str.column("level").cast(pa.string()).to_numpy(zero_copy_only=False).tolist() == levels.tolist()
+    assert (base == levels).all(), "the baseline must decide as carelevel does"
+
+    records = df.head(100_000).to_dict("records")
+    t_level, _ = best_of(3, lambda: [rs.level(r) for r in records])
+    per_call = t_level / len(records) * 1e6
+
+    rate = lambda t: n / t / 1e6
+    print(f"assess_table, string columns:     {t_str * 1e3:8.1f} ms  {rate(t_str):6.2f} M rows/s")
+    print(f"assess_table, dictionary columns: {t_dict * 1e3:8.1f} ms  {rate(t_dict):6.2f} M rows/s")
+    print(f"pandas/numpy np.select baseline:  {t_base * 1e3:8.1f} ms  {rate(t_base):6.2f} M rows/s")
+    print(f"  dictionary columns vs baseline: {t_base / t_dict:6.1f}x;  strings vs baseline: {t_base / t_str:6.1f}x")
+    print(f"rs.level(dict), per call:         {per_call:8.2f} us  (100,000 calls)")
+
+
+if __name__ == "__main__":
+    main()

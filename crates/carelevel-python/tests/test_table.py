@@ -1,0 +1,202 @@
+"""assess_table: every row equals assess() of the same answers (seeded random loop),
+for pyarrow, pandas and Polars inputs, string and dictionary columns, nulls and bad
+values."""
+
+import random
+
+import pyarrow as pa
+import pytest
+
+import carelevel
+
+SEED = 20261204
+BAD_TEXT = ["extreme", "Moderate", "", " high", "yes", "true"]
+
+
+def random_rows(rs, rng, n, bad_rate=0.05, null_rate=0.15):
+    """Random answer dicts, every question present as a key (None = unanswered)."""
+    rows = []
+    for _ in range(n):
+        row = {}
+        for q in rs.questions:
+            r = rng.random()
+            if r < null_rate:
+                row[q["id"]] = None
+            elif r < null_rate + bad_rate:
+                row[q["id"]] = rng.choice(BAD_TEXT) if q["kind"] != "integer" else rng.choice([-1, 10**6])
+            elif q["kind"] == "ordinal":
+                row[q["id"]] = rng.choice(q["values"])
+            elif q["kind"] == "boolean":
+                row[q["id"]] = rng.random() < 0.5
+            else:
+                row[q["id"]] = rng.randint(q["min"], q["max"])
+        rows.append(row)
+    return rows
+
+
+def column(values, kind, as_dictionary):
+    """An Arrow column of one question: booleans stay booleans unless a bad text
+    value is present (then the column is text, as it would be in a CSV)."""
+    if all(v is None or isinstance(v, bool) for v in values):
+        return pa.array(values, type=pa.bool_())
+    if all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
+        return pa.array(values, type=pa.int64())
+    text = [None if v is None else (str(v).lower() if isinstance(v, bool) else str(v)) for v in values]
+    arr = pa.array(text, type=pa.string())
+    return arr.dictionary_encode() if as_dictionary else arr
+
+
+def table_of(rs, rows, as_dictionary):
+    cols = {}
+    for q in rs.questions:
+        cols[q["id"]] = column([r[q["id"]] for r in rows], q["kind"], as_dictionary)
+    return pa.table(cols)
+
+
+def expected_row(rs, answers):
+    try:
+        a = rs.assess(answers)
+    except (carelevel.AnswersError, carelevel.EvaluationError) as e:
+        return {"error": str(e)}
+    return {
+        "level": a["level"]["id"],
+        "level_lowest": a["level_range"]["lowest"]["id"],
+        "level_highest": a["level_range"]["highest"]["id"],
+        "refer": a["refer"],
+        "needs_review": a["needs_review"],
+        "deciding_rules": a["deciding_rules"],
+        "flags": [f["id"] for f in a["flags"]],
+        "error": None,
+    }
+
+
+def answers_as_in_table(table, i):
+    """Row i as the dict assess() is given: the table's own values (text for text
+    columns, so `true` in a text column is the text `true`)."""
+    return {name: table.column(name)[i].as_py() for name in table.column_names}
+
+
+def check_rows(rs, table, result):
+    assert result.num_rows == table.num_rows
+    got = result.to_pylist()
+    for i, row in enumerate(got):
+        want = expected_row(rs, answers_as_in_table(table, i))
+        if want.get("error"):
+            assert row["error"] == want["error"], i
+            assert row["level"] is None and row["refer"] is None and row["flags"] is None
+        else:
+            assert row == want, (i, answers_as_in_table(table, i))
+
+
+@pytest.mark.parametrize("as_dictionary", [False, True], ids=["string", "dictionary"])
+@pytest.mark.parametrize("ruleset", ["rs", "six"])
+def test_pyarrow_rows_equal_assess(request, ruleset, as_dictionary):
+    rs = request.getfixturevalue(ruleset)
+    rng = random.Random(SEED + as_dictionary)
+    for round_ in range(8):
+        rows = random_rows(rs, rng, 300, bad_rate=0.02 * round_, null_rate=0.04 * round_)
+        table = table_of(rs, rows, as_dictionary)
+        check_rows(rs, table, rs.assess_table(table))
+
+
+def test_pandas_and_polars_inputs_give_the_same_result(rs):
+    import pandas as pd
+    import polars as pl
+    rng = random.Random(SEED + 7)
+    rows = random_rows(rs, rng, 2000)
+    for as_dictionary in (False, True):
+        table = table_of(rs, rows, as_dictionary)
+        want = rs.assess_table(table)
+        check_rows(rs, table, want)
+        df = table.to_pandas()
+        if as_dictionary:
+            assert isinstance(df["severity"].dtype, pd.CategoricalDtype)
+        assert rs.assess_table(df).to_pylist() == want.to_pylist()
+        pdf = pl.from_arrow(table)
+        if as_dictionary:
+            assert pdf.schema["severity"] == pl.Categorical
+        assert rs.assess_table(pdf).to_pylist() == want.to_pylist()
+
+
+def test_record_batches_chunks_and_array_capsules(rs):
+    rng = random.Random(SEED + 9)
+    table = table_of(rs, random_rows(rs, rng, 1000), True)
+    want = rs.assess_table(table).to_pylist()
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=77))
+    assert rs.assess_table(chunked).to_pylist() == want
+    batch = table.combine_chunks().to_batches()[0]
+    assert hasattr(batch, "__arrow_c_array__")
+    assert rs.assess_table(batch).to_pylist() == want
+
+    class OnlyArray:
+        """Offers only `__arrow_c_array__`, as a minimal producer would."""
+
+        def __arrow_c_array__(self, requested_schema=None):
+            return batch.__arrow_c_array__(requested_schema)
+
+    assert rs.assess_table(OnlyArray()).to_pylist() == want
+
+
+def test_integer_float_and_other_column_types(six):
+    base = {"use_severity": ["moderate"] * 6}
+    ints = pa.table({**base, "ciwa_score": pa.array([0, 12, 67, 68, -1, None], type=pa.int16())})
+    floats = pa.table({**base, "ciwa_score": pa.array([0.0, 12.0, 67.0, 12.5, float("nan"), None])})
+    unsigned = pa.table({**base, "ciwa_score": pa.array([0, 12, 67, 68, 2**64 - 1, None], type=pa.uint64())})
+    for t in (ints, floats, unsigned):
+        result = six.assess_table(t).to_pylist()
+        for i, row in enumerate(result):
+            want = expected_row(six, answers_as_in_table(t, i))
+            if want.get("error"):
+                assert row["error"] == want["error"], (t.schema, i)
+            else:
+                assert row == want, (t.schema, i)
+    errors = [r["error"] for r in six.assess_table(unsigned).to_pylist()]
+    assert errors[3] == "`ciwa_score`: 68 is outside the allowed range 0 to 67"
+    assert "which is too large" in errors[4]
+    nulls = pa.table({**base, "ciwa_score": pa.nulls(6)})
+    assert [r["level"] for r in six.assess_table(nulls).to_pylist()] == [
+        six.level({"use_severity": "moderate"})
+    ] * 6
+
+
+def test_bad_rows_are_never_dropped_and_never_stop_the_table(rs):
+    t = pa.table({"severity": ["mild", "extreme", "severe", "Mild"], "harm_risk": ["low", "low", "none", "nope"]})
+    result = rs.assess_table(t).to_pylist()
+    assert len(result) == 4
+    assert result[1]["error"].startswith("`severity`: `extreme` is not one of")
+    assert result[3]["error"] == str(pytest.raises(carelevel.AnswersError, rs.assess, {"severity": "Mild", "harm_risk": "nope"}).value)
+    assert result[0]["error"] is None and result[2]["error"] is None
+
+
+def test_table_level_problems_raise(rs):
+    with pytest.raises(carelevel.AnswersError) as info:
+        rs.assess_table(pa.table({"severity": ["mild"], "person": ["p1"]}))
+    assert info.value.problems[0]["factor"] == "person"
+    assert "ignore=" in str(info.value)
+    ok = rs.assess_table(pa.table({"severity": ["mild"], "person": ["p1"]}), ignore=["person"])
+    assert ok.num_rows == 1
+    with pytest.raises(TypeError, match="column `severity` has the Arrow type"):
+        rs.assess_table(pa.table({"severity": pa.array([1.5], type=pa.float16())}))
+    with pytest.raises(TypeError, match="__arrow_c_stream__"):
+        rs.assess_table([{"severity": "mild"}])
+
+
+def test_result_converts_to_pandas_and_polars(rs):
+    import polars as pl
+    import pandas  # noqa: F401
+    t = pa.table({"severity": ["severe", None], "harm_risk": ["imminent", "none"]})
+    result = rs.assess_table(t)
+    assert result.column_names == [
+        "level", "level_lowest", "level_highest", "refer", "needs_review",
+        "deciding_rules", "flags", "error",
+    ]
+    df = result.to_pandas()
+    assert list(df["level"].astype(str)) == ["residential", "residential"]
+    assert df["refer"].tolist() == [True, False]
+    pdf = pl.from_arrow(result)
+    assert pdf["flags"].to_list()[0] == ["refer_imminent_harm", "review_high_harm"]
+
+
+def test_empty_table(rs):
+    result = rs.assess_table(pa.table({"severity": pa.array([], type=pa.string())}))
+    assert result.num_rows == 0
