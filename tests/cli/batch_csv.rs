@@ -314,3 +314,25 @@ fn an_over_long_line_is_one_error_record() {
     );
     assert_eq!(records[2]["id"], "b");
 }
+
+/// Spreadsheets export booleans as `TRUE`/`FALSE`: every common spelling, in any
+/// case, is the boolean it spells; other text is an error record naming the field.
+#[test]
+fn spreadsheet_booleans_are_accepted_in_any_case() {
+    // With `some` risk, living alone decides the level: true is high, false is low.
+    let csv = "id,risk,alone\na,some,TRUE\nb,some,False\nc,some,yes\nd,some,NO\ne,some,1\nf,some,0\ng,some,maybe\n";
+    let (code, records, stderr) = csv_batch(csv.as_bytes(), SMALL);
+    assert_eq!(code, 1, "{stderr}");
+    let ok: Vec<&Value> = records.iter().filter(|r| error_of(r).is_none()).collect();
+    let levels: Vec<&str> = ok.iter().map(|r| r["level"].as_str().unwrap()).collect();
+    assert_eq!(
+        levels,
+        ["high", "low", "high", "low", "high", "low"],
+        "{records:?}"
+    );
+    let bad = error_of(&records[6]).unwrap();
+    assert!(
+        bad.contains("alone") && bad.contains("expected true or false"),
+        "{bad}"
+    );
+}

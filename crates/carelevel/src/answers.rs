@@ -115,7 +115,9 @@ impl<'r> Answers<'r> {
         Ok(self)
     }
 
-    /// Set one answer given as text (`moderate`, `12`, `true`), as on a command line.
+    /// Set one answer given as text (`moderate`, `12`, `true`), as on a command line or
+    /// in a CSV cell. A boolean answer may be written in any case as `true`/`false`,
+    /// `yes`/`no` or `1`/`0` (spreadsheets export `TRUE`/`FALSE`).
     pub fn set_text(&mut self, factor: &str, text: &str) -> Result<&mut Self, AnswersError> {
         let index = self.index(factor)?;
         let kind = self.ruleset.factors.get(index).map(|f| &f.kind);
@@ -124,10 +126,9 @@ impl<'r> Answers<'r> {
                 Ok(i) => RawScalar::Integer(i),
                 Err(_) => RawScalar::Text(text.to_owned()),
             },
-            Some(FactorKind::Boolean) => match text.trim() {
-                "true" => RawScalar::Boolean(true),
-                "false" => RawScalar::Boolean(false),
-                _ => RawScalar::Text(text.to_owned()),
+            Some(FactorKind::Boolean) => match boolean_from_text(text) {
+                Some(b) => RawScalar::Boolean(b),
+                None => RawScalar::Text(text.to_owned()),
             },
             _ => RawScalar::Text(text.to_owned()),
         };
@@ -333,6 +334,20 @@ impl Ruleset {
         } else {
             Err(AnswersError { problems })
         }
+    }
+}
+
+/// The boolean a text answer spells, case-insensitively: `true`/`false`, `yes`/`no`,
+/// `1`/`0` (surrounding spaces ignored). Anything else is not a boolean.
+fn boolean_from_text(text: &str) -> Option<bool> {
+    let t = text.trim();
+    let is = |word: &str| t.eq_ignore_ascii_case(word);
+    if is("true") || is("yes") || t == "1" {
+        Some(true)
+    } else if is("false") || is("no") || t == "0" {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -592,6 +607,32 @@ mod message_tests {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boolean_text_answers_accept_the_common_spellings_in_any_case() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let q = "step_down_from_inpatient";
+        for (text, want) in [
+            ("true", true),
+            ("TRUE", true),
+            (" True ", true),
+            ("yes", true),
+            ("YES", true),
+            ("1", true),
+            ("false", false),
+            ("FALSE", false),
+            ("No", false),
+            ("0", false),
+        ] {
+            let mut a = rs.new_answers();
+            a.set_text(q, text).unwrap();
+            assert_eq!(a.get(q), Some(Value::Boolean(want)), "{text:?}");
+        }
+        for text in ["maybe", "y", "2", "", "truee"] {
+            let e = rs.new_answers().set_text(q, text).unwrap_err().to_string();
+            assert!(e.contains("expected true or false"), "{text:?}: {e}");
+        }
+    }
 
     #[test]
     fn encode_and_set_code_agree_with_set() {
