@@ -302,3 +302,25 @@ fn case_errors_beyond_the_listed_maximum_are_counted() {
     assert_eq!(v["case_errors"].as_array().unwrap().len(), 1000);
     assert_eq!(v["case_errors_unlisted"], 5);
 }
+
+/// One case in a cell is "1 case", not "1 cases".
+#[test]
+fn diff_markdown_counts_one_case_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.jsonl");
+    let people =
+        std::fs::read_to_string(crate::util::root().join("examples/cases/people.jsonl")).unwrap();
+    std::fs::write(&one, people.lines().next().unwrap()).unwrap();
+    let out = run(&[
+        "diff",
+        OLD,
+        NEW,
+        "--format",
+        "markdown",
+        "--cases",
+        one.to_str().unwrap(),
+    ]);
+    out.expect_code(0);
+    assert!(out.stdout.contains("(1 case)"), "{}", out.stdout);
+    assert!(!out.stdout.contains("(1 cases)"), "{}", out.stdout);
+}

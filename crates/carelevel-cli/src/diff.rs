@@ -351,7 +351,9 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
                 .as_ref()
                 .and_then(|m| m.get(i))
                 .and_then(|row| row.get(j))
-                .map_or_else(String::new, |n| format!(" ({n} cases)"));
+                .map_or_else(String::new, |&n| {
+                    format!(" ({n} {})", if n == 1 { "case" } else { "cases" })
+                });
             if i == j || *c == 0 {
                 let _ = write!(line, " {c}{cases} |");
             } else {
