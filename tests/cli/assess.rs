@@ -200,7 +200,7 @@ fn bad_answer_flags_report_every_problem() {
         "-a",
         "housing=castle",
         "-a",
-        "step_down_from_inpatient=yes",
+        "step_down_from_inpatient=maybe",
     ]);
     out.expect_code(2);
     snapshot!("assess_bad_answer_flags", out.snapshot());

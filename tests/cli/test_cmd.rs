@@ -67,9 +67,27 @@ fn invalid_test_file_is_rendered_like_check() {
 fn unreadable_test_file_is_an_input_error() {
     let out = run(&["test", "tests/cli/fixtures/nothing.test.yaml"]);
     out.expect_code(2);
-    assert_eq!(out.stdout, "0 passed, 0 failed\n");
+    assert_eq!(
+        out.stdout,
+        "FAIL  tests/cli/fixtures/nothing.test.yaml: cannot be read\n0 passed, 1 failed\n"
+    );
     assert_eq!(
         out.stderr,
         "carelevel: error: cannot read test file `tests/cli/fixtures/nothing.test.yaml`: no such file\n"
     );
+}
+
+/// With one unreadable file among good ones, the summary counts it as failed (it said
+/// "57 passed, 0 failed" while exiting 2).
+#[test]
+fn an_unreadable_file_among_good_ones_is_counted_as_failed() {
+    let out = run(&[
+        "test",
+        "rules/default.test.yaml",
+        "tests/cli/fixtures/nothing.test.yaml",
+    ]);
+    out.expect_code(2);
+    let last = out.stdout.lines().last().unwrap();
+    assert!(last.ends_with(" passed, 1 failed"), "{}", out.stdout);
+    assert!(!last.starts_with("0 "), "{}", out.stdout);
 }

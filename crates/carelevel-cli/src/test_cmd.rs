@@ -59,6 +59,9 @@ fn run_file(
         Ok(source) => source,
         Err(message) => {
             input::error(err, &message)?;
+            // Counted, so that the summary never reads as all passed.
+            writeln!(out, "FAIL  {}: cannot be read", path.display())?;
+            tally.failed += 1;
             return Ok(ExitCode::Usage);
         }
     };
@@ -86,6 +89,12 @@ fn run_file(
         Ok(loaded) => loaded,
         Err(LoadError::Read(message)) => {
             input::error(err, &format!("{message} (named by {})", source.name))?;
+            writeln!(
+                out,
+                "FAIL  {}: {cases} not run: the ruleset cannot be read",
+                source.name
+            )?;
+            tally.failed += suite.cases().len().max(1);
             return Ok(ExitCode::Usage);
         }
         Err(LoadError::Invalid {
