@@ -42,7 +42,7 @@ fn describe_other_ruleset() {
     out.expect_code(0);
     assert!(out
         .stdout
-        .contains("      bands: minimal 0..=9, moderate 10..=18, severe 19..=67\n"));
+        .contains("      bands: minimal 0 to 9, moderate 10 to 18, severe 19 to 67\n"));
     snapshot!("describe_six_levels_text", out.snapshot());
 }
 

@@ -261,7 +261,7 @@ fn text(out: &mut dyn Write, d: &Description<'_>) -> io::Result<()> {
         if let Some(bands) = f.bands.as_ref().filter(|b| !b.is_empty()) {
             let bands: Vec<String> = bands
                 .iter()
-                .map(|b| format!("{} {}..={}", b.id, b.min, b.max))
+                .map(|b| format!("{} {} to {}", b.id, b.min, b.max))
                 .collect();
             render::write_wrapped(out, "      bands: ", "        ", &bands.join(", "))?;
         }

@@ -532,9 +532,8 @@ impl Compiler {
                             self.error(
                                 &bpath,
                                 format!(
-                                    "gap: values {}..={} are in no band (band `{}` starts at {})",
-                                    expected_min,
-                                    b.min.saturating_sub(1),
+                                    "gap: {} in no band (band `{}` starts at {})",
+                                    span("value", expected_min, b.min.saturating_sub(1)),
                                     b.id,
                                     b.min
                                 ),
@@ -572,8 +571,8 @@ impl Compiler {
                             self.error(
                                 &format!("{path}.bands"),
                                 format!(
-                                    "gap: values {}..={max} are in no band (the last band ends at {})",
-                                    last.max.saturating_add(1),
+                                    "gap: {} in no band (the last band ends at {})",
+                                    span("value", last.max.saturating_add(1), max),
                                     last.max
                                 ),
                             );
@@ -709,8 +708,8 @@ impl Compiler {
                     self.error(
                         &path,
                         format!(
-                            "gap: totals {expected}..={} are in no band",
-                            min.saturating_sub(1)
+                            "gap: {} in no band",
+                            span("total", expected, min.saturating_sub(1))
                         ),
                     );
                 } else if min < expected {
@@ -1120,6 +1119,15 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
     }
 }
 
+/// `value 4 is` or `values 4 to 9 are`, in words a clinician reads (not `4..=9`).
+fn span(noun: &str, lo: i64, hi: i64) -> String {
+    if lo == hi {
+        format!("{noun} {lo} is")
+    } else {
+        format!("{noun}s {lo} to {hi} are")
+    }
+}
+
 /// Whether `t` is written as a whole number (an optional sign and digits), whatever its size.
 fn is_integer_literal(t: &str) -> bool {
     let digits = t.trim().trim_start_matches(['-', '+']);
@@ -1358,11 +1366,7 @@ rules:
         assert!(dup_level.2.contains("duplicate level id `low`"));
         let gap = find("factors[1].bands[1]");
         assert_eq!(gap.1, 21);
-        assert!(
-            gap.2.contains("gap: values 4..=4 are in no band"),
-            "{}",
-            gap.2
-        );
+        assert!(gap.2.contains("gap: value 4 is in no band"), "{}", gap.2);
         let unknown = find("rules[0].when.any[1].housng");
         assert_eq!(unknown.1, 27);
         assert!(unknown
@@ -1453,7 +1457,7 @@ rules: []
         let errs = errors(body);
         assert!(
             errs.iter()
-                .any(|e| e.0 == "scoring.bands[1]" && e.2.contains("gap: totals 2..=2")),
+                .any(|e| e.0 == "scoring.bands[1]" && e.2.contains("gap: total 2 is in no band")),
             "{errs:#?}"
         );
         assert!(

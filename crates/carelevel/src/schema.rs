@@ -23,7 +23,7 @@ pub fn answers_schema(ruleset: &Ruleset) -> Json {
                 if !bands.is_empty() {
                     let described: Vec<String> = bands
                         .iter()
-                        .map(|b| format!("{} {}..={}", b.id, b.min, b.max))
+                        .map(|b| format!("{} {} to {}", b.id, b.min, b.max))
                         .collect();
                     if let Some(obj) = p.as_object_mut() {
                         obj.insert("x-bands".to_owned(), json!(described));
