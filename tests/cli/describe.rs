@@ -57,3 +57,41 @@ fn describe_invalid_rules() {
     assert_eq!(out.stdout, "");
     snapshot!("describe_invalid_rules", out.snapshot());
 }
+
+/// `describe --source` prints the bundled default ruleset byte for byte, so a user with
+/// only the binary can start from it; with `--rules`, that file's text.
+#[test]
+fn describe_source_prints_the_ruleset_text() {
+    let out = run(&["describe", "--source"]);
+    out.expect_code(0);
+    let bundled = std::fs::read_to_string(crate::util::root().join("rules/default.yaml")).unwrap();
+    assert_eq!(out.stdout, bundled);
+    assert_eq!(out.stderr, "");
+
+    let out = run(&[
+        "describe",
+        "--source",
+        "--rules",
+        "examples/rulesets/six-levels.yaml",
+    ]);
+    out.expect_code(0);
+    let six =
+        std::fs::read_to_string(crate::util::root().join("examples/rulesets/six-levels.yaml"))
+            .unwrap();
+    assert_eq!(out.stdout, six);
+
+    // A ruleset that does not compile is not printed: its errors are.
+    let out = run(&[
+        "describe",
+        "--source",
+        "--rules",
+        "tests/cli/fixtures/semantic-errors.yaml",
+    ]);
+    out.expect_code(2);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("cannot be used"), "{}", out.stderr);
+
+    let out = run(&["describe", "--source", "--format", "json"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+}

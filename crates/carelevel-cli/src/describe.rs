@@ -28,6 +28,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Print the ruleset's YAML source instead (the bundled default without `--rules`),
+    /// to start a ruleset of your own from it. It is printed only if it compiles.
+    #[arg(long, conflicts_with = "format")]
+    pub source: bool,
 }
 
 /// The JSON form of a ruleset description.
@@ -205,10 +210,14 @@ fn describe(ruleset: &Ruleset) -> Description<'_> {
 
 /// Run `carelevel describe`.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
-    let ruleset = match input::choose_ruleset(&args.rules, err)? {
-        Ok(ruleset) => ruleset,
+    let (source, ruleset) = match input::choose_ruleset_with_source(&args.rules, err)? {
+        Ok(loaded) => loaded,
         Err(code) => return Ok(code),
     };
+    if args.source {
+        out.write_all(source.text.as_bytes())?;
+        return Ok(ExitCode::Success);
+    }
     let d = describe(&ruleset);
     match args.format {
         Format::Json => match serde_json::to_string_pretty(&d) {

@@ -196,6 +196,14 @@ pub fn choose_ruleset(
     arg: &RulesArg,
     err: &mut dyn Write,
 ) -> io::Result<Result<Ruleset, ExitCode>> {
+    Ok(choose_ruleset_with_source(arg, err)?.map(|(_, ruleset)| ruleset))
+}
+
+/// [`choose_ruleset`], keeping the source text the ruleset was compiled from.
+pub fn choose_ruleset_with_source(
+    arg: &RulesArg,
+    err: &mut dyn Write,
+) -> io::Result<Result<(Source, Ruleset), ExitCode>> {
     let loaded = match &arg.rules {
         Some(path) => load_ruleset_file(path),
         None => {
@@ -210,7 +218,7 @@ pub fn choose_ruleset(
         }
     };
     match loaded {
-        Ok((_, ruleset)) => Ok(Ok(ruleset)),
+        Ok(loaded) => Ok(Ok(loaded)),
         Err(LoadError::Read(message)) => usage_error(err, &message).map(Err),
         Err(LoadError::Invalid { source, error }) => {
             render::diagnostics(err, &source, &error.diagnostics)?;
