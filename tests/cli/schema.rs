@@ -98,3 +98,20 @@ fn example_answers_validate_against_the_schema() {
     bad["sevrity"] = "mild".into();
     assert_eq!(validate(&schema, &bad).len(), 2);
 }
+
+/// `schema --what record`: a batch record may carry its id (first), then the questions
+/// in declaration order; an id field that is a question is refused as `batch` does.
+#[test]
+fn record_schema_allows_the_id_field() {
+    let out = run(&["schema", "--what", "record", "--id-field", "person"]);
+    out.expect_code(0);
+    let schema: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let keys: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    assert_eq!(keys[0], "person");
+    assert_eq!(keys[1], "severity");
+    assert_eq!(schema["additionalProperties"], false);
+
+    let out = run(&["schema", "--what", "record", "--id-field", "housing"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("names a question"), "{}", out.stderr);
+}

@@ -14,6 +14,8 @@ pub enum What {
     Answers,
     /// The assessment (`assess --format json`, `batch --fields full`).
     Assessment,
+    /// One `batch` JSON Lines record: the answers plus the `--id-field` id.
+    Record,
 }
 
 /// Arguments of `carelevel schema`.
@@ -26,6 +28,10 @@ pub struct Args {
     /// Which schema.
     #[arg(long, value_enum, default_value_t = What::Answers)]
     pub what: What,
+
+    /// With `--what record`: the field holding the record id, as `batch --id-field`.
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
 }
 
 /// Run `carelevel schema`.
@@ -37,6 +43,18 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     let schema = match args.what {
         What::Answers => carelevel::schema::answers_schema(&ruleset),
         What::Assessment => carelevel::schema::assessment_schema(&ruleset),
+        What::Record => match carelevel::schema::record_schema(&ruleset, &args.id_field) {
+            Some(schema) => schema,
+            None => {
+                return input::usage_error(
+                    err,
+                    &format!(
+                        "`--id-field {}` names a question of the ruleset; choose another field for the record id",
+                        args.id_field
+                    ),
+                )
+            }
+        },
     };
     match serde_json::to_string_pretty(&schema) {
         Ok(json) => writeln!(out, "{json}")?,

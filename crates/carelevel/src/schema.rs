@@ -64,6 +64,44 @@ pub fn answers_schema(ruleset: &Ruleset) -> Json {
     })
 }
 
+/// Schema of one `batch` input record (a JSON Lines line): the answers object of
+/// [`answers_schema`] plus an optional record id under `id_field` (text or a whole
+/// number; `null` means no id). `None` when `id_field` is a question id, which `batch`
+/// refuses too.
+pub fn record_schema(ruleset: &Ruleset, id_field: &str) -> Option<Json> {
+    if ruleset.factor_index(id_field).is_some() {
+        return None;
+    }
+    let mut schema = answers_schema(ruleset);
+    let obj = schema.as_object_mut()?;
+    obj.insert(
+        "$id".to_owned(),
+        json!(format!(
+            "carelevel:record:{}:{}",
+            ruleset.meta.id, ruleset.meta.version
+        )),
+    );
+    obj.insert(
+        "title".to_owned(),
+        json!(format!(
+            "A batch record for {} {}",
+            ruleset.meta.title, ruleset.meta.version
+        )),
+    );
+    let id = json!({
+        "type": ["string", "integer", "null"],
+        "title": "Record id, copied to the output",
+    });
+    // The id first, then the questions in declaration order.
+    let mut properties = Map::new();
+    properties.insert(id_field.to_owned(), id);
+    if let Some(Json::Object(questions)) = obj.remove("properties") {
+        properties.extend(questions);
+    }
+    obj.insert("properties".to_owned(), Json::Object(properties));
+    Some(schema)
+}
+
 fn string_enum(values: Vec<&str>) -> Json {
     json!({ "type": "string", "enum": values })
 }
@@ -298,6 +336,57 @@ mod tests {
             }
         }
         errs
+    }
+
+    #[test]
+    fn questions_are_listed_in_declaration_order() {
+        let rs = Ruleset::from_yaml(crate::DEFAULT_RULESET).unwrap();
+        let ids: Vec<&str> = rs.factors.iter().map(|f| f.id.as_str()).collect();
+        let schema = answers_schema(&rs);
+        let keys: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ids);
+        // Also once printed: serde_json keeps insertion order (`preserve_order`).
+        let text = serde_json::to_string(&schema).unwrap();
+        let positions: Vec<usize> = ids
+            .iter()
+            .map(|id| text.find(&format!("\"{id}\":")).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+
+    #[test]
+    fn a_record_may_carry_its_id_and_nothing_else_extra() {
+        let rs = Ruleset::from_yaml(crate::DEFAULT_RULESET).unwrap();
+        let schema = record_schema(&rs, "id").unwrap();
+        let keys: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.first(), Some(&"id"));
+        assert_eq!(keys.len(), rs.factors.len() + 1);
+        for id in [json!("p1"), json!(7), json!(null)] {
+            let record = json!({"id": id, "severity": "mild"});
+            assert!(
+                validate(&schema, &schema, &record, "$").is_empty(),
+                "{record}"
+            );
+        }
+        let bad = json!({"id": 1.5, "person": "x"});
+        assert_eq!(validate(&schema, &schema, &bad, "$").len(), 2);
+        // The answers schema itself still refuses the id, and a question id is no id field.
+        let answers = answers_schema(&rs);
+        assert_eq!(
+            validate(&answers, &answers, &json!({"id": "p1"}), "$").len(),
+            1
+        );
+        assert!(record_schema(&rs, "severity").is_none());
     }
 
     #[test]
