@@ -22,6 +22,7 @@ mod check;
 mod corpus;
 mod describe;
 mod diff;
+mod input_limits;
 mod output_files;
 mod schema;
 mod test_cmd;
