@@ -18,6 +18,7 @@ mod util;
 mod assess;
 mod batch;
 mod batch_csv;
+mod bom;
 mod check;
 mod corpus;
 mod describe;

@@ -134,6 +134,12 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, EncodingError> {
             lossy: String::new(),
         });
     }
+    // A UTF-8 byte-order mark is not part of the text (and would be quoted invisibly
+    // under a diagnostic on the first line).
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let valid = e.utf8_error().valid_up_to();
