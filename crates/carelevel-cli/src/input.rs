@@ -82,7 +82,7 @@ fn read_bytes(path: &Path, what: &str) -> Result<Vec<u8>, String> {
     if meta.is_dir() {
         return Err(format!("cannot read {what} `{name}`: it is a directory"));
     }
-    let size = meta.is_file().then(|| meta.len());
+    let size = meta.is_file().then_some(meta.len());
     if size.is_some_and(|size| size > limit as u64) {
         return Err(too_large(size));
     }
