@@ -273,11 +273,20 @@ fn ruleset_beyond_the_size_limit_is_refused_by_size() {
         "{HEAD}description: \"{}\"\n",
         "x".repeat(carelevel::limits::MAX_SOURCE_BYTES)
     );
-    let o = check_generated("check", "too-big.yaml", text.as_bytes());
+    // Refused by the reader, before any of it is parsed: an unreadable file (exit 2).
+    let (path, shown) = generated("too-big.yaml", text.as_bytes());
+    let o = run_limited(&["check", &shown]);
+    let failures = check_outcome("too-big.yaml", &shown, 2, &o);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let dir = path.parent().unwrap().to_str().unwrap().to_owned();
+    snapshot(
+        "generated_ruleset_too-big_yaml",
+        &o.run.snapshot().replace(&dir, "[TMP]"),
+    );
     assert!(
-        o.run.stdout.contains("the limit is 4194304 bytes"),
+        o.run.stderr.contains("the limit is 4194304 bytes"),
         "{}",
-        o.run.stdout
+        o.run.stderr
     );
 }
 

@@ -56,18 +56,50 @@ pub fn read_source(path: &Path, what: &str) -> Result<Source, String> {
     }
 }
 
-/// The raw bytes of a file, or of stdin for `-`.
+/// The raw bytes of a file, or of stdin for `-`, read through [`read_limited`]: at
+/// most [`carelevel::limits::MAX_SOURCE_BYTES`] bytes are ever held, and a regular
+/// file known to be larger is refused before any of it is read.
 fn read_bytes(path: &Path, what: &str) -> Result<Vec<u8>, String> {
     let name = display_name(path);
+    let limit = carelevel::limits::MAX_SOURCE_BYTES;
+    let too_large = |size: Option<u64>| match size {
+        Some(size) => format!(
+            "cannot read {what} `{name}`: it is {size} bytes; the limit is {limit} bytes (4 MiB)"
+        ),
+        None => format!(
+            "cannot read {what} `{name}`: it holds more than {limit} bytes; the limit is \
+             {limit} bytes (4 MiB)"
+        ),
+    };
+    let read = |e: io::Error| format!("cannot read {what} `{name}`: {}", io_message(&e));
     if is_stdin(path) {
-        let mut bytes = Vec::new();
-        io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read {what} from {name}: {}", io_message(&e)))?;
-        Ok(bytes)
-    } else {
-        std::fs::read(path).map_err(|e| format!("cannot read {what} `{name}`: {}", io_message(&e)))
+        return read_limited(io::stdin().lock(), limit, 0)
+            .map_err(read)?
+            .ok_or_else(|| too_large(None));
     }
+    let file = std::fs::File::open(path).map_err(read)?;
+    let meta = file.metadata().map_err(read)?;
+    if meta.is_dir() {
+        return Err(format!("cannot read {what} `{name}`: it is a directory"));
+    }
+    let size = meta.is_file().then_some(meta.len());
+    if size.is_some_and(|size| size > limit as u64) {
+        return Err(too_large(size));
+    }
+    let hint = size.map_or(0, |size| usize::try_from(size).unwrap_or(limit));
+    read_limited(file, limit, hint)
+        .map_err(read)?
+        .ok_or_else(|| too_large(None))
+}
+
+/// Read all of `reader` if it holds at most `limit` bytes, else `None` as soon as
+/// byte `limit + 1` arrives (so `/dev/zero` costs `limit` bytes of memory and
+/// milliseconds). `hint` is the expected size, to allocate once.
+pub fn read_limited(reader: impl Read, limit: usize, hint: usize) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::with_capacity(hint.min(limit).saturating_add(1));
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader.take(cap).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= limit).then_some(bytes))
 }
 
 /// Why bytes are not UTF-8 text: what is wrong, where, and the text with every
@@ -102,6 +134,12 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, EncodingError> {
             lossy: String::new(),
         });
     }
+    // A UTF-8 byte-order mark is not part of the text (and would be quoted invisibly
+    // under a diagnostic on the first line).
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let valid = e.utf8_error().valid_up_to();
@@ -229,5 +267,24 @@ pub fn choose_ruleset_with_source(
             )
             .map(Err)
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+mod tests {
+    use super::read_limited;
+
+    #[test]
+    fn read_limited_keeps_the_limit_and_refuses_one_byte_more() {
+        let text = [b'a'; 10];
+        assert_eq!(read_limited(&text[..], 10, 0).unwrap().unwrap().len(), 10);
+        assert_eq!(read_limited(&text[..], 9, 0).unwrap(), None);
+        assert_eq!(read_limited(&text[..0], 0, 0).unwrap().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn read_limited_stops_an_endless_reader_at_the_limit() {
+        assert_eq!(read_limited(std::io::repeat(0), 1 << 20, 0).unwrap(), None);
     }
 }

@@ -609,6 +609,10 @@ pub(crate) fn parse_yaml<T: for<'de> Deserialize<'de>>(
             None,
         ));
     }
+    // A UTF-8 byte-order mark (what Windows editors write) is not part of the text:
+    // left in, the YAML reader takes it for part of the first key. It is invisible, so
+    // columns on the first line are counted without it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(Diagnostic::error(
             None,
@@ -1102,6 +1106,17 @@ impl Locator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_key_is_not_part_of_it() {
+        let d = parse_yaml::<RawRuleset>("\u{feff}id: t\nrulez: []\n", "ruleset").unwrap_err();
+        assert!(d.message.contains("`rulez`"), "{}", d.message);
+        assert_eq!(d.location, Some(Location { line: 2, column: 1 }));
+        let d = parse_yaml::<RawRuleset>("\u{feff}rulez: []\n", "ruleset").unwrap_err();
+        assert_eq!(d.location, Some(Location { line: 1, column: 1 }));
+        let answers = parse_answers_yaml("\u{feff}severity: none\n").unwrap();
+        assert_eq!(answers.0.len(), 1);
+    }
 
     #[test]
     fn locator_finds_nested_paths() {
