@@ -2,9 +2,7 @@
 //! item 9): Windows editors write one directly before the first key, where it once
 //! became part of that key.
 
-use crate::util::{command, root};
-use std::io::Write;
-use std::process::Stdio;
+use crate::util::{root, run_with_stdin};
 
 const BOM: &str = "\u{feff}";
 
@@ -23,24 +21,8 @@ fn ruleset_with_bom() -> String {
 
 /// Exit code, stdout and stderr of `carelevel args...` with `stdin`.
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    let out = run_with_stdin(args, Some(stdin));
+    (out.code, out.stdout, out.stderr)
 }
 
 const ANSWERS_YAML: &str = "severity: moderate\nwithdrawal_risk: none\nmedical: none\n\

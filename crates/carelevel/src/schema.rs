@@ -338,17 +338,22 @@ mod tests {
         errs
     }
 
+    /// The property names of an object schema, in order.
+    fn property_names(schema: &Json) -> Vec<&str> {
+        schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+
     #[test]
     fn questions_are_listed_in_declaration_order() {
         let rs = Ruleset::from_yaml(crate::DEFAULT_RULESET).unwrap();
         let ids: Vec<&str> = rs.factors.iter().map(|f| f.id.as_str()).collect();
         let schema = answers_schema(&rs);
-        let keys: Vec<&str> = schema["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = property_names(&schema);
         assert_eq!(keys, ids);
         // Also once printed: serde_json keeps insertion order (`preserve_order`).
         let text = serde_json::to_string(&schema).unwrap();
@@ -363,12 +368,7 @@ mod tests {
     fn a_record_may_carry_its_id_and_nothing_else_extra() {
         let rs = Ruleset::from_yaml(crate::DEFAULT_RULESET).unwrap();
         let schema = record_schema(&rs, "id").unwrap();
-        let keys: Vec<&str> = schema["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = property_names(&schema);
         assert_eq!(keys.first(), Some(&"id"));
         assert_eq!(keys.len(), rs.factors.len() + 1);
         for id in [json!("p1"), json!(7), json!(null)] {

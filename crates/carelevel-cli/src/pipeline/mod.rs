@@ -514,10 +514,11 @@ mod tests {
 
     use super::*;
 
-    /// A reader that hands out at most a few bytes per call.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
+    /// A reader handing out 1 to 7 bytes per call, so that lines, chunks and the
+    /// open-quote lookahead are cut at every possible place (also used by `props`).
+    pub(super) struct Trickle<'a> {
+        pub(super) data: &'a [u8],
+        pub(super) step: usize,
     }
 
     impl Read for Trickle<'_> {

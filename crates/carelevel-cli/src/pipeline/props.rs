@@ -10,33 +10,16 @@
     reason = "test code: a panic is a failed test"
 )]
 
-use std::io::{self, Read};
+use std::io::Read;
 
 use carelevel::Ruleset;
 use proptest::prelude::*;
 use serde_json::Value;
 
+use super::tests::Trickle;
 use super::{for_each_record, run, Error, Fields, Input, Options, OutputFormat, RecordContent};
 
 const SMALL: &str = include_str!("../../../../tests/cli/fixtures/small.yaml");
-
-/// A reader handing out 1 to 7 bytes per call, so that lines and the open-quote
-/// lookahead are cut at every possible place.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.step = self.step % 7 + 1;
-        let n = self.step.min(buf.len()).min(self.data.len());
-        let (now, rest) = self.data.split_at(n);
-        buf[..n].copy_from_slice(now);
-        self.data = rest;
-        Ok(n)
-    }
-}
 
 /// Physical lines of `data`: LF-terminated lines, plus a last one without a line end.
 fn physical_lines(data: &[u8]) -> u64 {
