@@ -34,7 +34,7 @@ if ! "$TIME" -f "%e" true >/dev/null 2>&1; then
     exit 1
 fi
 
-cargo build --release --locked -q -p carelevel-cli --bin carelevel --example batch_input --example batch_ceiling
+cargo build --release --locked -q -p carelevel-cli --bin carelevel --example batch_input && cargo build --release --locked -q -p carelevel-batch --example batch_ceiling
 BIN=target/release/carelevel
 GEN=target/release/examples/batch_input
 CEILING=target/release/examples/batch_ceiling

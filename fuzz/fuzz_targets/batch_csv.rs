@@ -1,5 +1,5 @@
 //! Arbitrary bytes as CSV batch input, through the real reader and pipeline of
-//! `carelevel batch` (`carelevel_cli::pipeline`), with the small two-level fixture
+//! `carelevel batch` (`carelevel_batch`), with the small two-level fixture
 //! ruleset (columns `id,risk,alone`). Asserts: no panic; a header that cannot be used
 //! is an error with a message; otherwise every physical line is accounted for
 //! (`header_lines + records + blank_lines == lines`, and `lines` is the number of
@@ -12,7 +12,7 @@ use std::io::{self, Read};
 use std::sync::OnceLock;
 
 use carelevel::Ruleset;
-use carelevel_cli::pipeline::{
+use carelevel_batch::{
     for_each_record, run, Error, Fields, Input, Options, OutputFormat, RecordContent,
 };
 use libfuzzer_sys::fuzz_target;

@@ -1,5 +1,5 @@
 //! `carelevel batch`: assess every record of a JSON Lines or CSV file, streaming, in
-//! input order, on every core. The engine is `carelevel_cli::pipeline`; this module
+//! input order, on every core. The engine is `carelevel_batch`; this module
 //! maps arguments to it, opens and commits files, and reports.
 //!
 //! Output files are written to a temporary file beside the target and renamed over
@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use carelevel::Ruleset;
-use carelevel_cli::pipeline::{
-    self, Fields, Input, InputFormat, Options, OutputFormat, Tally, MAX_THREADS,
+use carelevel_batch::{
+    self as pipeline, Fields, Input, InputFormat, Options, OutputFormat, Tally, MAX_THREADS,
 };
 
 use crate::input::{self, RulesArg};

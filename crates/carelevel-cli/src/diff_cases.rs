@@ -1,7 +1,7 @@
 //! `carelevel diff --cases FILE`: every case assessed under both rulesets, streamed.
 //!
 //! JSON Lines and CSV cases are read record by record with the batch pipeline's
-//! reader (`carelevel_cli::pipeline::for_each_record`: the same CSV dialect, line
+//! reader (`carelevel_batch::for_each_record`: the same CSV dialect, line
 //! numbers and per-line limit as `batch`), so memory stays flat whatever the number
 //! of cases: only the count per (OLD level, NEW level) pair is kept, and at most
 //! [`MAX_LISTED_ERRORS`] case errors. A YAML list is one document and is read whole
@@ -13,7 +13,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use carelevel::Ruleset;
-use carelevel_cli::pipeline::{self, for_each_record, Input, RecordContent};
+use carelevel_batch::{self as pipeline, for_each_record, Input, RecordContent};
 use serde_json::{Map, Value};
 
 use crate::input;

@@ -17,7 +17,7 @@ use std::io;
 use std::sync::OnceLock;
 
 use carelevel::Ruleset;
-use carelevel_cli::pipeline::{self, Ceiling, Fields, Input, Options, OutputFormat};
+use carelevel_batch::{self as pipeline, Ceiling, Fields, Input, Options, OutputFormat};
 use divan::counter::ItemsCount;
 use divan::Bencher;
 

@@ -353,7 +353,7 @@ mod tests {
     use carelevel::{FactorKind, Ruleset, Value};
 
     use super::*;
-    use crate::pipeline::process::{CompactOut, FullOut};
+    use crate::process::{CompactOut, FullOut};
 
     /// SplitMix64.
     struct Rng(u64);
@@ -370,10 +370,7 @@ mod tests {
     fn rulesets() -> Vec<Ruleset> {
         vec![
             Ruleset::default_ruleset().unwrap(),
-            Ruleset::from_yaml(include_str!(
-                "../../../../examples/rulesets/six-levels.yaml"
-            ))
-            .unwrap(),
+            Ruleset::from_yaml(include_str!("../../../examples/rulesets/six-levels.yaml")).unwrap(),
         ]
     }
 

@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use carelevel_cli::pipeline::{self, Ceiling, Input};
+use carelevel_batch::{self as pipeline, Ceiling, Input};
 
 fn main() {
     let mut path = None;

@@ -672,7 +672,7 @@ mod tests {
     #[test]
     fn fast_full_writer_stays_on() {
         let rs = ruleset();
-        let data = include_bytes!("../../../../examples/cases/people.jsonl");
+        let data = include_bytes!("../../../examples/cases/people.jsonl");
         let options = Options {
             fields: Fields::Full,
             ..COMPACT

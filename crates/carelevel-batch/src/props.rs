@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::tests::Trickle;
 use super::{for_each_record, run, Error, Fields, Input, Options, OutputFormat, RecordContent};
 
-const SMALL: &str = include_str!("../../../../tests/cli/fixtures/small.yaml");
+const SMALL: &str = include_str!("../../../tests/cli/fixtures/small.yaml");
 
 /// Physical lines of `data`: LF-terminated lines, plus a last one without a line end.
 fn physical_lines(data: &[u8]) -> u64 {
