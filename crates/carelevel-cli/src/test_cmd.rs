@@ -185,9 +185,17 @@ fn write_coverage(
                 .get(i)
                 .map(|l| (Target::Level(i), "level", &l.id, rules_name.to_owned()))
         }));
-    for (target, what, id, at) in targets {
+    let targets: Vec<_> = targets.collect();
+    // One pass over the answer space finds a case for every target.
+    let wanted: Vec<Target> = targets.iter().map(|t| t.0).collect();
+    let suggestions = analysis::suggest_cases(ruleset, &wanted);
+    for (k, (_, what, id, at)) in targets.iter().enumerate() {
         writeln!(out, "  {what} `{id}` ({at}) is not exercised by any case")?;
-        match analysis::suggest_case(ruleset, target) {
+        let suggestion = match &suggestions {
+            Ok(cases) => Ok(cases.get(k).cloned().flatten()),
+            Err(e) => Err(e),
+        };
+        match suggestion {
             Ok(Some(case)) => {
                 writeln!(
                     out,

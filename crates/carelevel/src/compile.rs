@@ -1174,6 +1174,11 @@ fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
     let size = counts.iter().try_fold(1usize, |acc, &n| {
         acc.checked_mul(n).filter(|&s| s <= limits::MAX_LEVEL_TABLE)
     })?;
+    // Each entry is one rule walk, which visits at most every condition node.
+    let work = u64::try_from(size.saturating_mul(rs.conditions.nodes.len().max(1))).ok()?;
+    if work > limits::MAX_LEVEL_TABLE_WORK {
+        return None;
+    }
     let mut strides = vec![1usize; counts.len()];
     for f in (0..counts.len().saturating_sub(1)).rev() {
         let next =

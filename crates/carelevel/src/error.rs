@@ -153,14 +153,24 @@ pub enum EvalError {
     },
     /// So many questions are unanswered that the exact range of levels is too costly to compute.
     #[error(
-        "{} questions are unanswered ({}); the exact range of levels they leave open would need more \
-         than {limit} evaluations: answer some of them",
+        "{} questions are unanswered ({}); working out exactly what they leave open would take more \
+         than the limit of {limit} steps (condition nodes visited): answer some of them",
         .factors.len(), .factors.join(", ")
     )]
     TooManyMissing {
         /// The unanswered factors.
         factors: Vec<String>,
-        /// The evaluation budget that was exceeded.
+        /// The work budget that was exceeded ([`crate::limits::MAX_MISSING_WORK`]).
+        limit: u64,
+    },
+    /// Explaining the assessment (the nearest answers that move the level) would take
+    /// more work than the budget allows. The assessment itself is not affected.
+    #[error(
+        "finding the nearest answers that would move the level would take more than the limit of \
+         {limit} steps (condition nodes visited); the assessment itself is not affected"
+    )]
+    ExplanationTooCostly {
+        /// The work budget that was exceeded ([`crate::limits::MAX_MISSING_WORK`]).
         limit: u64,
     },
 }

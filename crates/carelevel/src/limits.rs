@@ -34,9 +34,19 @@ pub const MAX_CONDITION_NODES: usize = 1 << 18;
 pub const MAX_POINTS: i64 = 1_000_000;
 /// Largest absolute integer bound (factor min/max, bands, thresholds, answers).
 pub const MAX_INTEGER: i64 = 1_000_000_000_000;
-/// Most evaluations spent working out the exact level range left open by missing answers.
-pub const MAX_MISSING_EVALUATIONS: u64 = 2_000_000;
+/// Most work, in condition nodes visited (each search step counting as one more),
+/// spent on one assessment's missing answers: the exact level range they leave open,
+/// the status of every rule and flag, and which answers could change the level (128 Mi).
+/// The same budget bounds the check, when a ruleset is loaded, that every condition
+/// can be true (one budget for all of them). About a second on one core of the CI
+/// machine kind; the bundled default ruleset with every answer missing needs 5,231
+/// (`tests/properties/work.rs` keeps these numbers true).
+pub const MAX_MISSING_WORK: u64 = 1 << 27;
 /// Largest answer space (product of every factor's number of classes) for which the
 /// compiler tabulates the level of every combination (one byte each), making the
 /// level-only fast path a table lookup.
 pub const MAX_LEVEL_TABLE: usize = 1 << 18;
+/// Most work, in condition nodes visited, spent building the level table when a ruleset
+/// is loaded (64 Mi, a few tens of milliseconds): a ruleset whose table would cost more
+/// is evaluated by the rule walk instead, with the same results.
+pub const MAX_LEVEL_TABLE_WORK: u64 = 1 << 26;

@@ -55,7 +55,8 @@ pub struct CheckReport {
 
 #[derive(Default)]
 struct CheckAcc {
-    levels: Vec<(usize, u8)>,
+    /// The level of every class of the chunk, in order (chunks are contiguous).
+    levels: Vec<u8>,
     first_decides: Vec<Option<usize>>,
     first_fires: Vec<Option<usize>>,
     first_flag: Vec<Option<usize>>,
@@ -70,6 +71,10 @@ struct CheckAcc {
 pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
     let space = Space::new(&[rs], false)?;
     let total = space.enumerable(false)?;
+    // Each class: its evaluation, then the monotonicity pass (a step per factor).
+    let per_class = space::class_cost(rs)
+        .saturating_add(u64::try_from(space.factors.len()).unwrap_or(u64::MAX));
+    space.within_work("checking every answer set", total, per_class)?;
     let strides = space.strides(false);
     let n = space.factors.len();
     let accs = parallel(
@@ -90,8 +95,7 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
                 decode(index, &strides, &mut digits);
                 space.values_for(0, &digits, &mut values);
                 let level = rs.level_of_codes(&values);
-                acc.levels
-                    .push((index, u8::try_from(level).unwrap_or(u8::MAX)));
+                acc.levels.push(u8::try_from(level).unwrap_or(u8::MAX));
                 keep_first(acc.first_level.get_mut(level), index);
                 let mut any_fired = false;
                 for (r, rule) in rs.rules.iter().enumerate() {
@@ -131,7 +135,9 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
     );
 
     // Merge (chunks are in index order).
-    let mut levels = vec![0u8; total];
+    // Chunks come back in order and cover `0..total` contiguously, so their levels
+    // concatenate into the level of every class by index.
+    let mut levels: Vec<u8> = Vec::with_capacity(total);
     let mut merged = CheckAcc {
         first_decides: vec![None; rs.rules.len()],
         first_fires: vec![None; rs.rules.len()],
@@ -141,11 +147,7 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
         ..CheckAcc::default()
     };
     for acc in accs {
-        for (i, l) in acc.levels {
-            if let Some(slot) = levels.get_mut(i) {
-                *slot = l;
-            }
-        }
+        levels.extend_from_slice(&acc.levels);
         let pairs = [
             (&mut merged.first_decides, acc.first_decides),
             (&mut merged.first_fires, acc.first_fires),

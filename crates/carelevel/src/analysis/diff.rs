@@ -293,6 +293,22 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
         }
     }
     let total = space.enumerable(with_missing)?;
+    // Each class: both rulesets' outcomes, the flag comparison, and with missing
+    // answers one dynamic-programming step per missing factor (a decode and a fold).
+    let missing_factors = space.factors.iter().filter(|f| f.missing).count();
+    let widest = (0..space.factors.len())
+        .map(|f| space.radix(f, with_missing))
+        .max()
+        .unwrap_or(1);
+    let dp = if with_missing {
+        (space.factors.len() + widest) * missing_factors
+    } else {
+        0
+    };
+    let per_class = space::class_cost(old)
+        .saturating_add(space::class_cost(new))
+        .saturating_add(u64::try_from(space.factors.len() + dp).unwrap_or(u64::MAX));
+    space.within_work("comparing every answer set", total, per_class)?;
     for f in &space.factors {
         match (
             f.in_ruleset.first().copied().flatten(),
@@ -535,6 +551,17 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     };
     let mut cells = Vec::new();
     let (mut changed, mut escalations, mut de_escalations) = (0u64, 0u64, 0u64);
+    // One budget for minimising every example; a probe is one cell lookup.
+    let probe_cost = if stored.is_some() {
+        u64::try_from(n).unwrap_or(u64::MAX).max(1)
+    } else {
+        per_class
+    };
+    let mut example_work = ExampleWork {
+        left: MAX_EXAMPLE_WORK,
+        probe_cost,
+        ran_out: false,
+    };
     for ((i, j), mut list) in candidates {
         list.sort_unstable();
         let count = matrix.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
@@ -559,7 +586,14 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
             {
                 continue;
             }
-            let sets = minimise(&space, &digits, (i, j), &cell_of, with_missing);
+            let sets = minimise(
+                &space,
+                &digits,
+                (i, j),
+                &cell_of,
+                with_missing,
+                &mut example_work,
+            );
             let pattern = space.pattern(&sets, with_missing);
             let covers = sets.iter().map(|s| s.len() as u64).product();
             let deciding = |r: usize| deciding_rules(rulesets.get(r).copied(), r, &space, &digits);
@@ -582,6 +616,11 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
         });
     }
 
+    if example_work.ran_out {
+        notes.push(format!(
+            "some examples are shown less minimal than they could be: making them minimal would take more than {MAX_EXAMPLE_WORK} steps; each one is still an answer set of its change"
+        ));
+    }
     let example_at = |index: usize| space.answer_set_at(index, &strides);
     let flag_changes = flag_pairs
         .iter()
@@ -731,6 +770,27 @@ fn stored_outcomes(
     out
 }
 
+/// The budget ([`MAX_EXAMPLE_WORK`]) shared by the minimisation of every example.
+struct ExampleWork {
+    left: u64,
+    /// What one probe (the cell of one answer set) can cost.
+    probe_cost: u64,
+    /// Whether a probe was refused: some example is less minimal than it could be.
+    ran_out: bool,
+}
+
+impl ExampleWork {
+    /// Pay for one probe; `false` (and nothing spent) once the budget cannot.
+    fn spend(&mut self) -> bool {
+        if self.left < self.probe_cost {
+            self.ran_out = true;
+            return false;
+        }
+        self.left -= self.probe_cost;
+        true
+    }
+}
+
 /// Grow, factor by factor, the set of answers each factor may take while every
 /// answer set in the product of the sets stays in the same cell. Returns the sets
 /// (slot indices per factor); a factor whose set holds every slot does not matter.
@@ -740,6 +800,7 @@ fn minimise(
     cell: (usize, usize),
     cell_of: &dyn Fn(&[usize]) -> (usize, usize),
     with_missing: bool,
+    work: &mut ExampleWork,
 ) -> Vec<Vec<usize>> {
     const MAX_CUBE: usize = 1 << 16;
     let n = space.factors.len();
@@ -783,7 +844,7 @@ fn minimise(
                     }
                     rest /= len;
                 }
-                if cell_of(&probe) != cell {
+                if !work.spend() || cell_of(&probe) != cell {
                     ok = false;
                     break;
                 }

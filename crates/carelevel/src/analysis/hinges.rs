@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::answers::{Answers, Value};
 use crate::error::EvalError;
+use crate::limits;
 use crate::model::{FactorKind, MissingPolicy};
 
 /// The nearest answers to one factor that would move the level, for `assess --explain`.
@@ -22,9 +23,18 @@ pub struct Hinge {
 /// For each answered (or assumed) factor, the nearest answer up and down its scale that
 /// changes the recommended level, everything else unchanged. Exact: integer factors are
 /// searched by class, and the nearest value of the class is reported.
+///
+/// Every level worked out here shares one work budget ([`limits::MAX_MISSING_WORK`]):
+/// past it the result is [`EvalError::ExplanationTooCostly`], not a partial answer.
 pub fn hinges(answers: &Answers<'_>) -> Result<Vec<Hinge>, EvalError> {
     let rs = answers.ruleset;
-    let base = rs.level_for(answers)?;
+    let mut budget = limits::MAX_MISSING_WORK;
+    let too_costly = || EvalError::ExplanationTooCostly {
+        limit: limits::MAX_MISSING_WORK,
+    };
+    let base = rs
+        .level_within(answers, &mut budget)?
+        .ok_or_else(too_costly)?;
     let level_name = |l: usize| rs.levels.get(l).map(|x| x.id.clone()).unwrap_or_default();
     let mut out = Vec::new();
     for (f, factor) in rs.factors.iter().enumerate() {
@@ -42,7 +52,7 @@ pub fn hinges(answers: &Answers<'_>) -> Result<Vec<Hinge>, EvalError> {
                 *v = code;
                 *a = true;
             }
-            rs.level_for(&probe)
+            rs.level_within(&probe, &mut budget)?.ok_or_else(too_costly)
         };
         let mut up = None;
         for &code in classes.iter().skip(here + 1) {

@@ -28,7 +28,7 @@ pub use diff::{
 };
 pub use hinges::{hinges, Hinge};
 pub use space::{AnswerItem, AnswerSet};
-pub use suggest::{suggest_case, SuggestedCase, Target};
+pub use suggest::{suggest_case, suggest_cases, SuggestedCase, Target};
 
 use thiserror::Error;
 
@@ -40,6 +40,15 @@ pub const MAX_CLASSES: u128 = 50_000_000;
 /// Most classes (with missing answers) whose outcomes are stored for exact
 /// missing-answer analysis; beyond it only complete answer sets are enumerated.
 pub const MAX_STORED_CLASSES: usize = 2_000_000;
+/// Most work one analysis ([`check`], [`diff`], [`suggest_case`]) may take, counted
+/// before it starts as an upper bound: answer-set classes × the condition nodes (plus
+/// per-factor and per-rule steps) one class can cost. About two seconds on the CI
+/// machine kind; a ruleset above it is refused at once with the estimate.
+pub const MAX_ANALYSIS_WORK: u64 = 2_000_000_000;
+/// Most work, counted as it is spent, that [`diff`] puts into making its examples
+/// minimal. Past it the remaining examples are shown as found, each still a correct
+/// example of its change, and the report says so in its notes.
+pub const MAX_EXAMPLE_WORK: u64 = 1 << 28;
 /// Most flags a ruleset may have for whole-space analysis (flags are held in a 64-bit set).
 pub const MAX_ANALYSED_FLAGS: usize = 64;
 
@@ -59,6 +68,27 @@ pub enum AnalysisError {
         count: String,
         /// The limit.
         limit: u128,
+        /// The factors with the most classes, largest first.
+        largest: Vec<(String, usize)>,
+    },
+    /// The analysis would take more work than [`MAX_ANALYSIS_WORK`].
+    #[error(
+        "{task} would take up to {work} steps ({classes} answer-set classes × up to {per_class} \
+         condition nodes and steps each), above the limit of {limit}; the largest factors: {}. \
+         Fewer distinct integer thresholds, or fewer or smaller conditions, make it smaller",
+        .largest.iter().map(|(f, n)| format!("{f} ({n} classes)")).collect::<Vec<_>>().join(", ")
+    )]
+    TooMuchWork {
+        /// What was asked (`checking every answer set`, ...).
+        task: &'static str,
+        /// Answer-set classes to enumerate.
+        classes: u64,
+        /// The most work one class can cost.
+        per_class: u64,
+        /// `classes × per_class`, saturating.
+        work: u64,
+        /// The limit ([`MAX_ANALYSIS_WORK`]).
+        limit: u64,
         /// The factors with the most classes, largest first.
         largest: Vec<(String, usize)>,
     },

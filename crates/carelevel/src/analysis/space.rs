@@ -161,13 +161,7 @@ impl Space {
 
     pub(crate) fn too_large(&self, with_missing: bool) -> AnalysisError {
         let classes = self.size(with_missing);
-        let mut largest: Vec<(String, usize)> = self
-            .factors
-            .iter()
-            .map(|f| (f.id.clone(), f.classes.len() + usize::from(f.missing)))
-            .collect();
-        largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        largest.truncate(3);
+        let largest = self.largest();
         AnalysisError::TooLarge {
             classes,
             count: self.size_text(with_missing),
@@ -208,6 +202,41 @@ impl Space {
                 })
                 .collect(),
         )
+    }
+
+    /// The factors with the most slots, largest first (at most three), for messages.
+    pub(crate) fn largest(&self) -> Vec<(String, usize)> {
+        let mut largest: Vec<(String, usize)> = self
+            .factors
+            .iter()
+            .map(|f| (f.id.clone(), f.classes.len() + usize::from(f.missing)))
+            .collect();
+        largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        largest.truncate(3);
+        largest
+    }
+
+    /// Refuse, before any work, an analysis of `total` classes at up to `per_class`
+    /// work each when that exceeds [`MAX_ANALYSIS_WORK`].
+    pub(crate) fn within_work(
+        &self,
+        task: &'static str,
+        total: usize,
+        per_class: u64,
+    ) -> Result<(), AnalysisError> {
+        let classes = u64::try_from(total).unwrap_or(u64::MAX);
+        let work = classes.saturating_mul(per_class);
+        if work > MAX_ANALYSIS_WORK {
+            return Err(AnalysisError::TooMuchWork {
+                task,
+                classes,
+                per_class,
+                work,
+                limit: MAX_ANALYSIS_WORK,
+                largest: self.largest(),
+            });
+        }
+        Ok(())
     }
 
     /// The number of slot combinations to enumerate, or why there are too many.
@@ -302,4 +331,18 @@ impl AnswerSet {
             .collect();
         format!("{{{}}}", parts.join(", "))
     }
+}
+
+/// The most work evaluating one complete answer set in an analysis can cost in
+/// ruleset `rs`: its level, every rule, flag and invariant condition once (at most
+/// every condition node), and a step per factor and per rule, flag and invariant.
+pub(crate) fn class_cost(rs: &Ruleset) -> u64 {
+    let steps = rs.conditions.nodes.len()
+        + rs.factors.len()
+        + rs.rules.len()
+        + rs.flags.len()
+        + rs.invariants.len();
+    u64::try_from(steps)
+        .unwrap_or(u64::MAX)
+        .saturating_add(rs.complete_evaluation_cost())
 }

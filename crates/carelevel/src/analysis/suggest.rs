@@ -31,53 +31,103 @@ pub struct SuggestedCase {
 }
 
 /// The first answer set, least risk first, that exercises `target`: for a rule, one where it
-/// decides the level if there is one, else one where it fires.
+/// decides the level if there is one, else one where it fires. See [`suggest_cases`].
 pub fn suggest_case(rs: &Ruleset, target: Target) -> Result<Option<SuggestedCase>, AnalysisError> {
+    Ok(suggest_cases(rs, &[target])?.into_iter().next().flatten())
+}
+
+/// A key that orders answer sets least risk first: the sum of class positions, then the
+/// enumeration index.
+type Mildness = (usize, usize);
+
+/// [`suggest_case`] for many targets in one pass over the answer space, so the work
+/// does not grow with the number of targets (it is checked once against
+/// [`MAX_ANALYSIS_WORK`]). One result per target, in order.
+pub fn suggest_cases(
+    rs: &Ruleset,
+    targets: &[Target],
+) -> Result<Vec<Option<SuggestedCase>>, AnalysisError> {
     let space = Space::new(&[rs], false)?;
     let total = space.enumerable(false)?;
+    // Each class: its evaluation, then every target's condition (distinct rules and
+    // flags are distinct nodes, so together at most every node) and a step per target.
+    let per_class = space::class_cost(rs).saturating_add(
+        u64::try_from(rs.conditions.nodes.len() + targets.len()).unwrap_or(u64::MAX),
+    );
+    space.within_work("finding cases", total, per_class)?;
     let strides = space.strides(false);
     let n = space.factors.len();
-    let mut values = vec![0i64; rs.factors.len()];
-    let mut digits = vec![0usize; n];
-    let mut fallback = None;
-    let mut found = None;
-    // Walk in order of total risk (sum of class positions), so the suggestion is as mild as possible.
-    let mut order: Vec<usize> = (0..total).collect();
-    order.sort_by_key(|&i| {
-        let mut d = vec![0usize; n];
-        decode(i, &strides, &mut d);
-        (d.iter().sum::<usize>(), i)
-    });
-    for index in order {
-        decode(index, &strides, &mut digits);
-        space.values_for(0, &digits, &mut values);
-        let level = rs.level_of_codes(&values);
-        let hit = match target {
-            Target::Rule(r) => rs.rules.get(r).and_then(|rule| {
-                holds(&rs.conditions, rule.when, &values).then_some(rule.level == level)
-            }),
-            Target::Flag(f) => rs
-                .flags
-                .get(f)
-                .and_then(|flag| holds(&rs.conditions, flag.when, &values).then_some(true)),
-            Target::Level(l) => (l == level).then_some(true),
-        };
-        match hit {
-            Some(true) => {
-                found = Some(index);
-                break;
+    // Per target: the mildest answer set where it is fully exercised, and the mildest
+    // where a rule at least fires (the fallback).
+    let best = parallel(
+        total,
+        || vec![(None::<Mildness>, None::<Mildness>); targets.len()],
+        |best, range| {
+            let mut digits = vec![0usize; n];
+            let mut values = vec![0i64; rs.factors.len()];
+            for index in range {
+                decode(index, &strides, &mut digits);
+                space.values_for(0, &digits, &mut values);
+                let key = (digits.iter().sum::<usize>(), index);
+                let level = rs.level_of_codes(&values);
+                for (target, (found, fallback)) in targets.iter().zip(best.iter_mut()) {
+                    let slot = match hit(rs, *target, &values, level) {
+                        Some(true) => found,
+                        Some(false) => fallback,
+                        None => continue,
+                    };
+                    if slot.is_none_or(|k| key < k) {
+                        *slot = Some(key);
+                    }
+                }
             }
-            Some(false) if fallback.is_none() => fallback = Some(index),
-            _ => {}
+        },
+    );
+    let mut merged = vec![(None::<Mildness>, None::<Mildness>); targets.len()];
+    for chunk in best {
+        for ((found, fallback), (f, b)) in merged.iter_mut().zip(chunk) {
+            for (into, from) in [(found, f), (fallback, b)] {
+                if let Some(k) = from {
+                    if into.is_none_or(|x| k < x) {
+                        *into = Some(k);
+                    }
+                }
+            }
         }
     }
-    let Some(index) = found.or(fallback) else {
-        return Ok(None);
-    };
-    decode(index, &strides, &mut digits);
+    Ok(merged
+        .into_iter()
+        .map(|(found, fallback)| {
+            found
+                .or(fallback)
+                .map(|(_, index)| case_at(rs, &space, &strides, index))
+        })
+        .collect())
+}
+
+/// Whether complete answers `values` (at `level`) exercise `target`: `Some(true)` fully,
+/// `Some(false)` a rule that fires without deciding, `None` not at all.
+fn hit(rs: &Ruleset, target: Target, values: &[i64], level: LevelIndex) -> Option<bool> {
+    match target {
+        Target::Rule(r) => rs.rules.get(r).and_then(|rule| {
+            holds(&rs.conditions, rule.when, values).then_some(rule.level == level)
+        }),
+        Target::Flag(f) => rs
+            .flags
+            .get(f)
+            .and_then(|flag| holds(&rs.conditions, flag.when, values).then_some(true)),
+        Target::Level(l) => (l == level).then_some(true),
+    }
+}
+
+/// The suggested case at enumeration index `index`.
+fn case_at(rs: &Ruleset, space: &Space, strides: &[usize], index: usize) -> SuggestedCase {
+    let mut digits = vec![0usize; space.factors.len()];
+    decode(index, strides, &mut digits);
+    let mut values = vec![0i64; rs.factors.len()];
     space.values_for(0, &digits, &mut values);
     let level = rs.level_of_codes(&values);
-    Ok(Some(SuggestedCase {
+    SuggestedCase {
         answers: space.answer_set(&digits),
         level: rs
             .levels
@@ -96,5 +146,5 @@ pub fn suggest_case(rs: &Ruleset, target: Target) -> Result<Option<SuggestedCase
             .filter(|f| holds(&rs.conditions, f.when, &values))
             .map(|f| f.id.clone())
             .collect(),
-    }))
+    }
 }
