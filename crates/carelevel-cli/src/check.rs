@@ -136,7 +136,11 @@ fn write_finding(out: &mut dyn Write, source: &Source, f: &Finding) -> io::Resul
             || source.name.clone(),
             |l| format!("{}:{}:{}", source.name, l.line, l.column),
         );
-        writeln!(out, "{place}: note: {}", f.message)?;
+        writeln!(
+            out,
+            "{place}: note: {}",
+            carelevel::text::Shown::full(&f.message)
+        )?;
         if let Some(e) = &f.example {
             writeln!(out, "      example: {e}")?;
         }

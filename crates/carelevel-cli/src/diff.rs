@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction};
+use carelevel::text::Shown;
 use carelevel::Ruleset;
 
 use crate::diff_cases::{self, Cases, MAX_LISTED_ERRORS};
@@ -278,10 +279,11 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
             cases.error_count()
         );
         for e in &cases.errors {
+            // The id and message come from the cases file: shown escaped, the id capped.
             let id =
                 e.id.as_deref()
-                    .map_or_else(String::new, |i| format!(" (id {i})"));
-            let _ = writeln!(s, "  line {}{id}: {}", e.line, e.message);
+                    .map_or_else(String::new, |i| format!(" (id {})", Shown::excerpt(i)));
+            let _ = writeln!(s, "  line {}{id}: {}", e.line, Shown::full(&e.message));
         }
         if let Some(line) = unlisted(cases) {
             let _ = writeln!(s, "  {line}");
@@ -403,7 +405,7 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
     if cases.error_count() > 0 {
         let _ = writeln!(s, "#### Cases that could not be assessed\n");
         for e in &cases.errors {
-            let _ = writeln!(s, "- line {}: {}", e.line, e.message);
+            let _ = writeln!(s, "- line {}: {}", e.line, Shown::full(&e.message));
         }
         if let Some(line) = unlisted(cases) {
             let _ = writeln!(s, "- {line}");

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use carelevel::analysis::{self, Target};
 use carelevel::testing::{CaseOutcome, CaseResult, Mismatch, TestSuite};
+use carelevel::text::Shown;
 use carelevel::{Assessment, Ruleset};
 
 use crate::input::{self, LoadError};
@@ -247,12 +248,15 @@ fn write_actual(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
 
 /// One line per case, with the details of a failure indented below it.
 fn write_case(out: &mut dyn Write, file: &str, result: &CaseResult) -> io::Result<()> {
+    // Case names are the test file's text: shown escaped (`carelevel::text`).
+    let name = Shown::full(&result.name);
+    let file = Shown::full(file);
     if result.passed() {
-        return writeln!(out, "PASS  {}", result.name);
+        return writeln!(out, "PASS  {name}");
     }
     match result.location {
-        Some(loc) => writeln!(out, "FAIL  {} ({file}:{})", result.name, loc.line)?,
-        None => writeln!(out, "FAIL  {} ({file})", result.name)?,
+        Some(loc) => writeln!(out, "FAIL  {name} ({file}:{})", loc.line)?,
+        None => writeln!(out, "FAIL  {name} ({file})")?,
     }
     match &result.outcome {
         CaseOutcome::Passed => {}
@@ -261,7 +265,7 @@ fn write_case(out: &mut dyn Write, file: &str, result: &CaseResult) -> io::Resul
                 writeln!(out, "      {}", mismatch_line(m))?;
             }
         }
-        CaseOutcome::Error(message) => writeln!(out, "      error: {message}")?,
+        CaseOutcome::Error(message) => writeln!(out, "      error: {}", Shown::full(message))?,
     }
     if let Some(a) = &result.assessment {
         write_actual(out, a)?;

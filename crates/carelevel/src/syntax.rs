@@ -855,7 +855,7 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str, what: &str) -> Diagn
         column: l.column(),
     });
     // serde_yaml quotes what it read (`string "..."`, `unknown field `...``) in full.
-    let mut message = cap_quoted(&e.to_string());
+    let mut message = cap_quoted(&without_document_text(&e.to_string()));
     if let Some(loc) = location {
         // The location is carried separately; drop serde_yaml's copy of it from the text.
         let at = format!(" at line {} column {}", loc.line, loc.column);
@@ -940,6 +940,29 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str, what: &str) -> Diagn
         message = format!("the {what} has no `{key}`, a required key");
     }
     Diagnostic::error(None, message, location)
+}
+
+/// `message` without the text of the document when the whole document is one string
+/// (serde_yaml's `invalid type: string "...", expected ...` with no path before it). A
+/// file that is not YAML of the expected shape, such as `ruleset: /etc/passwd` in a
+/// test file, usually reads as one long plain string: its content is not echoed; the
+/// diagnostic's source line (one line, capped and escaped) is all that is shown of it.
+fn without_document_text(message: &str) -> String {
+    const PREFIX: &str = "invalid type: string \"";
+    let Some(rest) = message.strip_prefix(PREFIX) else {
+        return message.to_owned();
+    };
+    let mut escaped = false;
+    let end = rest.char_indices().find_map(|(i, c)| {
+        let is_end = c == '"' && !escaped;
+        escaped = c == '\\' && !escaped;
+        is_end.then_some(i)
+    });
+    let tail = end.and_then(|i| rest.get(i + 1..)).unwrap_or("");
+    format!(
+        "invalid type: text (the whole file reads as one YAML string, not shown here; is it the \
+         right file?){tail}"
+    )
 }
 
 /// `message` (serde's words) with every quoted part, a `string "..."` or a `` `...` ``,
