@@ -63,7 +63,10 @@ impl Diagnostic {
     pub(crate) fn error(path: Option<String>, message: String, location: Option<Location>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            path: path.map(clean),
+            path: path.map(|p| {
+                crate::text::escape_for_display(&p, Some(crate::limits::MAX_PATH_BYTES))
+                    .into_owned()
+            }),
             message: clean(message),
             location,
         }
@@ -131,7 +134,15 @@ impl fmt::Display for AnswerProblem {
         // Escaped again here: the fields are public and may be built outside the core.
         let message = Shown::full(&self.message);
         match &self.factor {
-            Some(factor) => write!(f, "`{}`: {message}", Shown::excerpt(factor)),
+            // Room for the cut suffix: a factor the core already cut stays as it is.
+            Some(factor) => write!(
+                f,
+                "`{}`: {message}",
+                Shown::capped(
+                    factor,
+                    crate::limits::MAX_EXCERPT_BYTES + crate::text::CUT_SUFFIX_MAX_BYTES
+                )
+            ),
             None => write!(f, "{message}"),
         }
     }

@@ -1012,7 +1012,15 @@ fn cap_quoted(message: &str) -> String {
 fn humanize(message: &str) -> String {
     // serde_yaml puts the path of the offending node first: `rules[0]: missing field ...`.
     let (prefix, body) = match message.split_once(": ") {
-        Some((p, b)) if !p.contains(' ') && !p.is_empty() => (format!("{p}: "), b),
+        // The path quotes keys of the input: cut it on its own, so that a huge key
+        // cannot push what is wrong out of the capped message.
+        Some((p, b)) if !p.contains(' ') && !p.is_empty() => (
+            format!(
+                "{}: ",
+                crate::text::escape_for_display(p, Some(limits::MAX_PATH_BYTES))
+            ),
+            b,
+        ),
         _ => (String::new(), message),
     };
     let mut body = body.to_owned();
