@@ -119,9 +119,12 @@ pub struct AnswerProblem {
 }
 
 impl AnswerProblem {
-    /// A problem about `factor` (an excerpt of it when it is not a known question id),
-    /// its message made safe to display ([`clean`]).
-    pub(crate) fn new(factor: Option<&str>, message: String) -> Self {
+    /// A problem about `factor`, both made safe to display (`carelevel::text`): the
+    /// factor escaped and capped as an excerpt of input (it may be an unknown key or
+    /// column name), the message escaped and capped at
+    /// [`MAX_MESSAGE_BYTES`](crate::limits::MAX_MESSAGE_BYTES). Adapters build their
+    /// problems with it too.
+    pub fn new(factor: Option<&str>, message: String) -> Self {
         AnswerProblem {
             factor: factor.map(crate::text::excerpt),
             message: clean(message),
