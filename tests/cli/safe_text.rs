@@ -392,3 +392,28 @@ fn a_test_files_ruleset_is_resolved_against_its_own_directory() {
     out.expect_code(2);
     assert!(out.stderr.contains("no such file"), "{}", out.stderr);
 }
+
+#[test]
+fn file_names_with_control_characters_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r\u{1b}[2J\u{202e}.yaml");
+    std::fs::write(&rules, "id: x\nversion: [\n").unwrap();
+    let out = run(&["check", rules.to_str().unwrap()]);
+    out.expect_code(1);
+    assert_clean("check of a strange name", &out.stdout);
+    assert!(
+        out.stdout.contains(r"r\u{1b}[2J\u{202e}.yaml"),
+        "{}",
+        out.stdout
+    );
+    let missing = dir.path().join("gone\u{1b}.yaml");
+    for args in [
+        vec!["check", missing.to_str().unwrap()],
+        vec!["test", missing.to_str().unwrap()],
+    ] {
+        let out = run(&args);
+        assert_clean("stdout", &out.stdout);
+        assert_clean("stderr", &out.stderr);
+        assert!(out.stderr.contains(r"gone\u{1b}.yaml"), "{}", out.stderr);
+    }
+}

@@ -38,7 +38,8 @@ pub fn display_name(path: &Path) -> String {
     if is_stdin(path) {
         "<stdin>".to_owned()
     } else {
-        path.display().to_string()
+        // A file name can hold control characters too: shown escaped everywhere.
+        Shown::full(&path.display().to_string()).to_string()
     }
 }
 

@@ -61,7 +61,7 @@ fn run_file(
         Err(message) => {
             input::error(err, &message)?;
             // Counted, so that the summary never reads as all passed.
-            writeln!(out, "FAIL  {}: cannot be read", path.display())?;
+            writeln!(out, "FAIL  {}: cannot be read", input::display_name(path))?;
             tally.failed += 1;
             return Ok(ExitCode::Usage);
         }
@@ -84,7 +84,7 @@ fn run_file(
         out,
         "{}: {cases} against {}",
         source.name,
-        rules_path.display()
+        input::display_name(&rules_path)
     )?;
     let (rules_source, ruleset) = match input::load_ruleset_file(&rules_path) {
         Ok(loaded) => loaded,
