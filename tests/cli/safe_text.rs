@@ -417,3 +417,28 @@ fn file_names_with_control_characters_are_escaped() {
         assert!(out.stderr.contains(r"gone\u{1b}.yaml"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn a_ruleset_version_is_escaped_in_check_and_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("tests/cli/fixtures/small.yaml"))
+        .unwrap()
+        .replace("version: \"2\"", "version: \"2\\e[2J\\u202e\"");
+    let path = dir.path().join("v.yaml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap();
+    let out = run(&["check", path]);
+    out.expect_code(0);
+    assert_clean("check", &out.stdout);
+    assert!(
+        out.stdout.contains(r"ruleset small 2\u{1b}[2J\u{202e}:"),
+        "{}",
+        out.stdout
+    );
+    for format in ["text", "markdown"] {
+        let out = run(&["diff", path, path, "--format", format]);
+        out.expect_code(0);
+        assert_clean("diff", &out.stdout);
+        assert!(out.stdout.contains(r"2\u{1b}[2J\u{202e}"), "{}", out.stdout);
+    }
+}

@@ -27,7 +27,7 @@ pub fn summary(ruleset: &Ruleset) -> String {
     format!(
         "ruleset {} {}: {}, {}, {}, {}",
         meta.id,
-        meta.version,
+        carelevel::text::Shown::full(&meta.version),
         render::plural(ruleset.levels().len(), "level", "levels"),
         render::plural(ruleset.factors().len(), "factor", "factors"),
         render::plural(ruleset.rules().len(), "rule", "rules"),

@@ -209,7 +209,8 @@ fn cell_counts(cell: &ChangedCell) -> String {
 /// The readable report.
 fn text_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "carelevel diff: OLD {} -> NEW {}", r.old, r.new);
+    let (old, new) = (Shown::full(&r.old), Shown::full(&r.new));
+    let _ = writeln!(s, "carelevel diff: OLD {old} -> NEW {new}");
     let _ = writeln!(
         s,
         "Answer space: {} classes ({})",
@@ -323,7 +324,8 @@ fn matrix_text(s: &mut String, what: &str, levels: &[analysis::DiffLevel], m: &[
 /// Markdown for a pull-request comment.
 fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "### carelevel diff: `{}` → `{}`\n", r.old, r.new);
+    let (old, new) = (Shown::full(&r.old), Shown::full(&r.new));
+    let _ = writeln!(s, "### carelevel diff: `{old}` → `{new}`\n");
     let _ = writeln!(s, "**{}**\n", r.summary());
     for note in &r.notes {
         let _ = writeln!(s, "> {note}");
