@@ -268,7 +268,7 @@ impl<'r> Processor<'r> {
             let raw = chunk.field(record, *column).unwrap_or_default();
             let Ok(text) = std::str::from_utf8(raw) else {
                 problems.push(AnswerProblem::new(
-                    Some(&question),
+                    Some(question),
                     "the answer is not valid UTF-8 text".to_owned(),
                 ));
                 continue;

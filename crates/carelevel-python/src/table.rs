@@ -70,7 +70,7 @@ impl Plan {
             }
             let Some(index) = rs.factor_index(name) else {
                 problems.push(AnswerProblem::new(
-                    Some(&name),
+                    Some(name),
                     format!(
                         "this column is not a question of ruleset `{}` (it asks: {}); \
                          pass ignore=[...] to leave other columns out",
@@ -83,7 +83,7 @@ impl Plan {
             if let Some(s) = seen.get_mut(index) {
                 if *s {
                     problems.push(AnswerProblem::new(
-                        Some(&name),
+                        Some(name),
                         "this question has two columns".to_owned(),
                     ));
                     continue;
