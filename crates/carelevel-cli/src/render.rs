@@ -421,3 +421,42 @@ fn hinges(
         "  (* the recommendation of {level} hinges on this answer)"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    #[test]
+    fn the_caret_counts_the_escapes_before_it() {
+        // Column 4 is `x`, after a tab and ESC shown as `\t` and `\u{1b}`.
+        let (shown, caret) = excerpt("\t\u{1b}ax", 4);
+        assert_eq!(shown, "\\t\\u{1b}ax");
+        assert_eq!(shown.chars().nth(caret), Some('x'));
+        // Past the end of the line: just after it.
+        let (shown, caret) = excerpt("\u{1b}", 2);
+        assert_eq!(caret, shown.chars().count());
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column_and_escaped() {
+        let line = format!("{}\u{1b}{}", "x".repeat(500), "y".repeat(500));
+        let (shown, caret) = excerpt(&line, 501);
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(
+            shown.chars().filter(|c| *c == 'x' || *c == 'y').count(),
+            EXCERPT - 1
+        );
+        assert_eq!(
+            shown.chars().skip(caret).take(6).collect::<String>(),
+            "\\u{1b}"
+        );
+    }
+
+    #[test]
+    fn wrapped_text_is_escaped_and_line_breaks_are_spaces() {
+        let lines = wrap("a\u{1b}[2J b\nc\td\u{202e}", "", "");
+        assert_eq!(lines, ["a\\u{1b}[2J b c d\\u{202e}"]);
+    }
+}

@@ -147,6 +147,64 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_characters_and_only_those_are_escaped() {
+        // Every range the module documentation lists, at both ends.
+        for c in [
+            '\u{0}',
+            '\u{1f}',
+            '\u{7f}',
+            '\u{80}',
+            '\u{9f}',
+            '\u{ad}',
+            '\u{61c}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{206a}',
+            '\u{206f}',
+            '\u{feff}',
+            '\u{fff9}',
+            '\u{fffb}',
+            '\u{e0000}',
+            '\u{e007f}',
+        ] {
+            assert!(needs_escape(c), "{c:?}");
+        }
+        // Their neighbours and ordinary characters are not.
+        for c in [
+            ' ',
+            '~',
+            '\u{a0}',
+            '\u{ac}',
+            '\u{ae}',
+            '\u{200a}',
+            '\u{2010}',
+            '\u{2027}',
+            '\u{202f}',
+            '\u{205f}',
+            '\u{2070}',
+            '\u{fefe}',
+            '\u{fffc}',
+            '\u{e0080}',
+            'é',
+            'ü',
+            '中',
+            '\\',
+            '…',
+        ] {
+            assert!(!needs_escape(c), "{c:?}");
+        }
+    }
+
+    #[test]
     fn ordinary_text_is_borrowed_unchanged() {
         let text = "moderate; Grüße, café, 中文, `x` \\ \"q\" (1-2) é ü";
         assert!(matches!(
