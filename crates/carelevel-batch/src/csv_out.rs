@@ -27,9 +27,11 @@
 //! An error record (in the output) has its id, line and `error`, other cells empty.
 //! The separate errors file (`--errors`) has the columns `line,id,error`.
 //!
-//! A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written
-//! with a leading `'`, so that a spreadsheet shows it as text instead of running it
-//! as a formula (OWASP "CSV injection").
+//! No cell holds a control or invisible character: each is written as a visible
+//! escape (`carelevel::text`, e.g. ESC as `\u{1b}`, a tab as `\t`). A cell that then
+//! starts with `=`, `+`, `-` or `@` (after any spaces) is written with a leading `'`,
+//! so that a spreadsheet shows it as text instead of running it as a formula (OWASP
+//! "CSV injection").
 
 use std::borrow::Cow;
 
