@@ -116,7 +116,9 @@ fn push_escaped(out: &mut String, c: char) {
 /// the `… (N bytes)` suffix) when a cap is given. Borrowed when nothing changes.
 pub fn escape_for_display(text: &str, cap: Option<usize>) -> Cow<'_, str> {
     let fits = cap.is_none_or(|cap| text.len() <= cap);
-    if fits && !text.chars().any(needs_escape) {
+    // Printable ASCII never needs an escape: the common case (ids, numbers) is a byte scan.
+    let plain = text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(needs_escape);
+    if fits && plain {
         return Cow::Borrowed(text);
     }
     let shown = Shown { text, cap };
