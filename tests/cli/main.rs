@@ -25,6 +25,7 @@ mod describe;
 mod diff;
 mod input_limits;
 mod output_files;
+mod safe_text;
 mod schema;
 mod test_cmd;
 mod usage;

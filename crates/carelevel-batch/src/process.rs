@@ -255,10 +255,10 @@ impl<'r> Processor<'r> {
                     .filter(|t| !t.is_empty())
                     .map(|t| RecordId::Text(t.to_owned())),
                 Err(_) => {
-                    problems.push(AnswerProblem {
-                        factor: self.id_field.clone(),
-                        message: "the record id is not valid UTF-8 text".to_owned(),
-                    });
+                    problems.push(AnswerProblem::new(
+                        self.id_field.as_deref(),
+                        "the record id is not valid UTF-8 text".to_owned(),
+                    ));
                     None
                 }
             }
@@ -267,10 +267,10 @@ impl<'r> Processor<'r> {
         for (column, question) in &header.questions {
             let raw = chunk.field(record, *column).unwrap_or_default();
             let Ok(text) = std::str::from_utf8(raw) else {
-                problems.push(AnswerProblem {
-                    factor: Some(question.clone()),
-                    message: "the answer is not valid UTF-8 text".to_owned(),
-                });
+                problems.push(AnswerProblem::new(
+                    Some(question),
+                    "the answer is not valid UTF-8 text".to_owned(),
+                ));
                 continue;
             };
             let text = text.trim();

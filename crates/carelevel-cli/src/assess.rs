@@ -85,7 +85,8 @@ const MAX_PROBLEMS_SHOWN: usize = 50;
 
 /// One answer problem, prefixed with where the answer came from.
 fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
-    format!("{origin}: {problem}")
+    // The origin quotes a file name or a whole `--answer` argument: an excerpt.
+    format!("{}: {problem}", carelevel::text::Shown::excerpt(origin))
 }
 
 /// Run `carelevel assess`.

@@ -13,6 +13,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use carelevel::text::Shown;
 use carelevel::Ruleset;
 use carelevel_batch::{
     self as pipeline, Fields, Input, InputFormat, Options, OutputFormat, Tally, MAX_THREADS,
@@ -322,8 +323,9 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                 if header.id_column.is_none() {
                     writeln!(
                         err,
-                        "carelevel: warning: `{input_name}` has no id column `{id_field}`: \
-                         records are identified by their line only"
+                        "carelevel: warning: `{input_name}` has no id column `{}`: \
+                         records are identified by their line only",
+                        Shown::excerpt(id_field)
                     )?;
                 }
                 if !header.absent.is_empty() {
@@ -435,7 +437,7 @@ fn open_outputs(
         match plan.open() {
             Ok((o, warning)) => {
                 if let Some(warning) = warning {
-                    writeln!(err, "carelevel: warning: {warning}")?;
+                    writeln!(err, "carelevel: warning: {}", Shown::full(&warning))?;
                 }
                 opened.push(o);
             }

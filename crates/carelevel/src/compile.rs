@@ -16,6 +16,7 @@ use crate::syntax::{
     self, Locator, RawCondition, RawFactor, RawFactorKind, RawFlagKind, RawMissing, RawOp,
     RawOperand, RawRuleset, RawScalar, RawScoring,
 };
+use crate::text::Shown;
 
 /// Parse and compile ruleset text.
 pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
@@ -80,7 +81,8 @@ impl Compiler {
             self.error(
                 path,
                 format!(
-                    "`{id}` is not a valid identifier; use 1 to 64 lowercase ASCII letters, digits, `_` or `-`, not starting with `-`"
+                    "`{}` is not a valid identifier; use 1 to 64 lowercase ASCII letters, digits, `_` or `-`, not starting with `-`",
+                    Shown::excerpt(id)
                 ),
             );
         }
@@ -104,7 +106,7 @@ impl Compiler {
             if sources.iter().any(|x: &SourceCitation| x.id == s.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate source id `{}`", s.id),
+                    format!("duplicate source id `{}`", Shown::excerpt(&s.id)),
                 );
             }
             self.non_empty(&format!("{path}.citation"), "`citation`", &s.citation);
@@ -125,7 +127,7 @@ impl Compiler {
             if rules.iter().any(|x: &Rule| x.id == r.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate rule id `{}`", r.id),
+                    format!("duplicate rule id `{}`", Shown::excerpt(&r.id)),
                 );
             }
             let level = self.level_ref(&format!("{path}.level"), &r.level, &levels);
@@ -149,7 +151,7 @@ impl Compiler {
             if flags.iter().any(|x: &Flag| x.id == f.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate flag id `{}`", f.id),
+                    format!("duplicate flag id `{}`", Shown::excerpt(&f.id)),
                 );
             }
             self.non_empty(&format!("{path}.message"), "`message`", &f.message);
@@ -176,7 +178,7 @@ impl Compiler {
             if invariants.iter().any(|x| x.id == inv.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate invariant id `{}`", inv.id),
+                    format!("duplicate invariant id `{}`", Shown::excerpt(&inv.id)),
                 );
             }
             let when = inv.when.as_ref().map(|w| {
@@ -314,7 +316,7 @@ impl Compiler {
             if levels.iter().any(|x| x.id == l.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate level id `{}`", l.id),
+                    format!("duplicate level id `{}`", Shown::excerpt(&l.id)),
                 );
             }
             self.non_empty(&format!("{path}.label"), "`label`", &l.label);
@@ -334,7 +336,8 @@ impl Compiler {
             self.error(
                 path,
                 format!(
-                    "undeclared level `{id}`{}; declared levels: {}",
+                    "undeclared level `{}`{}; declared levels: {}",
+                    Shown::excerpt(id),
                     did_you_mean(id, &names),
                     names.join(", ")
                 ),
@@ -367,7 +370,7 @@ impl Compiler {
             if factors.iter().any(|x| x.id == f.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate factor id `{}`", f.id),
+                    format!("duplicate factor id `{}`", Shown::excerpt(&f.id)),
                 );
             }
             self.non_empty(&format!("{path}.question"), "`question`", &f.question);
@@ -435,7 +438,7 @@ impl Compiler {
                     let vpath = format!("{path}.values[{j}]");
                     self.identifier(&vpath, v);
                     if values.iter().take(j).any(|w| w == v) {
-                        self.error(&vpath, format!("duplicate value `{v}`"));
+                        self.error(&vpath, format!("duplicate value `{}`", Shown::excerpt(v)));
                     }
                 }
                 FactorKind::Ordinal { values }
@@ -519,7 +522,7 @@ impl Compiler {
                         if bands.iter().any(|x| x.id == b.id) {
                             self.error(
                                 &format!("{bpath}.id"),
-                                format!("duplicate band id `{}`", b.id),
+                                format!("duplicate band id `{}`", Shown::excerpt(&b.id)),
                             );
                         }
                         if b.min > b.max {
@@ -645,7 +648,8 @@ impl Compiler {
                                 self.error(
                                     &kpath,
                                     format!(
-                                        "`{name}` is not a band of `{factor_id}`; its bands are: {}",
+                                        "`{}` is not a band of `{factor_id}`; its bands are: {}",
+                                        Shown::excerpt(&name),
                                         names.join(", ")
                                     ),
                                 );
@@ -759,7 +763,8 @@ impl Compiler {
             self.error(
                 path,
                 format!(
-                    "unknown factor `{id}`{}; declared factors: {}",
+                    "unknown factor `{}`{}; declared factors: {}",
+                    Shown::excerpt(id),
                     did_you_mean(id, &names),
                     names.join(", ")
                 ),
@@ -981,9 +986,9 @@ impl Compiler {
                                 self.error(
                                     &opath,
                                     if names.is_empty() {
-                                        format!("expected a whole number from {min} to {max}, got `{name}` (`{}` has no bands)", f.id)
+                                        format!("expected a whole number from {min} to {max}, got `{}` (`{}` has no bands)", Shown::excerpt(name), f.id)
                                     } else {
-                                        format!("expected a whole number from {min} to {max} or a band ({}), got `{name}`", names.join(", "))
+                                        format!("expected a whole number from {min} to {max} or a band ({}), got `{}`", names.join(", "), Shown::excerpt(name))
                                     },
                                 );
                                 return None;
@@ -1094,12 +1099,13 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
                 Err(format!("{v} is outside the allowed range {min} to {max}"))
             }
             RawScalar::Text(t) if t.trim().parse::<i64>().is_ok() => Err(format!(
-                "expected a whole number from {min} to {max}, got the text \"{t}\" (write {} without quotes)",
+                "expected a whole number from {min} to {max}, got the text \"{}\" (write {} without quotes)",
+                Shown::excerpt(t),
                 t.trim()
             )),
             RawScalar::Text(t) if is_integer_literal(t) => Err(format!(
                 "expected a whole number from {min} to {max}, got {}, which is too large: at most {}",
-                t.trim(),
+                Shown::excerpt(t.trim()),
                 i64::MAX
             )),
             other => Err(format!(
@@ -1110,7 +1116,8 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
             RawScalar::Boolean(b) => Ok(i64::from(*b)),
             RawScalar::Text(t) if matches!(t.to_ascii_lowercase().as_str(), "true" | "false") => {
                 Err(format!(
-                    "expected true or false, got the text `{t}`; write {} without quotes",
+                    "expected true or false, got the text `{}`; write {} without quotes",
+                    Shown::excerpt(t),
                     t.to_ascii_lowercase()
                 ))
             }

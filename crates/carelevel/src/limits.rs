@@ -4,6 +4,19 @@
 
 /// Largest ruleset, test or answers text accepted, in bytes (4 MiB).
 pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+/// Longest excerpt of input (a key, a value, a record id, a line of a file) that a
+/// message or a text report quotes, in bytes of escaped text (`carelevel::text`). A
+/// longer one is cut at a character boundary and ends with `… (N bytes)`, its length.
+pub const MAX_EXCERPT_BYTES: usize = 200;
+/// Longest message (or item path) of one diagnostic or answer problem, in bytes of
+/// escaped text. Every excerpt a message quotes is capped at [`MAX_EXCERPT_BYTES`]; this
+/// second cap holds even if a message were to quote something uncapped.
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+/// Longest item path (`rules[3].when.any[1].housing`) a diagnostic shows, in bytes of
+/// escaped text. The deepest path a valid ruleset can have (rule 9,999, conditions
+/// nested [`MAX_CONDITION_DEPTH`] deep, a 64-byte factor id) takes about 400; a longer
+/// one quotes a key that is itself input, and is cut like an excerpt.
+pub const MAX_PATH_BYTES: usize = 512;
 /// Deepest nesting of YAML lists and mappings in any input file (as `serde_yaml` allows).
 pub const MAX_YAML_DEPTH: usize = 128;
 /// Most nodes (scalars, lists and mappings) a YAML document may hold once its aliases
