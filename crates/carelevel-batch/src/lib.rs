@@ -239,8 +239,8 @@ impl<'a> Input<'a> {
     /// line, read by `carelevel_fhir::response` with `options`; the record id is
     /// `QuestionnaireResponse.id`. A record whose reading produced a warning (an
     /// in-progress status, a missing `questionnaire`, an ignored item, another
-    /// version) is marked `needs_review`, since a batch record has no place for the
-    /// warning text (`docs/fhir.md`).
+    /// version) is marked `needs_review`; with full fields the warnings are added to
+    /// its `review_reasons` (`docs/fhir.md`).
     pub fn fhir_ndjson(reader: Box<dyn Read + Send + 'a>, options: ReadOptions) -> Input<'a> {
         Input {
             source: Source::jsonl(reader),

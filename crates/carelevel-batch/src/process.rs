@@ -241,8 +241,7 @@ impl<'r> Processor<'r> {
         match carelevel_fhir::response::read_response(self.ruleset, text, options) {
             Ok(read) => {
                 let id = read.id.clone().map(RecordId::Text);
-                let review = read.force_needs_review || !read.warnings.is_empty();
-                self.evaluate_forced(sink, line, id.as_ref(), &read.answers, review);
+                self.evaluate_forced(sink, line, id.as_ref(), &read.answers, &read.warnings);
             }
             Err(e) => {
                 // The id is still worth reporting when the line is JSON with an `id`.
@@ -331,18 +330,20 @@ impl<'r> Processor<'r> {
         id: Option<&RecordId>,
         answers: &Answers<'_>,
     ) {
-        self.evaluate_forced(sink, line, id, answers, false);
+        self.evaluate_forced(sink, line, id, answers, &[]);
     }
 
-    /// [`Processor::evaluate`], with `needs_review` set when `review` is true.
+    /// [`Processor::evaluate`]; each of `reasons` (warnings from reading the record)
+    /// sets `needs_review` and is added to the full result's `review_reasons`.
     fn evaluate_forced(
         &self,
         sink: &mut Sink<'_, '_>,
         line: u64,
         id: Option<&RecordId>,
         answers: &Answers<'_>,
-        review: bool,
+        reasons: &[String],
     ) {
+        let review = !reasons.is_empty();
         match self.fields {
             Fields::Compact => match self.ruleset.decide(answers) {
                 Ok(mut d) => {
@@ -354,6 +355,7 @@ impl<'r> Processor<'r> {
             Fields::Full => match self.ruleset.assess(answers) {
                 Ok(mut a) => {
                     a.needs_review |= review;
+                    a.review_reasons.extend(reasons.iter().cloned());
                     sink.full(line, id, &a);
                 }
                 Err(e) => sink.error(line, id, &e.to_string()),

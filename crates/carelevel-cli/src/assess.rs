@@ -144,7 +144,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
 
     // Every problem, from the file and from every `--answer`, is reported at once.
     let mut problems: Vec<String> = Vec::new();
-    let mut force_review = false;
+    let mut review_reasons: Vec<String> = Vec::new();
     let mut answers = match &file {
         None => ruleset.new_answers(),
         Some((_, source)) if args.input_format == InputFormat::Fhir => {
@@ -157,7 +157,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                     for warning in &read.warnings {
                         writeln!(err, "carelevel: warning: {}: {warning}", source.name)?;
                     }
-                    force_review = read.force_needs_review;
+                    review_reasons = read.warnings;
                     read.answers
                 }
                 Err(e) => {
@@ -207,7 +207,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     report(
         &ruleset,
         &answers,
-        (args.format, args.explain, force_review),
+        (args.format, args.explain, &review_reasons),
         out,
         err,
     )
@@ -231,18 +231,20 @@ fn apply_overrides(
 }
 
 /// Evaluate and write the assessment in the chosen format.
-/// `how` is (format, `--explain`, whether the input forces `needs_review`).
+/// `how` is (format, `--explain`, reasons from reading the input that force
+/// `needs_review`, added to `review_reasons`).
 fn report(
     ruleset: &Ruleset,
     answers: &Answers<'_>,
-    how: (Format, bool, bool),
+    how: (Format, bool, &[String]),
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitCode> {
-    let (format, explain, force_review) = how;
+    let (format, explain, reasons) = how;
     let assessment = match ruleset.assess(answers) {
         Ok(mut a) => {
-            a.needs_review |= force_review;
+            a.needs_review |= !reasons.is_empty();
+            a.review_reasons.extend(reasons.iter().cloned());
             a
         }
         Err(e) => return input::usage_error(err, &format!("cannot assess these answers: {e}")),

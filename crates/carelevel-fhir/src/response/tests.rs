@@ -149,7 +149,8 @@ fn another_ruleset_is_refused_another_version_refused_or_warned() {
     };
     let r = read_response(&rules, &qr.to_string(), &options).unwrap();
     assert!(r.warnings[0].contains("version `0.9`"), "{:?}", r.warnings);
-    assert!(!r.force_needs_review);
+    // Every warning is also a reason for review.
+    assert!(r.force_needs_review);
 
     qr["questionnaire"] = json!("urn:carelevel:ruleset:default");
     let r = read(&rules, &qr).unwrap();
@@ -317,7 +318,8 @@ fn matching_by_code_maps_foreign_link_ids() {
         {"linkId": "q-9", "code": [{"system": system, "code": "housing"}]},
     ]});
     let map = code_map(&rules, &form).unwrap();
-    assert_eq!(map.len(), 2);
+    assert_eq!(map.questions.len(), 2);
+    assert!(map.others.contains("g1"));
     let options = ReadOptions {
         matching: Matching::Code(map),
         ..ReadOptions::default()
@@ -326,7 +328,14 @@ fn matching_by_code_maps_foreign_link_ids() {
         "questionnaire": "urn:carelevel:ruleset:default|1.0.0",
         "item": [{"linkId": "g1", "item": [{"linkId": "q-7", "answer": [{"valueCoding": {"code": "mild"}}]}]},
                  {"linkId": "q-9", "answer": [{"valueCoding": {"code": "unstable"}}]}]});
-    let err = read_response(&rules, &qr.to_string(), &options).unwrap_err();
+    let r = read_response(&rules, &qr.to_string(), &options).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.answers.get("severity"), Some("mild".into()));
+    assert_eq!(r.answers.get("housing"), Some("unstable".into()));
+    // A form item that is no question, answered: unknown (refused by default).
+    let mut answered = qr.clone();
+    answered["item"][0]["answer"] = json!([{"valueString": "x"}]);
+    let err = read_response(&rules, &answered.to_string(), &options).unwrap_err();
     assert_eq!(err.problems[0].path, "item[0].linkId", "{err}");
     assert!(
         err.problems[0]
@@ -334,13 +343,11 @@ fn matching_by_code_maps_foreign_link_ids() {
             .contains("the questions are: q-7, q-9"),
         "{err}"
     );
-    let lenient = ReadOptions {
-        unknown_items: UnknownItems::Warn,
-        ..options
-    };
-    let r = read_response(&rules, &qr.to_string(), &lenient).unwrap();
-    assert_eq!(r.answers.get("severity"), Some("mild".into()));
-    assert_eq!(r.answers.get("housing"), Some("unstable".into()));
+    // A linkId the form does not have: unknown.
+    let mut stray = qr.clone();
+    stray["item"][1]["linkId"] = json!("zz");
+    let err = read_response(&rules, &stray.to_string(), &options).unwrap_err();
+    assert_eq!(err.problems[0].link_id.as_deref(), Some("zz"), "{err}");
 
     let bad = json!({"item": [{"linkId": "a", "code": [{"system": system, "code": "sevrity"}]},
         {"linkId": "b", "code": [{"system": system, "code": "housing"}]},
