@@ -6,11 +6,12 @@ use serde_json::{json, Map, Value};
 
 use crate::canonical::{Canonical, Release};
 
-/// SDC/core extension: the weight (here: the scale rank, 0 = least risk) of an answer
-/// option. Core in R5; in R4 it is in the extensions pack.
+/// The weight of an answer option (here: its rank on the scale, 0 = least risk),
+/// from the FHIR extensions pack; it goes on `answerOption`. It was called
+/// [`ORDINAL_VALUE`] before.
 pub const ITEM_WEIGHT: &str = "http://hl7.org/fhir/StructureDefinition/itemWeight";
-/// R4 core extension: the ordinal value of a coded answer; the one R4 renderers
-/// (e.g. lforms) read for scores.
+/// The R4 core name of [`ITEM_WEIGHT`] (context: `Coding` and
+/// `Questionnaire.item.answerOption`), written as well in R4 for R4-only tools.
 pub const ORDINAL_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
 /// Core extension: the smallest allowed answer of an item.
 pub const MIN_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/minValue";
