@@ -300,3 +300,32 @@ fn batch_of_many_responses_keeps_order_and_loses_nothing() {
         .collect();
     assert_eq!(got, expected);
 }
+
+#[test]
+fn batch_full_results_carry_the_reading_warnings_as_review_reasons() {
+    let text =
+        std::fs::read_to_string(root().join("tests/cli/fixtures/fhir/in-progress.json")).unwrap();
+    let line = json(&text).to_string();
+    let out = run_with_stdin(
+        &[
+            "batch",
+            "--input-format",
+            "fhir-ndjson",
+            "--fields",
+            "full",
+            "-",
+        ],
+        Some(&format!("{line}\n")),
+    );
+    out.expect_code(0);
+    let record = json(out.stdout.lines().next().unwrap());
+    assert_eq!(record["id"], "partial");
+    assert_eq!(record["assessment"]["needs_review"], Value::Bool(true));
+    let reasons = record["assessment"]["review_reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("status is `in-progress`")),
+        "{reasons:?}"
+    );
+}

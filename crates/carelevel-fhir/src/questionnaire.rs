@@ -201,6 +201,31 @@ mod tests {
     }
 
     #[test]
+    fn a_ruleset_url_is_the_questionnaire_url_and_the_base_of_every_system() {
+        let text = carelevel::DEFAULT_RULESET.replacen(
+            "\nversion:",
+            "\nurl: https://example.org/fhir/carelevel/default\nversion:",
+            1,
+        );
+        let rules = Ruleset::from_yaml(&text).unwrap();
+        let q = questionnaire(&rules, Release::R4);
+        assert_eq!(q["url"], "https://example.org/fhir/carelevel/default");
+        assert_eq!(q["identifier"][0]["value"], json!(rules.sha256()));
+        assert_eq!(
+            q["item"][0]["code"][0]["system"],
+            "https://example.org/fhir/carelevel/default/question"
+        );
+        assert_eq!(
+            q["item"][0]["answerOption"][0]["valueCoding"]["system"],
+            "https://example.org/fhir/carelevel/default/answer/severity"
+        );
+        assert_eq!(
+            q["item"][0]["answerOption"][3]["extension"][1],
+            json!({"url": ITEM_WEIGHT, "valueDecimal": 3})
+        );
+    }
+
+    #[test]
     fn items_follow_declaration_order_and_policies() {
         let rules =
             Ruleset::from_yaml(include_str!("../../../examples/rulesets/six-levels.yaml")).unwrap();
