@@ -84,6 +84,38 @@ fn example_responses_are_current_and_assess_like_their_answer_files() {
 }
 
 #[test]
+fn the_example_ndjson_holds_the_example_responses_and_batches_like_them() {
+    let ndjson = std::fs::read_to_string(root().join("examples/fhir/responses.ndjson")).unwrap();
+    let lines: Vec<Value> = ndjson.lines().map(json).collect();
+    let files: Vec<Value> = EXAMPLES
+        .iter()
+        .map(|n| {
+            json(&std::fs::read_to_string(root().join(format!("examples/fhir/{n}.json"))).unwrap())
+        })
+        .collect();
+    assert_eq!(lines, files);
+    let out = run(&[
+        "batch",
+        "--input-format",
+        "fhir-ndjson",
+        "examples/fhir/responses.ndjson",
+    ]);
+    out.expect_code(0);
+    for (record, name) in out.stdout.lines().map(json).zip(EXAMPLES) {
+        let direct = run(&[
+            "assess",
+            &format!("examples/answers/{name}.yaml"),
+            "--format",
+            "json",
+        ]);
+        let direct = json(&direct.stdout);
+        assert_eq!(record["id"], name);
+        assert_eq!(record["level"], direct["level"]["id"], "{name}");
+        assert_eq!(record["needs_review"], direct["needs_review"], "{name}");
+    }
+}
+
+#[test]
 fn a_response_on_stdin_and_in_r5_mode_is_read() {
     let text = std::fs::read_to_string(root().join("examples/fhir/refer.json")).unwrap();
     let out = run_with_stdin(
