@@ -101,13 +101,110 @@ struct RawItem {
     item: Vec<RawItem>,
 }
 
-#[derive(Deserialize)]
+/// One `answer`: its child items and every other element in document order
+/// (`value[x]` is found by its prefix). A key given twice, here or inside a
+/// `value[x]` object, is an error rather than "the last one wins".
 struct RawAnswer {
-    #[serde(default)]
     item: Vec<RawItem>,
-    /// Every other element: `value[x]` is found here by its prefix.
-    #[serde(flatten)]
-    rest: Map<String, Value>,
+    rest: Vec<(String, Value)>,
+}
+
+impl<'de> Deserialize<'de> for RawAnswer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AnswerVisitor;
+        impl<'de> serde::de::Visitor<'de> for AnswerVisitor {
+            type Value = RawAnswer;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an answer object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawAnswer, A::Error> {
+                let mut answer = RawAnswer {
+                    item: Vec::new(),
+                    rest: Vec::new(),
+                };
+                let mut keys: Vec<String> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if keys.contains(&key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate key `{key}` in an answer"
+                        )));
+                    }
+                    if key == "item" {
+                        answer.item = map.next_value()?;
+                    } else {
+                        let Unique(value) = map.next_value()?;
+                        answer.rest.push((key.clone(), value));
+                    }
+                    keys.push(key);
+                }
+                Ok(answer)
+            }
+        }
+        d.deserialize_map(AnswerVisitor)
+    }
+}
+
+/// A JSON value whose top-level object keys are unique (a duplicate is an error).
+struct Unique(Value);
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct UniqueVisitor;
+        impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+            type Value = Unique;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Unique, E> {
+                Ok(Unique(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Unique, E> {
+                Ok(Unique(Value::from(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Unique, E> {
+                Ok(Unique(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Unique, A::Error> {
+                let mut items = Vec::new();
+                while let Some(v) = seq.next_element::<Value>()? {
+                    items.push(v);
+                }
+                Ok(Unique(Value::Array(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Unique, A::Error> {
+                let mut object = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if object.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate key `{key}`"
+                        )));
+                    }
+                    let value: Value = map.next_value()?;
+                    object.insert(key, value);
+                }
+                Ok(Unique(Value::Object(object)))
+            }
+        }
+        d.deserialize_any(UniqueVisitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -161,13 +258,18 @@ fn read_raw<'r>(
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    let resource_type = raw.resource_type.as_deref().unwrap_or("");
-    if resource_type != "QuestionnaireResponse" {
-        reader.problem(
+    match raw.resource_type.as_deref() {
+        Some("QuestionnaireResponse") => {}
+        Some(other) => reader.problem(
             "resourceType",
             None,
-            format!("expected `QuestionnaireResponse`, found `{resource_type}`"),
-        );
+            format!("expected `QuestionnaireResponse`, found `{other}`"),
+        ),
+        None => reader.problem(
+            "resourceType",
+            None,
+            "`resourceType` is missing; expected `QuestionnaireResponse`".to_owned(),
+        ),
     }
     let status = raw.status.clone().unwrap_or_default();
     reader.status(raw.status.as_deref());
@@ -432,6 +534,7 @@ impl Reader<'_, '_> {
             .rest
             .iter()
             .filter(|(k, _)| k.starts_with("value"))
+            .map(|(k, v)| (k, v))
             .collect();
         let (key, value) = match values.as_slice() {
             [one] => *one,

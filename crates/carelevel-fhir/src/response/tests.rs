@@ -128,6 +128,36 @@ fn other_resources_and_bad_json_are_refused() {
 }
 
 #[test]
+fn duplicate_keys_are_refused_not_resolved() {
+    let rules = default_rules();
+    let head = r#"{"resourceType": "QuestionnaireResponse", "status": "completed", "item": [{"linkId": "severity", "answer": ["#;
+    for answer in [
+        r#"{"valueCoding": {"code": "mild"}, "valueCoding": {"code": "severe"}}"#,
+        r#"{"valueCoding": {"code": "mild", "code": "severe"}}"#,
+    ] {
+        let text = format!("{head}{answer}]}}]}}");
+        let err = read_response(&rules, &text, &ReadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("duplicate key"), "{err}");
+    }
+    let text = r#"{"resourceType": "QuestionnaireResponse", "status": "completed", "status": "in-progress"}"#;
+    let err = read_response(&rules, text, &ReadOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("duplicate field `status`"),
+        "{err}"
+    );
+    let err = read_response(
+        &rules,
+        r#"{"status": "completed"}"#,
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("`resourceType` is missing"),
+        "{err}"
+    );
+}
+
+#[test]
 fn another_ruleset_is_refused_another_version_refused_or_warned() {
     let rules = default_rules();
     let mut qr = valid(&rules);
