@@ -493,3 +493,66 @@ proptest! {
         prop_assert_eq!(rules.assess(&answers).unwrap(), rules.assess(&back.answers).unwrap());
     }
 }
+
+/// Arbitrary JSON built from the elements the reader looks at, and scalars.
+fn arbitrary_resource() -> impl Strategy<Value = Value> {
+    let key = prop::sample::select(vec![
+        "resourceType",
+        "status",
+        "questionnaire",
+        "item",
+        "linkId",
+        "answer",
+        "valueCoding",
+        "valueInteger",
+        "valueBoolean",
+        "valueString",
+        "system",
+        "code",
+        "id",
+    ]);
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        prop::sample::select(vec![
+            "QuestionnaireResponse",
+            "completed",
+            "in-progress",
+            "severity",
+            "housing",
+            "severity.help",
+            "mild",
+            "homeless",
+            "urn:carelevel:ruleset:default|1.0.0",
+            "urn:carelevel:ruleset:default/answer/severity",
+        ])
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(5, 64, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((key.clone(), inner), 0..6).prop_map(|pairs| {
+                Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    })
+}
+
+proptest! {
+    /// Whatever the JSON, reading returns (never panics), text and value agree, and a
+    /// response that reads is one the reverse mapping reproduces answer for answer.
+    #[test]
+    fn reading_arbitrary_json_never_panics_and_text_and_value_agree(v in arbitrary_resource()) {
+        let rules = default_rules();
+        let options = ReadOptions::default();
+        let from_text = read_response(&rules, &v.to_string(), &options);
+        let from_value = read_response_value(&rules, &v, &options);
+        prop_assert_eq!(from_text.is_ok(), from_value.is_ok());
+        if let Ok(read) = from_text {
+            let qr = questionnaire_response(&read.answers, Release::R4, &ResponseOptions::default());
+            let back = read_response_value(&rules, &qr, &options).unwrap();
+            prop_assert!(same_answers(&rules, &read.answers, &back.answers));
+        }
+    }
+}
