@@ -23,6 +23,7 @@ mod check;
 mod corpus;
 mod describe;
 mod diff;
+mod fhir;
 mod input_limits;
 mod output_files;
 mod safe_text;

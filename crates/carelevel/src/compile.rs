@@ -40,6 +40,45 @@ pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
     Ok(ruleset)
 }
 
+/// Why `url` is not an absolute URI usable as a FHIR canonical base, if it is not.
+///
+/// Accepted: `scheme ":" rest`, where the scheme is an ASCII letter followed by letters,
+/// digits, `+`, `-` or `.` (RFC 3986 §3.1), and `rest` is non-empty, free of whitespace
+/// and control characters, and free of `|` (FHIR's canonical version separator) and `#`
+/// (a fragment would clash with the code-system paths minted under it). A trailing `/`
+/// is refused too, since minted paths add their own.
+fn check_url(url: &str) -> Result<(), &'static str> {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return Err("it has no scheme (such as `https:` or `urn:`)");
+    };
+    let mut chars = scheme.chars();
+    let scheme_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Err(
+            "its scheme must be an ASCII letter followed by letters, digits, `+`, `-` or `.`",
+        );
+    }
+    if rest.is_empty() {
+        return Err("nothing follows the scheme");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains whitespace or a control character");
+    }
+    if url.contains('|') {
+        return Err(
+            "it contains `|`, which FHIR uses to separate a canonical URL from its version",
+        );
+    }
+    if url.contains('#') {
+        return Err("it contains `#` (a fragment)");
+    }
+    if url.ends_with('/') {
+        return Err("it ends with `/`");
+    }
+    Ok(())
+}
+
 struct Compiler {
     locator: Locator,
     diagnostics: Vec<Diagnostic>,
@@ -99,6 +138,14 @@ impl Compiler {
         self.non_empty("version", "`version`", &raw.version);
         self.non_empty("title", "`title`", &raw.title);
         self.non_empty("description", "`description`", &raw.description);
+        if let Some(url) = &raw.url {
+            if let Err(why) = check_url(url) {
+                self.error(
+                    "url",
+                    format!("`{url}` is not an absolute URI: {why}; write a scheme and a path, e.g. `https://example.org/rulesets/my-rules` or `urn:example:my-rules`, with no whitespace, `|` or `#`"),
+                );
+            }
+        }
         let mut sources = Vec::new();
         for (i, s) in raw.sources.into_iter().enumerate() {
             let path = format!("sources[{i}]");
@@ -269,6 +316,7 @@ impl Compiler {
                 version: raw.version,
                 title: raw.title,
                 description: raw.description,
+                url: raw.url,
                 sources,
             },
             levels,
@@ -1306,6 +1354,31 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("abc", "abc"), 0);
     }
+
+    #[test]
+    fn url_must_be_an_absolute_uri_without_bar_or_fragment() {
+        for good in [
+            "https://example.org/rulesets/default",
+            "urn:carelevel:test",
+            "urn:oid:1.2.3",
+            "http://x",
+        ] {
+            assert_eq!(check_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "example.org/rules",
+            "1http://x",
+            "https:",
+            "https://example.org/a b",
+            "https://example.org/a|1.0",
+            "https://example.org/a#frag",
+            "https://example.org/a/",
+            "ht_tp://x",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1415,6 +1488,25 @@ rules:
         assert!(errs
             .iter()
             .any(|e| e.0 == "factors" && e.2.contains("at least one question")));
+    }
+
+    const SMALL: &str = "levels:\n  - {id: low, label: Low, description: l}\nfactors:\n  - {id: b, kind: boolean, question: Q}\nrules: []\n";
+
+    #[test]
+    fn url_is_kept_and_a_bad_url_is_an_error_at_its_line() {
+        let text = format!("{HEAD}url: https://example.org/rules/t\n{SMALL}");
+        let rules = Ruleset::from_yaml(&text).unwrap();
+        assert_eq!(
+            rules.metadata().url.as_deref(),
+            Some("https://example.org/rules/t")
+        );
+        let rules = Ruleset::from_yaml(&format!("{HEAD}{SMALL}")).unwrap();
+        assert_eq!(rules.metadata().url, None);
+        let errs = errors(&format!("url: example.org/t|2\n{SMALL}"));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].0, "url");
+        assert_eq!(errs[0].1, 5);
+        assert!(errs[0].2.contains("has no scheme"), "{}", errs[0].2);
     }
 
     #[test]

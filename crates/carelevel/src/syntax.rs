@@ -127,6 +127,8 @@ pub(crate) struct RawRuleset {
     pub title: String,
     pub description: String,
     #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
     pub sources: Vec<RawSource>,
     pub levels: Vec<RawLevel>,
     pub factors: Vec<RawFactor>,
