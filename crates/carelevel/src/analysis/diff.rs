@@ -102,7 +102,7 @@ impl fmt::Display for Pattern {
                     .iter()
                     .zip(&item.ranges)
                     .map(|(v, r)| match (v, r) {
-                        (Some(_), Some((lo, hi))) if lo != hi => format!("{lo}..={hi}"),
+                        (Some(_), Some((lo, hi))) if lo != hi => format!("{lo} to {hi}"),
                         (Some(v), _) => v.to_string(),
                         (None, _) => "(unanswered)".to_owned(),
                     })

@@ -148,3 +148,6 @@ mod class_count_tests {
         assert!(e.contains(&format!("has {} classes", 1u128 << 100)), "{e}");
     }
 }
+
+#[cfg(test)]
+mod worst_shapes;

@@ -312,7 +312,7 @@ impl fmt::Display for AnswerSet {
             .0
             .iter()
             .map(|a| match (&a.value, a.range) {
-                (Some(v), Some((lo, hi))) if lo != hi => format!("{}={v} ({lo}..={hi})", a.factor),
+                (Some(v), Some((lo, hi))) if lo != hi => format!("{}={v} ({lo} to {hi})", a.factor),
                 (Some(v), _) => format!("{}={v}", a.factor),
                 (None, _) => format!("{}=(missing)", a.factor),
             })
