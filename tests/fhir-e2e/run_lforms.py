@@ -249,7 +249,7 @@ def check_one(args, context, base_url, q, answers_file, out_dir):
         run([args.carelevel, "assess", "--format", "json", *rules_args(args), answers_file])
     )
     qr = fill_in(context, base_url, q, answers)
-    stem = pathlib.Path(answers_file).stem
+    stem = pathlib.Path(answers_file).name  # iop.yaml and iop.json both exist
     qr_path = out_dir / f"{stem}.lforms-qr.json"
     qr_path.write_text(json.dumps(qr, indent=2) + "\n")
     if args.standin:
