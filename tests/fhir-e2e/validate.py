@@ -109,7 +109,39 @@ def self_test():
             breaks(r)
             problems = validate(release, r)
             print(f"self-test {release}: {name}: {'rejected' if problems else 'accepted (not checked, as documented)'}")
+    failed += self_test_guidance_response()
     return 1 if failed else 0
+
+
+def self_test_guidance_response():
+    """The R4/R5 difference the GuidanceResponse mapping must get right, seen by the models:
+    R4 (R4B) has `reasonReference` (Reference), R5 replaced it by `reason`
+    (CodeableReference); both require one `module[x]`."""
+    gr = {
+        "resourceType": "GuidanceResponse",
+        "moduleCanonical": "urn:carelevel:default|1.0.0",
+        "status": "success",
+        "reasonReference": [{"reference": "QuestionnaireResponse/qr1"}],
+    }
+    r5 = copy.deepcopy(gr)
+    r5["reason"] = [{"reference": r5.pop("reasonReference")[0]}]
+    no_module = copy.deepcopy(gr)
+    no_module.pop("moduleCanonical")
+    expectations = [
+        ("r4", "GuidanceResponse with reasonReference", gr, True),
+        ("r5", "GuidanceResponse with reasonReference", gr, False),
+        ("r5", "GuidanceResponse with reason", r5, True),
+        ("r4", "GuidanceResponse with reason", r5, False),
+        ("r4", "GuidanceResponse without module[x]", no_module, False),
+    ]
+    failed = 0
+    for release, name, resource, valid in expectations:
+        problems = validate(release, resource)
+        ok = (not problems) == valid
+        verdict = "valid" if not problems else "rejected"
+        print(f"self-test {release}: {name}: {verdict}{'' if ok else ' (FAIL)'}")
+        failed += not ok
+    return failed
 
 
 def main():
