@@ -65,3 +65,16 @@ fn unreadable_file_wins_over_errors() {
         out.stdout
     );
 }
+
+#[test]
+fn a_url_that_is_not_an_absolute_uri_is_an_error_at_its_line() {
+    let out = run(&["check", "tests/cli/fixtures/bad-url.yaml"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout
+            .starts_with("tests/cli/fixtures/bad-url.yaml:6:1: error: url: `example.org/rules|2` is not an absolute URI: it has no scheme"),
+        "{}",
+        out.stdout
+    );
+    snapshot!("check_bad_url", out.snapshot());
+}

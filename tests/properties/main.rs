@@ -18,3 +18,4 @@ mod parsing;
 mod reference;
 mod rulegen;
 mod support;
+mod text;

@@ -27,9 +27,11 @@
 //! An error record (in the output) has its id, line and `error`, other cells empty.
 //! The separate errors file (`--errors`) has the columns `line,id,error`.
 //!
-//! A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written
-//! with a leading `'`, so that a spreadsheet shows it as text instead of running it
-//! as a formula (OWASP "CSV injection").
+//! No cell holds a control or invisible character: each is written as a visible
+//! escape (`carelevel::text`, e.g. ESC as `\u{1b}`, a tab as `\t`). A cell that then
+//! starts with `=`, `+`, `-` or `@` (after any spaces) is written with a leading `'`,
+//! so that a spreadsheet shows it as text instead of running it as a formula (OWASP
+//! "CSV injection").
 
 use std::borrow::Cow;
 
@@ -75,12 +77,16 @@ pub const FULL: &[&str] = &[
 /// Columns of the separate errors file.
 pub const ERRORS: &[&str] = &["line", "id", "error"];
 
-/// `cell`, with a leading `'` when a spreadsheet would take it for a formula (also
-/// after leading spaces, which some spreadsheets skip).
+/// `cell`, with every control or invisible character written as a visible escape
+/// (`carelevel::text`: ESC as `\u{1b}`, NUL as `\u{0}`, a line break as `\n`), and with
+/// a leading `'` when a spreadsheet would take it for a formula (also after leading
+/// spaces, which some spreadsheets skip). A cell therefore never holds a control
+/// character; `docs/batch.md` says so, and that JSON output keeps the exact text.
 pub fn safe(cell: &str) -> Cow<'_, str> {
+    let cell = carelevel::text::escape_for_display(cell, None);
     match cell.trim_start_matches(' ').as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+        Some(b'=' | b'+' | b'-' | b'@') => Cow::Owned(format!("'{cell}")),
+        _ => cell,
     }
 }
 
@@ -224,11 +230,22 @@ mod tests {
 
     #[test]
     fn formula_cells_are_escaped() {
-        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", " =1", "  @x"] {
+        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", " =1", "  @x"] {
             assert_eq!(safe(cell), format!("'{cell}"));
         }
-        for cell in ["p001", "", "1", "a=b", "   ", "x -1"] {
+        for cell in ["p001", "", "1", "a=b", "   ", "x -1", "café 中"] {
             assert_eq!(safe(cell), cell);
         }
+    }
+
+    #[test]
+    fn control_characters_become_visible_escapes() {
+        // A leading tab or carriage return is no longer a character a spreadsheet
+        // could act on: it is the text `\t` / `\r`.
+        assert_eq!(safe("\tx"), "\\tx");
+        assert_eq!(safe("\rx"), "\\rx");
+        assert_eq!(safe("a\u{1b}[2Jb\0"), "a\\u{1b}[2Jb\\u{0}");
+        assert_eq!(safe("\u{202e}=1"), "\\u{202e}=1");
+        assert_eq!(safe("=\u{1b}"), "'=\\u{1b}");
     }
 }

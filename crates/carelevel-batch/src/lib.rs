@@ -44,6 +44,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Mutex, PoisonError};
 
 use carelevel::Ruleset;
+use carelevel_fhir::response::ReadOptions;
 
 use process::Processor;
 use read::{Chunk, Source};
@@ -77,6 +78,8 @@ pub enum InputFormat {
     Jsonl,
     /// CSV with a header row of question ids (and an optional id column).
     Csv,
+    /// FHIR NDJSON: one `QuestionnaireResponse` per line ([`Input::fhir_ndjson`]).
+    FhirNdjson,
 }
 
 /// The format of the output records.
@@ -211,6 +214,8 @@ pub struct Input<'a> {
     source: Source<'a>,
     /// The field (JSON) or column (CSV) holding each record's id.
     id_field: Option<String>,
+    /// Set for FHIR NDJSON: each line is a `QuestionnaireResponse`, read with these options.
+    fhir: Option<ReadOptions>,
 }
 
 impl fmt::Debug for Input<'_> {
@@ -226,6 +231,21 @@ impl<'a> Input<'a> {
         Input {
             source: Source::jsonl(reader),
             id_field: id_field.map(str::to_owned),
+            fhir: None,
+        }
+    }
+
+    /// FHIR NDJSON from `reader` (a Bulk Data export): one `QuestionnaireResponse` per
+    /// line, read by `carelevel_fhir::response` with `options`; the record id is
+    /// `QuestionnaireResponse.id`. A record whose reading produced a warning (an
+    /// in-progress status, a missing `questionnaire`, an ignored item, another
+    /// version) is marked `needs_review`; with full fields the warnings are added to
+    /// its `review_reasons` (`docs/fhir.md`).
+    pub fn fhir_ndjson(reader: Box<dyn Read + Send + 'a>, options: ReadOptions) -> Input<'a> {
+        Input {
+            source: Source::jsonl(reader),
+            id_field: None,
+            fhir: Some(options),
         }
     }
 
@@ -242,6 +262,7 @@ impl<'a> Input<'a> {
             Input {
                 source,
                 id_field: id_field.map(str::to_owned),
+                fhir: None,
             },
             header,
         ))
@@ -261,6 +282,7 @@ impl<'a> Input<'a> {
             Input {
                 source,
                 id_field: id_field.map(str::to_owned),
+                fhir: None,
             },
             header,
         ))
@@ -282,14 +304,16 @@ pub fn run(
     let Input {
         mut source,
         id_field,
+        fhir,
     } = input;
-    let processor = Processor::new(
+    let mut processor = Processor::new(
         ruleset,
         options,
         source.csv_header().cloned(),
         id_field,
         errors.is_some(),
     );
+    processor.fhir = fhir;
     out.write_all(&processor.output_header())
         .map_err(Error::Output)?;
     if let Some(errors) = errors.as_mut() {

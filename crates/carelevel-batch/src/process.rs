@@ -67,6 +67,8 @@ pub(crate) struct Processor<'r> {
     csv: Option<CsvHeader>,
     id_field: Option<String>,
     separate_errors: bool,
+    /// Set for FHIR NDJSON input: how each `QuestionnaireResponse` is read.
+    pub fhir: Option<carelevel_fhir::response::ReadOptions>,
     json: JsonCache,
     /// Whether the fast full-record writer agrees with serde (checked on the first
     /// full record of every chunk; once off, serde writes every full record).
@@ -96,6 +98,7 @@ impl<'r> Processor<'r> {
             csv,
             id_field,
             separate_errors,
+            fhir: None,
             json: JsonCache::new(ruleset),
             fast_full: AtomicBool::new(true),
             out_hint: AtomicUsize::new(super::CHUNK_BYTES * 2),
@@ -210,6 +213,9 @@ impl<'r> Processor<'r> {
                 );
             }
         };
+        if let Some(options) = &self.fhir {
+            return self.fhir_record(sink, line, text, options);
+        }
         match self
             .ruleset
             .answers_from_json_record(text, self.id_field.as_deref())
@@ -221,6 +227,34 @@ impl<'r> Processor<'r> {
                 id.as_ref(),
                 &e.to_string().replace(" at line 1 column ", " at column "),
             ),
+        }
+    }
+
+    /// One FHIR `QuestionnaireResponse` line.
+    fn fhir_record(
+        &self,
+        sink: &mut Sink<'_, '_>,
+        line: u64,
+        text: &str,
+        options: &carelevel_fhir::response::ReadOptions,
+    ) {
+        match carelevel_fhir::response::read_response(self.ruleset, text, options) {
+            Ok(read) => {
+                let id = read.id.clone().map(RecordId::Text);
+                self.evaluate_forced(sink, line, id.as_ref(), &read.answers, &read.warnings);
+            }
+            Err(e) => {
+                // The id is still worth reporting when the line is JSON with an `id`.
+                let id = serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+                    .map(RecordId::Text);
+                sink.error(
+                    line,
+                    id.as_ref(),
+                    &e.to_string().replace(" at line 1 column ", " at column "),
+                );
+            }
         }
     }
 
@@ -255,10 +289,10 @@ impl<'r> Processor<'r> {
                     .filter(|t| !t.is_empty())
                     .map(|t| RecordId::Text(t.to_owned())),
                 Err(_) => {
-                    problems.push(AnswerProblem {
-                        factor: self.id_field.clone(),
-                        message: "the record id is not valid UTF-8 text".to_owned(),
-                    });
+                    problems.push(AnswerProblem::new(
+                        self.id_field.as_deref(),
+                        "the record id is not valid UTF-8 text".to_owned(),
+                    ));
                     None
                 }
             }
@@ -267,10 +301,10 @@ impl<'r> Processor<'r> {
         for (column, question) in &header.questions {
             let raw = chunk.field(record, *column).unwrap_or_default();
             let Ok(text) = std::str::from_utf8(raw) else {
-                problems.push(AnswerProblem {
-                    factor: Some(question.clone()),
-                    message: "the answer is not valid UTF-8 text".to_owned(),
-                });
+                problems.push(AnswerProblem::new(
+                    Some(question),
+                    "the answer is not valid UTF-8 text".to_owned(),
+                ));
                 continue;
             };
             let text = text.trim();
@@ -296,13 +330,34 @@ impl<'r> Processor<'r> {
         id: Option<&RecordId>,
         answers: &Answers<'_>,
     ) {
+        self.evaluate_forced(sink, line, id, answers, &[]);
+    }
+
+    /// [`Processor::evaluate`]; each of `reasons` (warnings from reading the record)
+    /// sets `needs_review` and is added to the full result's `review_reasons`.
+    fn evaluate_forced(
+        &self,
+        sink: &mut Sink<'_, '_>,
+        line: u64,
+        id: Option<&RecordId>,
+        answers: &Answers<'_>,
+        reasons: &[String],
+    ) {
+        let review = !reasons.is_empty();
         match self.fields {
             Fields::Compact => match self.ruleset.decide(answers) {
-                Ok(d) => sink.compact(line, id, &d),
+                Ok(mut d) => {
+                    d.needs_review |= review;
+                    sink.compact(line, id, &d);
+                }
                 Err(e) => sink.error(line, id, &e.to_string()),
             },
             Fields::Full => match self.ruleset.assess(answers) {
-                Ok(a) => sink.full(line, id, &a),
+                Ok(mut a) => {
+                    a.needs_review |= review;
+                    a.review_reasons.extend(reasons.iter().cloned());
+                    sink.full(line, id, &a);
+                }
                 Err(e) => sink.error(line, id, &e.to_string()),
             },
         }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use carelevel::analysis;
 use carelevel::{AnswerProblem, Answers, AnswersError, Ruleset};
 
+use crate::fhir_read::FhirReadArgs;
 use crate::input::{self, RulesArg};
 use crate::render;
 use crate::ExitCode;
@@ -19,6 +20,16 @@ pub enum Format {
     Json,
     /// The assessment as YAML.
     Yaml,
+}
+
+/// What the answers file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InputFormat {
+    /// carelevel answers: a JSON or YAML map from question id to answer.
+    #[default]
+    Answers,
+    /// A FHIR QuestionnaireResponse (JSON, R4 or R5), docs/fhir.md.
+    Fhir,
 }
 
 /// Arguments of `carelevel assess`.
@@ -47,6 +58,14 @@ pub struct Args {
     /// `--format json|yaml` the output becomes `{assessment, hinges}`.
     #[arg(long)]
     pub explain: bool,
+
+    /// What the answers file holds.
+    #[arg(long, value_enum, default_value_t = InputFormat::Answers)]
+    pub input_format: InputFormat,
+
+    /// How a FHIR QuestionnaireResponse is read (with `--input-format fhir`).
+    #[command(flatten)]
+    pub fhir: FhirReadArgs,
 }
 
 /// How the answers file is parsed.
@@ -85,7 +104,8 @@ const MAX_PROBLEMS_SHOWN: usize = 50;
 
 /// One answer problem, prefixed with where the answer came from.
 fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
-    format!("{origin}: {problem}")
+    // The origin quotes a file name or a whole `--answer` argument: an excerpt.
+    format!("{}: {problem}", carelevel::text::Shown::excerpt(origin))
 }
 
 /// Run `carelevel assess`.
@@ -125,8 +145,28 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
 
     // Every problem, from the file and from every `--answer`, is reported at once.
     let mut problems: Vec<String> = Vec::new();
+    let mut review_reasons: Vec<String> = Vec::new();
     let mut answers = match &file {
         None => ruleset.new_answers(),
+        Some((_, source)) if args.input_format == InputFormat::Fhir => {
+            let options = match args.fhir.options(&ruleset) {
+                Ok(o) => o,
+                Err(message) => return input::usage_error(err, &message),
+            };
+            match carelevel_fhir::response::read_response(&ruleset, &source.text, &options) {
+                Ok(read) => {
+                    for warning in &read.warnings {
+                        writeln!(err, "carelevel: warning: {}: {warning}", source.name)?;
+                    }
+                    review_reasons = read.warnings;
+                    read.answers
+                }
+                Err(e) => {
+                    problems.extend(e.problems.iter().map(|p| format!("{}: {p}", source.name)));
+                    ruleset.new_answers()
+                }
+            }
+        }
         Some((path, source)) => {
             let parsed = match answers_format(path, &source.text) {
                 AnswersFormat::Json => ruleset.answers_from_json(&source.text),
@@ -165,7 +205,13 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         return Ok(ExitCode::Usage);
     }
 
-    report(&ruleset, &answers, args.format, args.explain, out, err)
+    report(
+        &ruleset,
+        &answers,
+        (args.format, args.explain, &review_reasons),
+        out,
+        err,
+    )
 }
 
 /// Apply `--answer` overrides in order, collecting their problems.
@@ -186,16 +232,22 @@ fn apply_overrides(
 }
 
 /// Evaluate and write the assessment in the chosen format.
+/// `how` is (format, `--explain`, reasons from reading the input that force
+/// `needs_review`, added to `review_reasons`).
 fn report(
     ruleset: &Ruleset,
     answers: &Answers<'_>,
-    format: Format,
-    explain: bool,
+    how: (Format, bool, &[String]),
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitCode> {
+    let (format, explain, reasons) = how;
     let assessment = match ruleset.assess(answers) {
-        Ok(a) => a,
+        Ok(mut a) => {
+            a.needs_review |= !reasons.is_empty();
+            a.review_reasons.extend(reasons.iter().cloned());
+            a
+        }
         Err(e) => return input::usage_error(err, &format!("cannot assess these answers: {e}")),
     };
     let hinges = if explain {

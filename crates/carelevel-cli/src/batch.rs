@@ -13,11 +13,13 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use carelevel::text::Shown;
 use carelevel::Ruleset;
 use carelevel_batch::{
     self as pipeline, Fields, Input, InputFormat, Options, OutputFormat, Tally, MAX_THREADS,
 };
 
+use crate::fhir_read::FhirReadArgs;
 use crate::input::{self, RulesArg};
 use crate::output::{self, Output, Plan};
 use crate::render;
@@ -30,6 +32,9 @@ pub enum InFormat {
     Jsonl,
     /// CSV: a header row of question ids (and the id column), one person per row.
     Csv,
+    /// FHIR NDJSON: one QuestionnaireResponse per line (docs/fhir.md); the record id
+    /// is `QuestionnaireResponse.id`.
+    FhirNdjson,
 }
 
 /// Output format of `batch`.
@@ -92,6 +97,10 @@ pub struct Args {
     /// Worker threads, 1 to 256 [default: the number of CPUs, at most 256].
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
+
+    /// How FHIR QuestionnaireResponses are read (with `--input-format fhir-ndjson`).
+    #[command(flatten)]
+    pub fhir: FhirReadArgs,
 }
 
 /// Parse `--threads`: a whole number from 1 to [`MAX_THREADS`].
@@ -135,6 +144,7 @@ fn input_format(args: &Args) -> Result<InputFormat, String> {
         return Ok(match f {
             InFormat::Jsonl => InputFormat::Jsonl,
             InFormat::Csv => InputFormat::Csv,
+            InFormat::FhirNdjson => InputFormat::FhirNdjson,
         });
     }
     if input::is_stdin(&args.input) {
@@ -317,13 +327,18 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     let input_name = input::display_name(&args.input);
     let batch_input = match format {
         InputFormat::Jsonl => Input::jsonl(reader, Some(id_field)),
+        InputFormat::FhirNdjson => match args.fhir.options(&ruleset) {
+            Ok(options) => Input::fhir_ndjson(reader, options),
+            Err(message) => return input::usage_error(err, &message),
+        },
         InputFormat::Csv => match Input::csv(reader, &ruleset, Some(id_field)) {
             Ok((input, header)) => {
                 if header.id_column.is_none() {
                     writeln!(
                         err,
-                        "carelevel: warning: `{input_name}` has no id column `{id_field}`: \
-                         records are identified by their line only"
+                        "carelevel: warning: `{input_name}` has no id column `{}`: \
+                         records are identified by their line only",
+                        Shown::excerpt(id_field)
                     )?;
                 }
                 if !header.absent.is_empty() {
@@ -435,7 +450,7 @@ fn open_outputs(
         match plan.open() {
             Ok((o, warning)) => {
                 if let Some(warning) = warning {
-                    writeln!(err, "carelevel: warning: {warning}")?;
+                    writeln!(err, "carelevel: warning: {}", Shown::full(&warning))?;
                 }
                 opened.push(o);
             }

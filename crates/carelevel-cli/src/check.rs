@@ -27,7 +27,7 @@ pub fn summary(ruleset: &Ruleset) -> String {
     format!(
         "ruleset {} {}: {}, {}, {}, {}",
         meta.id,
-        meta.version,
+        carelevel::text::Shown::full(&meta.version),
         render::plural(ruleset.levels().len(), "level", "levels"),
         render::plural(ruleset.factors().len(), "factor", "factors"),
         render::plural(ruleset.rules().len(), "rule", "rules"),
@@ -136,7 +136,11 @@ fn write_finding(out: &mut dyn Write, source: &Source, f: &Finding) -> io::Resul
             || source.name.clone(),
             |l| format!("{}:{}:{}", source.name, l.line, l.column),
         );
-        writeln!(out, "{place}: note: {}", f.message)?;
+        writeln!(
+            out,
+            "{place}: note: {}",
+            carelevel::text::Shown::full(&f.message)
+        )?;
         if let Some(e) = &f.example {
             writeln!(out, "      example: {e}")?;
         }

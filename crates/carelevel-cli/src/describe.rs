@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use carelevel::text::Shown;
 use carelevel::{Factor, FactorKind, MissingPolicy, Ruleset};
 use serde::Serialize;
 
@@ -233,7 +234,13 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
 
 /// The plain-text description.
 fn text(out: &mut dyn Write, d: &Description<'_>) -> io::Result<()> {
-    writeln!(out, "{} {}: {}", d.id, d.version, d.title)?;
+    writeln!(
+        out,
+        "{} {}: {}",
+        d.id,
+        Shown::full(d.version),
+        Shown::full(d.title)
+    )?;
     writeln!(out, "sha256: {}", d.sha256)?;
     writeln!(out)?;
     render::write_wrapped(out, "", "", d.description)?;
@@ -250,7 +257,7 @@ fn text(out: &mut dyn Write, d: &Description<'_>) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "Levels (least to most intensive):")?;
     for l in &d.levels {
-        writeln!(out, "  {}. {}: {}", l.rank + 1, l.id, l.label)?;
+        writeln!(out, "  {}. {}: {}", l.rank + 1, l.id, Shown::full(l.label))?;
         render::write_wrapped(out, "       ", "       ", l.description)?;
     }
 

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction};
+use carelevel::text::Shown;
 use carelevel::Ruleset;
 
 use crate::diff_cases::{self, Cases, MAX_LISTED_ERRORS};
@@ -208,7 +209,8 @@ fn cell_counts(cell: &ChangedCell) -> String {
 /// The readable report.
 fn text_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "carelevel diff: OLD {} -> NEW {}", r.old, r.new);
+    let (old, new) = (Shown::full(&r.old), Shown::full(&r.new));
+    let _ = writeln!(s, "carelevel diff: OLD {old} -> NEW {new}");
     let _ = writeln!(
         s,
         "Answer space: {} classes ({})",
@@ -278,10 +280,11 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
             cases.error_count()
         );
         for e in &cases.errors {
+            // The id and message come from the cases file: shown escaped, the id capped.
             let id =
                 e.id.as_deref()
-                    .map_or_else(String::new, |i| format!(" (id {i})"));
-            let _ = writeln!(s, "  line {}{id}: {}", e.line, e.message);
+                    .map_or_else(String::new, |i| format!(" (id {})", Shown::excerpt(i)));
+            let _ = writeln!(s, "  line {}{id}: {}", e.line, Shown::full(&e.message));
         }
         if let Some(line) = unlisted(cases) {
             let _ = writeln!(s, "  {line}");
@@ -321,7 +324,8 @@ fn matrix_text(s: &mut String, what: &str, levels: &[analysis::DiffLevel], m: &[
 /// Markdown for a pull-request comment.
 fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "### carelevel diff: `{}` → `{}`\n", r.old, r.new);
+    let (old, new) = (Shown::full(&r.old), Shown::full(&r.new));
+    let _ = writeln!(s, "### carelevel diff: `{old}` → `{new}`\n");
     let _ = writeln!(s, "**{}**\n", r.summary());
     for note in &r.notes {
         let _ = writeln!(s, "> {note}");
@@ -403,7 +407,7 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
     if cases.error_count() > 0 {
         let _ = writeln!(s, "#### Cases that could not be assessed\n");
         for e in &cases.errors {
-            let _ = writeln!(s, "- line {}: {}", e.line, e.message);
+            let _ = writeln!(s, "- line {}: {}", e.line, Shown::full(&e.message));
         }
         if let Some(line) = unlisted(cases) {
             let _ = writeln!(s, "- {line}");

@@ -4,6 +4,7 @@
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use carelevel::text::Shown;
 use carelevel::{Diagnostic, Location, Ruleset, RulesetError, Severity, DEFAULT_RULESET};
 
 use crate::render;
@@ -37,7 +38,8 @@ pub fn display_name(path: &Path) -> String {
     if is_stdin(path) {
         "<stdin>".to_owned()
     } else {
-        path.display().to_string()
+        // A file name can hold control characters too: shown escaped everywhere.
+        Shown::full(&path.display().to_string()).to_string()
     }
 }
 
@@ -171,9 +173,16 @@ pub fn io_message(e: &io::Error) -> String {
     }
 }
 
-/// Write `carelevel: error: MESSAGE` to `err`.
+/// Write `carelevel: error: MESSAGE` to `err`. Messages quote file names, column names
+/// and values: each line is shown escaped (`carelevel::text`), line breaks kept.
 pub fn error(err: &mut dyn Write, message: &str) -> io::Result<()> {
-    writeln!(err, "carelevel: error: {message}")
+    let mut lines = message.split('\n');
+    let first = lines.next().unwrap_or("");
+    writeln!(err, "carelevel: error: {}", Shown::full(first))?;
+    for line in lines {
+        writeln!(err, "{}", Shown::full(line))?;
+    }
+    Ok(())
 }
 
 /// Write an input or usage error and return [`ExitCode::Usage`].

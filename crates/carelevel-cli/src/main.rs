@@ -9,6 +9,8 @@ mod check;
 mod describe;
 mod diff;
 mod diff_cases;
+mod fhir;
+mod fhir_read;
 mod input;
 mod interrupt;
 mod output;
@@ -75,6 +77,8 @@ enum Command {
     Batch(batch::Args),
     /// Print the JSON Schema of a ruleset's answers or of its assessments.
     Schema(schema::Args),
+    /// Print a ruleset as a FHIR Questionnaire, or answers as a QuestionnaireResponse.
+    Fhir(fhir::Args),
 }
 
 /// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
@@ -119,5 +123,6 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Diff(args) => diff::run(&args, out, err),
         Command::Batch(args) => batch::run(&args, out, err),
         Command::Schema(args) => schema::run(&args, out, err),
+        Command::Fhir(args) => fhir::run(&args, out, err),
     }
 }

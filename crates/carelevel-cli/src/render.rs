@@ -5,6 +5,7 @@
 
 use std::io::{self, Write};
 
+use carelevel::text::Shown;
 use carelevel::{Assessment, Basis, Diagnostic, FiredFlag, FlagKind};
 
 use crate::input::Source;
@@ -18,12 +19,16 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Fill `text` into lines of at most [`WIDTH`] characters (longer words stay whole).
-/// The first line starts with `first`, the others with `rest`.
+/// The first line starts with `first`, the others with `rest`. Line breaks and tabs in
+/// `text` are whitespace like spaces; any other control or invisible character is shown
+/// as an escape (`carelevel::text`), so ruleset texts cannot act on a terminal.
 pub fn wrap(text: &str, first: &str, rest: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = first.to_owned();
     let mut empty = true;
     for word in text.split_whitespace() {
+        let word = Shown::full(word).to_string();
+        let word = word.as_str();
         let len = line.chars().count();
         if !empty && len + 1 + word.chars().count() > WIDTH {
             lines.push(std::mem::replace(&mut line, rest.to_owned()));
@@ -76,17 +81,19 @@ pub fn diagnostic_with(
     d: &Diagnostic,
     extra: &[String],
 ) -> io::Result<()> {
+    // Core messages are already safe to show; these may come from elsewhere.
     let message = match &d.path {
-        Some(path) => format!("{path}: {}", d.message),
-        None => d.message.clone(),
+        Some(path) => format!("{}: {}", Shown::full(path), Shown::full(&d.message)),
+        None => Shown::full(&d.message).to_string(),
     };
+    let name = Shown::full(&source.name);
     match d.location {
         Some(loc) => writeln!(
             out,
-            "{}:{}:{}: {}: {message}",
-            source.name, loc.line, loc.column, d.severity
+            "{name}:{}:{}: {}: {message}",
+            loc.line, loc.column, d.severity
         )?,
-        None => writeln!(out, "{}: {}: {message}", source.name, d.severity)?,
+        None => writeln!(out, "{name}: {}: {message}", d.severity)?,
     }
     if let Some(loc) = d.location {
         let line = loc
@@ -97,13 +104,9 @@ pub fn diagnostic_with(
             let (shown, caret) = excerpt(line.trim_end_matches('\r'), loc.column);
             let gutter = loc.line.to_string().len().max(4);
             writeln!(out, "{:>gutter$} | {shown}", loc.line)?;
-            // Keep tabs under tabs so the caret lines up in a terminal; a column past the
-            // end of the line (an error at the end of input) puts the caret just after it.
-            let pad: String = shown
-                .chars()
-                .take(caret)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            // A column past the end of the line (an error at the end of input) puts the
+            // caret just after it.
+            let pad = " ".repeat(caret);
             writeln!(out, "{:>gutter$} | {pad}^", "")?;
         }
     }
@@ -117,33 +120,39 @@ pub fn diagnostic_with(
 const EXCERPT: usize = 100;
 
 /// The part of `line` to quote under a diagnostic at 1-based `column`, and the caret's
-/// offset in it: the whole line when it is short, else [`EXCERPT`] characters around the
-/// column with `…` where the line is cut (a 4 MiB one-line file must not be echoed
-/// whole). Control characters other than tabs are shown as U+FFFD so that they cannot
-/// garble a terminal.
+/// offset in it (in characters): the whole line when it is short, else [`EXCERPT`]
+/// characters around the column with `…` where the line is cut (a 4 MiB one-line file
+/// must not be echoed whole). Control and invisible characters, tabs included, are
+/// shown as escapes (`carelevel::text`), so that they cannot act on a terminal, and the
+/// caret counts the escapes before it.
 fn excerpt(line: &str, column: usize) -> (String, usize) {
     let index = column.saturating_sub(1);
     let length = line.chars().count();
-    let clean = |c: char| {
-        if c.is_control() && c != '\t' {
-            '\u{fffd}'
-        } else {
-            c
-        }
+    let (start, take) = if length <= EXCERPT {
+        (0, length)
+    } else {
+        (
+            index.saturating_sub(EXCERPT / 2).min(length - EXCERPT),
+            EXCERPT,
+        )
     };
-    if length <= EXCERPT {
-        return (line.chars().map(clean).collect(), index);
-    }
-    let start = index.saturating_sub(EXCERPT / 2).min(length - EXCERPT);
+    let window: String = line.chars().skip(start).take(take).collect();
+    let split = window
+        .char_indices()
+        .nth(index.saturating_sub(start))
+        .map_or(window.len(), |(i, _)| i);
+    let (before, after) = window.split_at(split);
     let mut shown = String::new();
     if start > 0 {
         shown.push('…');
     }
-    shown.extend(line.chars().skip(start).take(EXCERPT).map(clean));
-    if start + EXCERPT < length {
+    shown.push_str(&Shown::full(before).to_string());
+    let caret = shown.chars().count() + index.saturating_sub(start + before.chars().count());
+    shown.push_str(&Shown::full(after).to_string());
+    if start + take < length {
         shown.push('…');
     }
-    (shown, index - start + usize::from(start > 0))
+    (shown, caret)
 }
 
 // ---------------------------------------------------------------------------
@@ -204,7 +213,12 @@ pub fn assessment_with(
     a: &Assessment<'_>,
     hinges_section: Option<&[carelevel::analysis::Hinge]>,
 ) -> io::Result<()> {
-    writeln!(out, "Recommended level: {} ({})", a.level.label, a.level.id)?;
+    writeln!(
+        out,
+        "Recommended level: {} ({})",
+        Shown::full(&a.level.label),
+        a.level.id
+    )?;
     write_wrapped(out, "Why: ", "     ", &why(a))?;
     if a.refer {
         let refer: Vec<&str> = a
@@ -357,7 +371,7 @@ pub fn assessment_with(
         out,
         "Ruleset: {} {} (sha256 {}); engine: {} {}",
         p.ruleset_id,
-        p.ruleset_version,
+        Shown::full(&p.ruleset_version),
         p.ruleset_sha256.get(..12).unwrap_or(&p.ruleset_sha256),
         p.engine,
         p.engine_version
@@ -406,4 +420,43 @@ fn hinges(
         out,
         "  (* the recommendation of {level} hinges on this answer)"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    #[test]
+    fn the_caret_counts_the_escapes_before_it() {
+        // Column 4 is `x`, after a tab and ESC shown as `\t` and `\u{1b}`.
+        let (shown, caret) = excerpt("\t\u{1b}ax", 4);
+        assert_eq!(shown, "\\t\\u{1b}ax");
+        assert_eq!(shown.chars().nth(caret), Some('x'));
+        // Past the end of the line: just after it.
+        let (shown, caret) = excerpt("\u{1b}", 2);
+        assert_eq!(caret, shown.chars().count());
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column_and_escaped() {
+        let line = format!("{}\u{1b}{}", "x".repeat(500), "y".repeat(500));
+        let (shown, caret) = excerpt(&line, 501);
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(
+            shown.chars().filter(|c| *c == 'x' || *c == 'y').count(),
+            EXCERPT - 1
+        );
+        assert_eq!(
+            shown.chars().skip(caret).take(6).collect::<String>(),
+            "\\u{1b}"
+        );
+    }
+
+    #[test]
+    fn wrapped_text_is_escaped_and_line_breaks_are_spaces() {
+        let lines = wrap("a\u{1b}[2J b\nc\td\u{202e}", "", "");
+        assert_eq!(lines, ["a\\u{1b}[2J b c d\\u{202e}"]);
+    }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use carelevel::analysis::{self, Target};
 use carelevel::testing::{CaseOutcome, CaseResult, Mismatch, TestSuite};
+use carelevel::text::Shown;
 use carelevel::{Assessment, Ruleset};
 
 use crate::input::{self, LoadError};
@@ -60,7 +61,7 @@ fn run_file(
         Err(message) => {
             input::error(err, &message)?;
             // Counted, so that the summary never reads as all passed.
-            writeln!(out, "FAIL  {}: cannot be read", path.display())?;
+            writeln!(out, "FAIL  {}: cannot be read", input::display_name(path))?;
             tally.failed += 1;
             return Ok(ExitCode::Usage);
         }
@@ -83,7 +84,7 @@ fn run_file(
         out,
         "{}: {cases} against {}",
         source.name,
-        rules_path.display()
+        input::display_name(&rules_path)
     )?;
     let (rules_source, ruleset) = match input::load_ruleset_file(&rules_path) {
         Ok(loaded) => loaded,
@@ -185,9 +186,17 @@ fn write_coverage(
                 .get(i)
                 .map(|l| (Target::Level(i), "level", &l.id, rules_name.to_owned()))
         }));
-    for (target, what, id, at) in targets {
+    let targets: Vec<_> = targets.collect();
+    // One pass over the answer space finds a case for every target.
+    let wanted: Vec<Target> = targets.iter().map(|t| t.0).collect();
+    let suggestions = analysis::suggest_cases(ruleset, &wanted);
+    for (k, (_, what, id, at)) in targets.iter().enumerate() {
         writeln!(out, "  {what} `{id}` ({at}) is not exercised by any case")?;
-        match analysis::suggest_case(ruleset, target) {
+        let suggestion = match &suggestions {
+            Ok(cases) => Ok(cases.get(k).cloned().flatten()),
+            Err(e) => Err(e),
+        };
+        match suggestion {
             Ok(Some(case)) => {
                 writeln!(
                     out,
@@ -247,12 +256,15 @@ fn write_actual(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
 
 /// One line per case, with the details of a failure indented below it.
 fn write_case(out: &mut dyn Write, file: &str, result: &CaseResult) -> io::Result<()> {
+    // Case names are the test file's text: shown escaped (`carelevel::text`).
+    let name = Shown::full(&result.name);
+    let file = Shown::full(file);
     if result.passed() {
-        return writeln!(out, "PASS  {}", result.name);
+        return writeln!(out, "PASS  {name}");
     }
     match result.location {
-        Some(loc) => writeln!(out, "FAIL  {} ({file}:{})", result.name, loc.line)?,
-        None => writeln!(out, "FAIL  {} ({file})", result.name)?,
+        Some(loc) => writeln!(out, "FAIL  {name} ({file}:{})", loc.line)?,
+        None => writeln!(out, "FAIL  {name} ({file})")?,
     }
     match &result.outcome {
         CaseOutcome::Passed => {}
@@ -261,7 +273,7 @@ fn write_case(out: &mut dyn Write, file: &str, result: &CaseResult) -> io::Resul
                 writeln!(out, "      {}", mismatch_line(m))?;
             }
         }
-        CaseOutcome::Error(message) => writeln!(out, "      error: {message}")?,
+        CaseOutcome::Error(message) => writeln!(out, "      error: {}", Shown::full(message))?,
     }
     if let Some(a) = &result.assessment {
         write_actual(out, a)?;

@@ -69,31 +69,32 @@ impl Plan {
                 continue;
             }
             let Some(index) = rs.factor_index(name) else {
-                problems.push(AnswerProblem {
-                    factor: Some(name.clone()),
-                    message: format!(
+                problems.push(AnswerProblem::new(
+                    Some(name),
+                    format!(
                         "this column is not a question of ruleset `{}` (it asks: {}); \
                          pass ignore=[...] to leave other columns out",
                         rs.metadata().id,
                         names.join(", ")
                     ),
-                });
+                ));
                 continue;
             };
             if let Some(s) = seen.get_mut(index) {
                 if *s {
-                    problems.push(AnswerProblem {
-                        factor: Some(name.clone()),
-                        message: "this question has two columns".to_owned(),
-                    });
+                    problems.push(AnswerProblem::new(
+                        Some(name),
+                        "this question has two columns".to_owned(),
+                    ));
                     continue;
                 }
                 *s = true;
             }
             if !supported(field.data_type()) {
                 return Err(PyTypeError::new_err(format!(
-                    "column `{name}` has the Arrow type {}; answer columns are string, \
+                    "column `{}` has the Arrow type {}; answer columns are string, \
                      dictionary (categorical) of strings, integer, float or boolean",
+                    carelevel::text::Shown::excerpt(name),
                     field.data_type()
                 )));
             }

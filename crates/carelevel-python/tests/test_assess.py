@@ -82,6 +82,25 @@ def test_answer_errors_are_the_cli_messages(root, cli, rs, tmp_path):
         assert other.value.problems == e.problems
 
 
+def test_control_characters_in_answers_are_escaped_in_messages(rs):
+    # Keys and values with ESC, NUL and a right-to-left override (issue 8, item 10): the
+    # messages show them as visible escapes, as the CLI does; a huge key is cut.
+    answers = {"sev\x1b[2J": 1, "severity": "mod\x00\u202e", "k" * (1 << 20): 1}
+    for f in (rs.assess, rs.decide, rs.level):
+        with pytest.raises(carelevel.AnswersError) as info:
+            f(answers)
+        text = str(info.value)
+        for raw in ("\x1b", "\x00", "\u202e"):
+            assert raw not in text
+        assert "`sev\\u{1b}[2J`: unknown question" in text
+        assert "`mod\\u{0}\\u{202e}` is not one of" in text
+        assert "… (1048576 bytes)`: unknown question" in text
+        assert len(text) < 5_000
+        factors = [p["factor"] for p in info.value.problems]
+        assert factors[:2] == ["sev\\u{1b}[2J", "severity"]
+        assert factors[2] == "k" * 200 + "… (1048576 bytes)"
+
+
 @pytest.mark.parametrize(
     "value",
     [2.5, 3.0, float("inf"), [1], {"a": 1}, True, 7, "true", 10**30, -(10**20)],

@@ -243,20 +243,17 @@ impl<'r> Answers<'r> {
         let mut problems = Vec::new();
         for (key, raw) in map.0 {
             let Some(index) = ruleset.factor_index(&key) else {
-                problems.push(AnswerProblem {
-                    factor: Some(key.clone()),
-                    message: unknown_factor_message(ruleset, &key),
-                });
+                problems.push(AnswerProblem::new(
+                    Some(&key),
+                    unknown_factor_message(ruleset, &key),
+                ));
                 continue;
             };
             match raw {
                 RawAnswer::Null => {}
                 RawAnswer::Scalar(s) => {
                     if let Err(message) = answers.set_raw(index, &s) {
-                        problems.push(AnswerProblem {
-                            factor: Some(key),
-                            message,
-                        });
+                        problems.push(AnswerProblem::new(Some(&key), message));
                     }
                 }
                 RawAnswer::Invalid(what) => {
@@ -265,10 +262,10 @@ impl<'r> Answers<'r> {
                         .get(index)
                         .map(|f| f.allowed_answers())
                         .unwrap_or_default();
-                    problems.push(AnswerProblem {
-                        factor: Some(key),
-                        message: format!("expected one value ({allowed}), got {what}"),
-                    });
+                    problems.push(AnswerProblem::new(
+                        Some(&key),
+                        format!("expected one value ({allowed}), got {what}"),
+                    ));
                 }
             }
         }
@@ -399,7 +396,8 @@ impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
             if Some(key.as_ref()) == self.id_field {
                 if seen_id {
                     return Err(serde::de::Error::custom(format_args!(
-                        "duplicate key `{key}`"
+                        "duplicate key `{}`",
+                        crate::text::Shown::excerpt(&key)
                     )));
                 }
                 seen_id = true;
@@ -420,10 +418,7 @@ impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
                             _ => "a record id must be text or a whole number, got true or false"
                                 .to_owned(),
                         };
-                        self.problems.push(AnswerProblem {
-                            factor: Some(key.into_owned()),
-                            message,
-                        });
+                        self.problems.push(AnswerProblem::new(Some(&key), message));
                         None
                     }
                 };
@@ -431,16 +426,17 @@ impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
             }
             let Some(index) = rs.factors.iter().position(|f| f.id == key.as_ref()) else {
                 map.next_value::<serde::de::IgnoredAny>()?;
-                self.problems.push(AnswerProblem {
-                    factor: Some(key.to_string()),
-                    message: unknown_factor_message(rs, &key),
-                });
+                self.problems.push(AnswerProblem::new(
+                    Some(&key),
+                    unknown_factor_message(rs, &key),
+                ));
                 continue;
             };
             if let Some(s) = seen.get_mut(index) {
                 if *s {
                     return Err(serde::de::Error::custom(format_args!(
-                        "duplicate key `{key}`"
+                        "duplicate key `{}`",
+                        crate::text::Shown::excerpt(&key)
                     )));
                 }
                 *s = true;
@@ -449,10 +445,7 @@ impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
                 RawAnswer::Null => {}
                 RawAnswer::Scalar(s) => {
                     if let Err(message) = self.answers.set_raw(index, &s) {
-                        self.problems.push(AnswerProblem {
-                            factor: Some(key.into_owned()),
-                            message,
-                        });
+                        self.problems.push(AnswerProblem::new(Some(&key), message));
                     }
                 }
                 RawAnswer::Invalid(what) => {
@@ -461,10 +454,10 @@ impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
                         .get(index)
                         .map(|f| f.allowed_answers())
                         .unwrap_or_default();
-                    self.problems.push(AnswerProblem {
-                        factor: Some(key.into_owned()),
-                        message: format!("expected one value ({allowed}), got {what}"),
-                    });
+                    self.problems.push(AnswerProblem::new(
+                        Some(&key),
+                        format!("expected one value ({allowed}), got {what}"),
+                    ));
                 }
             }
         }

@@ -247,6 +247,47 @@ impl Ruleset {
             .map(|(_, hi)| hi)
     }
 
+    /// [`Ruleset::level_for`] within a work budget shared by many calls (condition
+    /// nodes visited, as [`crate::limits::MAX_MISSING_WORK`] counts them): `Ok(None)` when
+    /// `budget` runs out first. What the call spent is taken off `budget`; a complete
+    /// answer set is charged what its evaluation can cost at most.
+    pub(crate) fn level_within(
+        &self,
+        answers: &Answers<'_>,
+        budget: &mut u64,
+    ) -> Result<Option<LevelIndex>, EvalError> {
+        let known = self.known_factors(answers)?;
+        if known.iter().all(|&k| k) {
+            let cost = self.complete_evaluation_cost();
+            if *budget < cost {
+                return Ok(None);
+            }
+            *budget -= cost;
+            return Ok(Some(self.level_of_codes(&answers.values)));
+        }
+        let mut search = Search::with_limit(
+            &self.conditions,
+            &self.factors,
+            answers.values.clone(),
+            known,
+            *budget,
+        );
+        let range = search.level_range(self);
+        *budget = budget.saturating_sub(search.spent());
+        Ok(range.ok().map(|(_, hi)| hi))
+    }
+
+    /// The most work the level of one complete answer set can take: a table lookup
+    /// reads one class per factor; the rule walk visits at most every condition node.
+    pub(crate) fn complete_evaluation_cost(&self) -> u64 {
+        let walk = if self.table.is_some() {
+            self.factors.len()
+        } else {
+            self.conditions.nodes.len()
+        };
+        u64::try_from(walk).unwrap_or(u64::MAX).max(1)
+    }
+
     /// The recommended level (see [`Ruleset::level_for`]).
     pub fn level<'s>(&'s self, answers: &Answers<'_>) -> Result<&'s Level, EvalError> {
         let index = self.level_for(answers)?;

@@ -16,6 +16,7 @@ use crate::syntax::{
     self, Locator, RawCondition, RawFactor, RawFactorKind, RawFlagKind, RawMissing, RawOp,
     RawOperand, RawRuleset, RawScalar, RawScoring,
 };
+use crate::text::Shown;
 
 /// Parse and compile ruleset text.
 pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
@@ -37,6 +38,45 @@ pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
         return Err(RulesetError { diagnostics });
     }
     Ok(ruleset)
+}
+
+/// Why `url` is not an absolute URI usable as a FHIR canonical base, if it is not.
+///
+/// Accepted: `scheme ":" rest`, where the scheme is an ASCII letter followed by letters,
+/// digits, `+`, `-` or `.` (RFC 3986 §3.1), and `rest` is non-empty, free of whitespace
+/// and control characters, and free of `|` (FHIR's canonical version separator) and `#`
+/// (a fragment would clash with the code-system paths minted under it). A trailing `/`
+/// is refused too, since minted paths add their own.
+fn check_url(url: &str) -> Result<(), &'static str> {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return Err("it has no scheme (such as `https:` or `urn:`)");
+    };
+    let mut chars = scheme.chars();
+    let scheme_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Err(
+            "its scheme must be an ASCII letter followed by letters, digits, `+`, `-` or `.`",
+        );
+    }
+    if rest.is_empty() {
+        return Err("nothing follows the scheme");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains whitespace or a control character");
+    }
+    if url.contains('|') {
+        return Err(
+            "it contains `|`, which FHIR uses to separate a canonical URL from its version",
+        );
+    }
+    if url.contains('#') {
+        return Err("it contains `#` (a fragment)");
+    }
+    if url.ends_with('/') {
+        return Err("it ends with `/`");
+    }
+    Ok(())
 }
 
 struct Compiler {
@@ -80,7 +120,8 @@ impl Compiler {
             self.error(
                 path,
                 format!(
-                    "`{id}` is not a valid identifier; use 1 to 64 lowercase ASCII letters, digits, `_` or `-`, not starting with `-`"
+                    "`{}` is not a valid identifier; use 1 to 64 lowercase ASCII letters, digits, `_` or `-`, not starting with `-`",
+                    Shown::excerpt(id)
                 ),
             );
         }
@@ -97,6 +138,14 @@ impl Compiler {
         self.non_empty("version", "`version`", &raw.version);
         self.non_empty("title", "`title`", &raw.title);
         self.non_empty("description", "`description`", &raw.description);
+        if let Some(url) = &raw.url {
+            if let Err(why) = check_url(url) {
+                self.error(
+                    "url",
+                    format!("`{url}` is not an absolute URI: {why}; write a scheme and a path, e.g. `https://example.org/rulesets/my-rules` or `urn:example:my-rules`, with no whitespace, `|` or `#`"),
+                );
+            }
+        }
         let mut sources = Vec::new();
         for (i, s) in raw.sources.into_iter().enumerate() {
             let path = format!("sources[{i}]");
@@ -104,7 +153,7 @@ impl Compiler {
             if sources.iter().any(|x: &SourceCitation| x.id == s.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate source id `{}`", s.id),
+                    format!("duplicate source id `{}`", Shown::excerpt(&s.id)),
                 );
             }
             self.non_empty(&format!("{path}.citation"), "`citation`", &s.citation);
@@ -125,7 +174,7 @@ impl Compiler {
             if rules.iter().any(|x: &Rule| x.id == r.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate rule id `{}`", r.id),
+                    format!("duplicate rule id `{}`", Shown::excerpt(&r.id)),
                 );
             }
             let level = self.level_ref(&format!("{path}.level"), &r.level, &levels);
@@ -149,7 +198,7 @@ impl Compiler {
             if flags.iter().any(|x: &Flag| x.id == f.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate flag id `{}`", f.id),
+                    format!("duplicate flag id `{}`", Shown::excerpt(&f.id)),
                 );
             }
             self.non_empty(&format!("{path}.message"), "`message`", &f.message);
@@ -176,7 +225,7 @@ impl Compiler {
             if invariants.iter().any(|x| x.id == inv.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate invariant id `{}`", inv.id),
+                    format!("duplicate invariant id `{}`", Shown::excerpt(&inv.id)),
                 );
             }
             let when = inv.when.as_ref().map(|w| {
@@ -267,6 +316,7 @@ impl Compiler {
                 version: raw.version,
                 title: raw.title,
                 description: raw.description,
+                url: raw.url,
                 sources,
             },
             levels,
@@ -314,7 +364,7 @@ impl Compiler {
             if levels.iter().any(|x| x.id == l.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate level id `{}`", l.id),
+                    format!("duplicate level id `{}`", Shown::excerpt(&l.id)),
                 );
             }
             self.non_empty(&format!("{path}.label"), "`label`", &l.label);
@@ -334,7 +384,8 @@ impl Compiler {
             self.error(
                 path,
                 format!(
-                    "undeclared level `{id}`{}; declared levels: {}",
+                    "undeclared level `{}`{}; declared levels: {}",
+                    Shown::excerpt(id),
                     did_you_mean(id, &names),
                     names.join(", ")
                 ),
@@ -367,7 +418,7 @@ impl Compiler {
             if factors.iter().any(|x| x.id == f.id) {
                 self.error(
                     &format!("{path}.id"),
-                    format!("duplicate factor id `{}`", f.id),
+                    format!("duplicate factor id `{}`", Shown::excerpt(&f.id)),
                 );
             }
             self.non_empty(&format!("{path}.question"), "`question`", &f.question);
@@ -435,7 +486,7 @@ impl Compiler {
                     let vpath = format!("{path}.values[{j}]");
                     self.identifier(&vpath, v);
                     if values.iter().take(j).any(|w| w == v) {
-                        self.error(&vpath, format!("duplicate value `{v}`"));
+                        self.error(&vpath, format!("duplicate value `{}`", Shown::excerpt(v)));
                     }
                 }
                 FactorKind::Ordinal { values }
@@ -519,7 +570,7 @@ impl Compiler {
                         if bands.iter().any(|x| x.id == b.id) {
                             self.error(
                                 &format!("{bpath}.id"),
-                                format!("duplicate band id `{}`", b.id),
+                                format!("duplicate band id `{}`", Shown::excerpt(&b.id)),
                             );
                         }
                         if b.min > b.max {
@@ -645,7 +696,8 @@ impl Compiler {
                                 self.error(
                                     &kpath,
                                     format!(
-                                        "`{name}` is not a band of `{factor_id}`; its bands are: {}",
+                                        "`{}` is not a band of `{factor_id}`; its bands are: {}",
+                                        Shown::excerpt(&name),
                                         names.join(", ")
                                     ),
                                 );
@@ -759,7 +811,8 @@ impl Compiler {
             self.error(
                 path,
                 format!(
-                    "unknown factor `{id}`{}; declared factors: {}",
+                    "unknown factor `{}`{}; declared factors: {}",
+                    Shown::excerpt(id),
                     did_you_mean(id, &names),
                     names.join(", ")
                 ),
@@ -981,9 +1034,9 @@ impl Compiler {
                                 self.error(
                                     &opath,
                                     if names.is_empty() {
-                                        format!("expected a whole number from {min} to {max}, got `{name}` (`{}` has no bands)", f.id)
+                                        format!("expected a whole number from {min} to {max}, got `{}` (`{}` has no bands)", Shown::excerpt(name), f.id)
                                     } else {
-                                        format!("expected a whole number from {min} to {max} or a band ({}), got `{name}`", names.join(", "))
+                                        format!("expected a whole number from {min} to {max} or a band ({}), got `{}`", names.join(", "), Shown::excerpt(name))
                                     },
                                 );
                                 return None;
@@ -1094,12 +1147,13 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
                 Err(format!("{v} is outside the allowed range {min} to {max}"))
             }
             RawScalar::Text(t) if t.trim().parse::<i64>().is_ok() => Err(format!(
-                "expected a whole number from {min} to {max}, got the text \"{t}\" (write {} without quotes)",
+                "expected a whole number from {min} to {max}, got the text \"{}\" (write {} without quotes)",
+                Shown::excerpt(t),
                 t.trim()
             )),
             RawScalar::Text(t) if is_integer_literal(t) => Err(format!(
                 "expected a whole number from {min} to {max}, got {}, which is too large: at most {}",
-                t.trim(),
+                Shown::excerpt(t.trim()),
                 i64::MAX
             )),
             other => Err(format!(
@@ -1110,7 +1164,8 @@ pub(crate) fn encode_answer(f: &Factor, value: &RawScalar) -> Result<i64, String
             RawScalar::Boolean(b) => Ok(i64::from(*b)),
             RawScalar::Text(t) if matches!(t.to_ascii_lowercase().as_str(), "true" | "false") => {
                 Err(format!(
-                    "expected true or false, got the text `{t}`; write {} without quotes",
+                    "expected true or false, got the text `{}`; write {} without quotes",
+                    Shown::excerpt(t),
                     t.to_ascii_lowercase()
                 ))
             }
@@ -1174,6 +1229,11 @@ fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
     let size = counts.iter().try_fold(1usize, |acc, &n| {
         acc.checked_mul(n).filter(|&s| s <= limits::MAX_LEVEL_TABLE)
     })?;
+    // Each entry is one rule walk, which visits at most every condition node.
+    let work = u64::try_from(size.saturating_mul(rs.conditions.nodes.len().max(1))).ok()?;
+    if work > limits::MAX_LEVEL_TABLE_WORK {
+        return None;
+    }
     let mut strides = vec![1usize; counts.len()];
     for f in (0..counts.len().saturating_sub(1)).rev() {
         let next =
@@ -1294,6 +1354,31 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("abc", "abc"), 0);
     }
+
+    #[test]
+    fn url_must_be_an_absolute_uri_without_bar_or_fragment() {
+        for good in [
+            "https://example.org/rulesets/default",
+            "urn:carelevel:test",
+            "urn:oid:1.2.3",
+            "http://x",
+        ] {
+            assert_eq!(check_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "example.org/rules",
+            "1http://x",
+            "https:",
+            "https://example.org/a b",
+            "https://example.org/a|1.0",
+            "https://example.org/a#frag",
+            "https://example.org/a/",
+            "ht_tp://x",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1403,6 +1488,25 @@ rules:
         assert!(errs
             .iter()
             .any(|e| e.0 == "factors" && e.2.contains("at least one question")));
+    }
+
+    const SMALL: &str = "levels:\n  - {id: low, label: Low, description: l}\nfactors:\n  - {id: b, kind: boolean, question: Q}\nrules: []\n";
+
+    #[test]
+    fn url_is_kept_and_a_bad_url_is_an_error_at_its_line() {
+        let text = format!("{HEAD}url: https://example.org/rules/t\n{SMALL}");
+        let rules = Ruleset::from_yaml(&text).unwrap();
+        assert_eq!(
+            rules.metadata().url.as_deref(),
+            Some("https://example.org/rules/t")
+        );
+        let rules = Ruleset::from_yaml(&format!("{HEAD}{SMALL}")).unwrap();
+        assert_eq!(rules.metadata().url, None);
+        let errs = errors(&format!("url: example.org/t|2\n{SMALL}"));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].0, "url");
+        assert_eq!(errs[0].1, 5);
+        assert!(errs[0].2.contains("has no scheme"), "{}", errs[0].2);
     }
 
     #[test]

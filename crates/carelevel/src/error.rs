@@ -5,6 +5,9 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::limits::MAX_MESSAGE_BYTES;
+use crate::text::Shown;
+
 /// A position in a source text: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Location {
@@ -56,13 +59,27 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error; its path and message are made safe to display ([`clean`]).
     pub(crate) fn error(path: Option<String>, message: String, location: Option<Location>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            path,
-            message,
+            path: path.map(|p| {
+                crate::text::escape_for_display(&p, Some(crate::limits::MAX_PATH_BYTES))
+                    .into_owned()
+            }),
+            message: clean(message),
             location,
         }
+    }
+}
+
+/// `text` escaped and capped at [`MAX_MESSAGE_BYTES`] (`crate::text`): every message the
+/// core builds goes through this, so a control character or a huge excerpt that a
+/// message quotes cannot reach a terminal even where the quoting site missed it.
+pub(crate) fn clean(text: String) -> String {
+    match crate::text::escape_for_display(&text, Some(MAX_MESSAGE_BYTES)) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(shown) => shown,
     }
 }
 
@@ -73,9 +90,9 @@ impl fmt::Display for Diagnostic {
         }
         write!(f, "{}: ", self.severity)?;
         if let Some(path) = &self.path {
-            write!(f, "{path}: ")?;
+            write!(f, "{}: ", Shown::full(path))?;
         }
-        f.write_str(&self.message)
+        write!(f, "{}", Shown::full(&self.message))
     }
 }
 
@@ -101,11 +118,35 @@ pub struct AnswerProblem {
     pub message: String,
 }
 
+impl AnswerProblem {
+    /// A problem about `factor`, both made safe to display (`carelevel::text`): the
+    /// factor escaped and capped as an excerpt of input (it may be an unknown key or
+    /// column name), the message escaped and capped at
+    /// [`MAX_MESSAGE_BYTES`](crate::limits::MAX_MESSAGE_BYTES). Adapters build their
+    /// problems with it too.
+    pub fn new(factor: Option<&str>, message: String) -> Self {
+        AnswerProblem {
+            factor: factor.map(crate::text::excerpt),
+            message: clean(message),
+        }
+    }
+}
+
 impl fmt::Display for AnswerProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Escaped again here: the fields are public and may be built outside the core.
+        let message = Shown::full(&self.message);
         match &self.factor {
-            Some(factor) => write!(f, "`{factor}`: {}", self.message),
-            None => f.write_str(&self.message),
+            // Room for the cut suffix: a factor the core already cut stays as it is.
+            Some(factor) => write!(
+                f,
+                "`{}`: {message}",
+                Shown::capped(
+                    factor,
+                    crate::limits::MAX_EXCERPT_BYTES + crate::text::CUT_SUFFIX_MAX_BYTES
+                )
+            ),
+            None => write!(f, "{message}"),
         }
     }
 }
@@ -121,10 +162,7 @@ pub struct AnswersError {
 impl AnswersError {
     pub(crate) fn one(factor: Option<&str>, message: String) -> Self {
         AnswersError {
-            problems: vec![AnswerProblem {
-                factor: factor.map(str::to_owned),
-                message,
-            }],
+            problems: vec![AnswerProblem::new(factor, message)],
         }
     }
 }
@@ -153,14 +191,24 @@ pub enum EvalError {
     },
     /// So many questions are unanswered that the exact range of levels is too costly to compute.
     #[error(
-        "{} questions are unanswered ({}); the exact range of levels they leave open would need more \
-         than {limit} evaluations: answer some of them",
+        "{} questions are unanswered ({}); working out exactly what they leave open would take more \
+         than the limit of {limit} steps (condition nodes visited): answer some of them",
         .factors.len(), .factors.join(", ")
     )]
     TooManyMissing {
         /// The unanswered factors.
         factors: Vec<String>,
-        /// The evaluation budget that was exceeded.
+        /// The work budget that was exceeded ([`crate::limits::MAX_MISSING_WORK`]).
+        limit: u64,
+    },
+    /// Explaining the assessment (the nearest answers that move the level) would take
+    /// more work than the budget allows. The assessment itself is not affected.
+    #[error(
+        "finding the nearest answers that would move the level would take more than the limit of \
+         {limit} steps (condition nodes visited); the assessment itself is not affected"
+    )]
+    ExplanationTooCostly {
+        /// The work budget that was exceeded ([`crate::limits::MAX_MISSING_WORK`]).
         limit: u64,
     },
 }

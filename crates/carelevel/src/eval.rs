@@ -66,8 +66,16 @@ pub(crate) fn holds(arena: &ConditionArena, node: NodeId, values: &[i64]) -> boo
     }
 }
 
-/// Kleene evaluation: a leaf on a factor that is not `known` is `Unknown`.
-pub(crate) fn holds3(arena: &ConditionArena, node: NodeId, values: &[i64], known: &[bool]) -> Tri {
+/// Kleene evaluation: a leaf on a factor that is not `known` is `Unknown`. Adds the
+/// number of nodes visited to `visits` (the unit of [`limits::MAX_MISSING_WORK`]).
+pub(crate) fn holds3(
+    arena: &ConditionArena,
+    node: NodeId,
+    values: &[i64],
+    known: &[bool],
+    visits: &mut u64,
+) -> Tri {
+    *visits += 1;
     let is_known = |f: u32| known.get(f as usize).copied().unwrap_or(false);
     let leaf = |f: u32, test: &dyn Fn(i64) -> bool| {
         if !is_known(f) {
@@ -87,7 +95,7 @@ pub(crate) fn holds3(arena: &ConditionArena, node: NodeId, values: &[i64], known
         Some(Node::All { start, len }) => {
             let mut out = Tri::True;
             for &c in children(arena, *start, *len) {
-                match holds3(arena, c, values, known) {
+                match holds3(arena, c, values, known, visits) {
                     Tri::False => return Tri::False,
                     Tri::Unknown => out = Tri::Unknown,
                     Tri::True => {}
@@ -98,7 +106,7 @@ pub(crate) fn holds3(arena: &ConditionArena, node: NodeId, values: &[i64], known
         Some(Node::Any { start, len }) => {
             let mut out = Tri::False;
             for &c in children(arena, *start, *len) {
-                match holds3(arena, c, values, known) {
+                match holds3(arena, c, values, known, visits) {
                     Tri::True => return Tri::True,
                     Tri::Unknown => out = Tri::Unknown,
                     Tri::False => {}
@@ -106,7 +114,7 @@ pub(crate) fn holds3(arena: &ConditionArena, node: NodeId, values: &[i64], known
             }
             out
         }
-        Some(Node::Not(inner)) => match holds3(arena, *inner, values, known) {
+        Some(Node::Not(inner)) => match holds3(arena, *inner, values, known, visits) {
             Tri::True => Tri::False,
             Tri::False => Tri::True,
             Tri::Unknown => Tri::Unknown,
@@ -116,13 +124,16 @@ pub(crate) fn holds3(arena: &ConditionArena, node: NodeId, values: &[i64], known
     }
 }
 
-/// The first factor read by `node` that is not known (and is not `except`).
+/// The first factor read by `node` that is not known (and is not `except`). Adds the
+/// number of nodes visited to `visits`.
 fn first_unknown(
     arena: &ConditionArena,
     node: NodeId,
     known: &[bool],
     except: Option<usize>,
+    visits: &mut u64,
 ) -> Option<usize> {
+    *visits += 1;
     let check = |f: u32| {
         let f = f as usize;
         (!known.get(f).copied().unwrap_or(true) && Some(f) != except).then_some(f)
@@ -133,13 +144,13 @@ fn first_unknown(
         }
         Node::All { start, len } | Node::Any { start, len } => children(arena, *start, *len)
             .iter()
-            .find_map(|&c| first_unknown(arena, c, known, except)),
-        Node::Not(inner) => first_unknown(arena, *inner, known, except),
+            .find_map(|&c| first_unknown(arena, c, known, except, visits)),
+        Node::Not(inner) => first_unknown(arena, *inner, known, except, visits),
         Node::Const(_) => None,
     }
 }
 
-/// The evaluation budget ran out (see [`limits::MAX_MISSING_EVALUATIONS`]).
+/// The work budget ran out (see [`limits::MAX_MISSING_WORK`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Exhausted;
 
@@ -149,8 +160,9 @@ pub(crate) struct Search<'a> {
     pub factors: &'a [Factor],
     pub values: Vec<i64>,
     pub known: Vec<bool>,
+    /// Condition nodes visited so far, the search steps counted as one node each.
     spent: u64,
-    /// The evaluation budget ([`limits::MAX_MISSING_EVALUATIONS`]; smaller in tests).
+    /// The work budget ([`limits::MAX_MISSING_WORK`] unless given).
     limit: u64,
 }
 
@@ -161,23 +173,53 @@ impl<'a> Search<'a> {
         values: Vec<i64>,
         known: Vec<bool>,
     ) -> Self {
+        Search::with_limit(arena, factors, values, known, limits::MAX_MISSING_WORK)
+    }
+
+    /// A search that may visit at most `limit` condition nodes.
+    pub(crate) fn with_limit(
+        arena: &'a ConditionArena,
+        factors: &'a [Factor],
+        values: Vec<i64>,
+        known: Vec<bool>,
+        limit: u64,
+    ) -> Self {
         Search {
             arena,
             factors,
             values,
             known,
             spent: 0,
-            limit: limits::MAX_MISSING_EVALUATIONS,
+            limit,
         }
     }
 
+    /// Condition nodes visited so far (search steps included).
+    pub(crate) fn spent(&self) -> u64 {
+        self.spent
+    }
+
+    /// Count one search step and refuse once the budget is spent. Node visits are
+    /// added by [`Search::tri`] and [`Search::unknown_in`] as they happen; a step
+    /// checks the total, so no step starts once the budget is over, and a step
+    /// overshoots by at most one pass over the conditions.
     fn spend(&mut self) -> Result<(), Exhausted> {
-        self.spent += 1;
+        self.spent = self.spent.saturating_add(1);
         if self.spent > self.limit {
             Err(Exhausted)
         } else {
             Ok(())
         }
+    }
+
+    /// Three-valued status of `node` with the current answers, counted.
+    fn tri(&mut self, node: NodeId) -> Tri {
+        holds3(self.arena, node, &self.values, &self.known, &mut self.spent)
+    }
+
+    /// The first unknown factor `node` reads (other than `except`), counted.
+    fn unknown_in(&mut self, node: NodeId, except: Option<usize>) -> Option<usize> {
+        first_unknown(self.arena, node, &self.known, except, &mut self.spent)
     }
 
     fn classes(&self, f: usize) -> &'a [i64] {
@@ -196,11 +238,11 @@ impl<'a> Search<'a> {
     /// Exact status of `node` over every completion of the unknown factors.
     pub(crate) fn status(&mut self, node: NodeId) -> Result<Tri, Exhausted> {
         self.spend()?;
-        let t = holds3(self.arena, node, &self.values, &self.known);
+        let t = self.tri(node);
         if t != Tri::Unknown {
             return Ok(t);
         }
-        let Some(f) = first_unknown(self.arena, node, &self.known, None) else {
+        let Some(f) = self.unknown_in(node, None) else {
             return Ok(t);
         };
         let (mut seen_true, mut seen_false) = (false, false);
@@ -252,10 +294,10 @@ impl<'a> Search<'a> {
     }
 
     /// Sound bounds on the level from three-valued evaluation.
-    fn bounds(&self, rs: &Ruleset) -> (LevelIndex, LevelIndex) {
+    fn bounds(&mut self, rs: &Ruleset) -> (LevelIndex, LevelIndex) {
         let (mut lo, mut hi) = self.score_bounds(rs.scoring.as_ref());
         for rule in &rs.rules {
-            match holds3(self.arena, rule.when, &self.values, &self.known) {
+            match self.tri(rule.when) {
                 Tri::True => {
                     lo = lo.max(rule.level);
                     hi = hi.max(rule.level);
@@ -268,12 +310,10 @@ impl<'a> Search<'a> {
     }
 
     /// An unknown factor (other than `except`) whose value can still move the bounds.
-    fn pick(&self, rs: &Ruleset, lo: LevelIndex, except: Option<usize>) -> Option<usize> {
+    fn pick(&mut self, rs: &Ruleset, lo: LevelIndex, except: Option<usize>) -> Option<usize> {
         for rule in &rs.rules {
-            if rule.level > lo
-                && holds3(self.arena, rule.when, &self.values, &self.known) == Tri::Unknown
-            {
-                if let Some(f) = first_unknown(self.arena, rule.when, &self.known, except) {
+            if rule.level > lo && self.tri(rule.when) == Tri::Unknown {
+                if let Some(f) = self.unknown_in(rule.when, except) {
                     return Some(f);
                 }
             }
@@ -343,7 +383,7 @@ impl<'a> Search<'a> {
 /// Decides, condition by condition, whether any answer set satisfies it.
 ///
 /// Every condition of one ruleset goes through one search, and so shares one evaluation
-/// budget ([`limits::MAX_MISSING_EVALUATIONS`]): a ruleset made of many conditions that
+/// budget ([`limits::MAX_MISSING_WORK`]): a ruleset made of many conditions that
 /// are each costly to decide cannot make loading it take hours (with a budget per
 /// condition, a 4 MiB ruleset of hard conditions took about half an hour). A condition
 /// still undecided when the budget is spent counts as satisfiable, as a single condition
@@ -458,7 +498,7 @@ impl Ruleset {
                 .filter(|(_, k)| !**k)
                 .map(|(f, _)| f.id.clone())
                 .collect(),
-            limit: limits::MAX_MISSING_EVALUATIONS,
+            limit: limits::MAX_MISSING_WORK,
         }
     }
 }
@@ -513,8 +553,7 @@ mod tests {
              rules: [{id: r0, when: {a: true}, level: l0, because: B}]\n",
         )
         .unwrap();
-        // Two dead conditions: `all: [a, not a]` and `all: [not a, a]`; deciding each
-        // takes 3 evaluations (the root, then one per value of `a`).
+        // Two dead conditions: `all: [a, not a]` and `all: [not a, a]`.
         let arena = ConditionArena {
             nodes: vec![
                 Node::Mask {
@@ -531,16 +570,26 @@ mod tests {
             children: vec![0, 1, 1, 0],
             ranges: Vec::new(),
         };
+        // The work each one costs alone: its search steps plus the nodes they visit.
+        let cost = |node| {
+            let mut sat = Satisfiability::new(&arena, &rs.factors);
+            assert!(!sat.satisfiable(node));
+            sat.search.spent()
+        };
+        let (first, second) = (cost(2), cost(3));
+        // Root, then each of the two values of `a`: three steps, each visiting the
+        // root and one or two leaves, plus the walk that picks `a`.
+        assert!((9..=16).contains(&first), "{first}");
         let with_limit = |limit| {
             let mut sat = Satisfiability::new(&arena, &rs.factors);
             sat.search.limit = limit;
             (sat.satisfiable(2), sat.satisfiable(3))
         };
-        assert_eq!(with_limit(limits::MAX_MISSING_EVALUATIONS), (false, false));
+        assert_eq!(with_limit(limits::MAX_MISSING_WORK), (false, false));
         // Budget for one condition: the second is left undecided.
-        assert_eq!(with_limit(3), (false, true));
-        assert_eq!(with_limit(6), (false, false));
-        assert_eq!(with_limit(2), (true, true));
+        assert_eq!(with_limit(first), (false, true));
+        assert_eq!(with_limit(first + second), (false, false));
+        assert_eq!(with_limit(1), (true, true));
     }
 
     /// Integer answers between class representatives land in the right class.

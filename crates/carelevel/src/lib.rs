@@ -13,6 +13,7 @@ mod model;
 pub mod schema;
 mod syntax;
 pub mod testing;
+pub mod text;
 
 pub use answers::{Answers, RecordId, Value};
 pub use assessment::{

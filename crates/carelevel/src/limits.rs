@@ -4,6 +4,19 @@
 
 /// Largest ruleset, test or answers text accepted, in bytes (4 MiB).
 pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+/// Longest excerpt of input (a key, a value, a record id, a line of a file) that a
+/// message or a text report quotes, in bytes of escaped text (`carelevel::text`). A
+/// longer one is cut at a character boundary and ends with `… (N bytes)`, its length.
+pub const MAX_EXCERPT_BYTES: usize = 200;
+/// Longest message (or item path) of one diagnostic or answer problem, in bytes of
+/// escaped text. Every excerpt a message quotes is capped at [`MAX_EXCERPT_BYTES`]; this
+/// second cap holds even if a message were to quote something uncapped.
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+/// Longest item path (`rules[3].when.any[1].housing`) a diagnostic shows, in bytes of
+/// escaped text. The deepest path a valid ruleset can have (rule 9,999, conditions
+/// nested [`MAX_CONDITION_DEPTH`] deep, a 64-byte factor id) takes about 400; a longer
+/// one quotes a key that is itself input, and is cut like an excerpt.
+pub const MAX_PATH_BYTES: usize = 512;
 /// Deepest nesting of YAML lists and mappings in any input file (as `serde_yaml` allows).
 pub const MAX_YAML_DEPTH: usize = 128;
 /// Most nodes (scalars, lists and mappings) a YAML document may hold once its aliases
@@ -34,9 +47,19 @@ pub const MAX_CONDITION_NODES: usize = 1 << 18;
 pub const MAX_POINTS: i64 = 1_000_000;
 /// Largest absolute integer bound (factor min/max, bands, thresholds, answers).
 pub const MAX_INTEGER: i64 = 1_000_000_000_000;
-/// Most evaluations spent working out the exact level range left open by missing answers.
-pub const MAX_MISSING_EVALUATIONS: u64 = 2_000_000;
+/// Most work, in condition nodes visited (each search step counting as one more),
+/// spent on one assessment's missing answers: the exact level range they leave open,
+/// the status of every rule and flag, and which answers could change the level (128 Mi).
+/// The same budget bounds the check, when a ruleset is loaded, that every condition
+/// can be true (one budget for all of them). About a second on one core of the CI
+/// machine kind; the bundled default ruleset with every answer missing needs 5,231
+/// (`tests/properties/work.rs` keeps these numbers true).
+pub const MAX_MISSING_WORK: u64 = 1 << 27;
 /// Largest answer space (product of every factor's number of classes) for which the
 /// compiler tabulates the level of every combination (one byte each), making the
 /// level-only fast path a table lookup.
 pub const MAX_LEVEL_TABLE: usize = 1 << 18;
+/// Most work, in condition nodes visited, spent building the level table when a ruleset
+/// is loaded (64 Mi, a few tens of milliseconds): a ruleset whose table would cost more
+/// is evaluated by the rule walk instead, with the same results.
+pub const MAX_LEVEL_TABLE_WORK: u64 = 1 << 26;

@@ -54,6 +54,9 @@ pub struct Metadata {
     pub title: String,
     /// What the ruleset is for.
     pub description: String,
+    /// The ruleset's canonical URL (an absolute URI), when the author gave one
+    /// (`url:`). FHIR mappings use it as the base of every code system they mint.
+    pub url: Option<String>,
     /// Citations the rules draw on.
     pub sources: Vec<SourceCitation>,
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::budget::{Expansion, NodeEvent, OverBudget};
 use crate::error::{Diagnostic, Location};
 use crate::limits;
+use crate::text::Shown;
 
 /// A scalar as written in YAML: text, whole number or boolean.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -26,14 +27,9 @@ pub(crate) enum RawScalar {
 
 impl fmt::Display for RawScalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Diagnostics quote what was written; a 4 MiB answer is quoted only in part.
-        const QUOTED: usize = 60;
+        // Diagnostics quote what was written, escaped; a 4 MiB answer is quoted only in part.
         match self {
-            RawScalar::Text(s) if s.chars().count() > QUOTED => {
-                let head: String = s.chars().take(QUOTED).collect();
-                write!(f, "`{head}…` ({} characters)", s.chars().count())
-            }
-            RawScalar::Text(s) => write!(f, "`{s}`"),
+            RawScalar::Text(s) => write!(f, "`{}`", Shown::excerpt(s)),
             RawScalar::Integer(i) => write!(f, "{i}"),
             RawScalar::Boolean(b) => write!(f, "{b}"),
         }
@@ -130,6 +126,8 @@ pub(crate) struct RawRuleset {
     pub version: String,
     pub title: String,
     pub description: String,
+    #[serde(default)]
+    pub url: Option<String>,
     #[serde(default)]
     pub sources: Vec<RawSource>,
     pub levels: Vec<RawLevel>,
@@ -858,7 +856,8 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str, what: &str) -> Diagn
         line: l.line(),
         column: l.column(),
     });
-    let mut message = e.to_string();
+    // serde_yaml quotes what it read (`string "..."`, `unknown field `...``) in full.
+    let mut message = cap_quoted(&without_document_text(&e.to_string()));
     if let Some(loc) = location {
         // The location is carried separately; drop serde_yaml's copy of it from the text.
         let at = format!(" at line {} column {}", loc.line, loc.column);
@@ -914,7 +913,10 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str, what: &str) -> Diagn
                 (!name.is_empty()).then_some(name)
             });
         message = match name {
-            Some(n) => format!("unknown alias `*{n}`: no anchor `&{n}` is defined before it"),
+            Some(n) => {
+                let n = Shown::excerpt(&n);
+                format!("unknown alias `*{n}`: no anchor `&{n}` is defined before it")
+            }
             None => "unknown alias: no anchor of that name is defined before it".to_owned(),
         };
     } else if let Some(rest) = message
@@ -942,12 +944,85 @@ fn yaml_error_diagnostic(e: &serde_yaml::Error, text: &str, what: &str) -> Diagn
     Diagnostic::error(None, message, location)
 }
 
+/// `message` without the text of the document when the whole document is one string
+/// (serde_yaml's `invalid type: string "...", expected ...` with no path before it). A
+/// file that is not YAML of the expected shape, such as `ruleset: /etc/passwd` in a
+/// test file, usually reads as one long plain string: its content is not echoed; the
+/// diagnostic's source line (one line, capped and escaped) is all that is shown of it.
+fn without_document_text(message: &str) -> String {
+    const PREFIX: &str = "invalid type: string \"";
+    let Some(rest) = message.strip_prefix(PREFIX) else {
+        return message.to_owned();
+    };
+    let mut escaped = false;
+    let end = rest.char_indices().find_map(|(i, c)| {
+        let is_end = c == '"' && !escaped;
+        escaped = c == '\\' && !escaped;
+        is_end.then_some(i)
+    });
+    let tail = end.and_then(|i| rest.get(i + 1..)).unwrap_or("");
+    format!(
+        "invalid type: text (the whole file reads as one YAML string, not shown here; is it the \
+         right file?){tail}"
+    )
+}
+
+/// `message` (serde's words) with every quoted part, a `string "..."` or a `` `...` ``,
+/// cut to an excerpt ([`Shown::excerpt`]): serde quotes what it read in full, and a
+/// file that is not a ruleset (`ruleset: /etc/passwd` in a test file) is one long
+/// string. A quoted string ends at the first `"` not preceded by a backslash (serde
+/// writes it with Rust's debug escapes).
+fn cap_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut rest = message;
+    loop {
+        let string_at = rest.find("string \"").map(|i| (i, "string \"", '"'));
+        let tick_at = rest.find('`').map(|i| (i, "`", '`'));
+        let next = match (string_at, tick_at) {
+            (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        let Some((at, open, close)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        let inner_and_rest = after.get(open.len()..).unwrap_or("");
+        let mut escaped = false;
+        let end = inner_and_rest.char_indices().find_map(|(i, c)| {
+            let is_end = c == close && !(close == '"' && escaped);
+            escaped = c == '\\' && !escaped;
+            is_end.then_some(i)
+        });
+        let Some(end) = end else {
+            // Unbalanced: cap what is left as one excerpt.
+            out.push_str(open);
+            out.push_str(&crate::text::excerpt(inner_and_rest));
+            return out;
+        };
+        let (inner, tail) = inner_and_rest.split_at(end);
+        out.push_str(open);
+        out.push_str(&crate::text::excerpt(inner));
+        out.push(close);
+        rest = tail.get(close.len_utf8()..).unwrap_or("");
+    }
+}
+
 /// Rewrite serde's wording (Rust type names, "field", "variant") into the words of
 /// the rule language documentation, and add a did-you-mean to unknown keys and values.
 fn humanize(message: &str) -> String {
     // serde_yaml puts the path of the offending node first: `rules[0]: missing field ...`.
     let (prefix, body) = match message.split_once(": ") {
-        Some((p, b)) if !p.contains(' ') && !p.is_empty() => (format!("{p}: "), b),
+        // The path quotes keys of the input: cut it on its own, so that a huge key
+        // cannot push what is wrong out of the capped message.
+        Some((p, b)) if !p.contains(' ') && !p.is_empty() => (
+            format!(
+                "{}: ",
+                crate::text::escape_for_display(p, Some(limits::MAX_PATH_BYTES))
+            ),
+            b,
+        ),
         _ => (String::new(), message),
     };
     let mut body = body.to_owned();

@@ -11,6 +11,7 @@ use crate::assessment::Assessment;
 use crate::error::{Diagnostic, Location, RulesetError};
 use crate::model::Ruleset;
 use crate::syntax::{self, Locator, OrderedMap, RawAnswer, RawExpect, RawTestFile};
+use crate::text::Shown;
 
 /// A parsed test file.
 #[derive(Debug)]
@@ -121,7 +122,7 @@ impl TestSuite {
                     Some(format!("{path}.name")),
                     format!(
                         "duplicate case name `{}` (first used at line {})",
-                        c.name,
+                        Shown::excerpt(&c.name),
                         first.location.map_or(0, |l| l.line)
                     ),
                     locator.find(&format!("{path}.name")),
@@ -198,7 +199,7 @@ impl TestCase {
             let names: Vec<&str> = ruleset.levels.iter().map(|l| l.id.as_str()).collect();
             return Err(format!(
                 "expect.level: `{}` is not a level of this ruleset; levels: {}",
-                e.level,
+                Shown::excerpt(&e.level),
                 names.join(", ")
             ));
         }
@@ -207,7 +208,8 @@ impl TestCase {
             for id in list.iter().flatten() {
                 if !rule_ids.contains(&id.as_str()) {
                     return Err(format!(
-                        "expect.{key}: `{id}` is not a rule of this ruleset"
+                        "expect.{key}: `{}` is not a rule of this ruleset",
+                        Shown::excerpt(id)
                     ));
                 }
             }
@@ -216,7 +218,8 @@ impl TestCase {
         for id in e.flags.iter().flatten() {
             if !flag_ids.contains(&id.as_str()) {
                 return Err(format!(
-                    "expect.flags: `{id}` is not a flag of this ruleset"
+                    "expect.flags: `{}` is not a flag of this ruleset",
+                    Shown::excerpt(id)
                 ));
             }
         }
