@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::answers::{Answers, Value};
 use crate::error::{AssessError, EvalError};
 use crate::eval::{holds, Exhausted, Search, Tri};
+use crate::limits;
 use crate::model::{FlagKind, Level, LevelIndex, MissingPolicy, Ruleset};
 
 /// A level of care as reported: id, label and rank (0 = least intensive).
@@ -242,9 +243,11 @@ impl Ruleset {
         if complete {
             return Ok(self.level_of_codes(&answers.values));
         }
-        let known = self.known_factors(answers)?;
-        self.level_range_of(&answers.values, &known)
-            .map(|(_, hi)| hi)
+        let mut budget = limits::MAX_MISSING_WORK;
+        match self.level_within(answers, &mut budget)? {
+            Some(level) => Ok(level),
+            None => Err(self.too_many_missing(&self.known_factors(answers)?)),
+        }
     }
 
     /// [`Ruleset::level_for`] within a work budget shared by many calls (condition

@@ -472,23 +472,6 @@ impl Ruleset {
         best
     }
 
-    /// Exact level range for answers where `known[f]` is false for unanswered `ask` factors.
-    pub(crate) fn level_range_of(
-        &self,
-        values: &[i64],
-        known: &[bool],
-    ) -> Result<(LevelIndex, LevelIndex), EvalError> {
-        let mut search = Search::new(
-            &self.conditions,
-            &self.factors,
-            values.to_vec(),
-            known.to_vec(),
-        );
-        search
-            .level_range(self)
-            .map_err(|Exhausted| self.too_many_missing(known))
-    }
-
     pub(crate) fn too_many_missing(&self, known: &[bool]) -> EvalError {
         EvalError::TooManyMissing {
             factors: self

@@ -51,9 +51,10 @@ pub const MAX_INTEGER: i64 = 1_000_000_000_000;
 /// spent on one assessment's missing answers: the exact level range they leave open,
 /// the status of every rule and flag, and which answers could change the level (128 Mi).
 /// The same budget bounds the check, when a ruleset is loaded, that every condition
-/// can be true (one budget for all of them). Spending it all took 0.9 s of CPU on the
-/// CI machine kind; the bundled default ruleset with every answer missing needs under
-/// 10,000 (`analysis/worst_shapes.rs` keeps that true).
+/// can be true (one budget for all of them). On the CI machine kind, loading the
+/// random 3-CNF ruleset of `analysis/worst_shapes.rs` and having its assessment with
+/// every answer missing refused took 0.9 s of CPU in all; the bundled default ruleset
+/// with every answer missing needs under 10,000 (that test keeps this true).
 pub const MAX_MISSING_WORK: u64 = 1 << 27;
 /// Largest answer space (product of every factor's number of classes) for which the
 /// compiler tabulates the level of every combination (one byte each), making the

@@ -66,6 +66,20 @@ struct CheckAcc {
     first_violation: Vec<Option<usize>>,
 }
 
+impl CheckAcc {
+    /// An empty accumulator with one slot per rule, flag, level and invariant of `rs`.
+    fn for_ruleset(rs: &Ruleset) -> CheckAcc {
+        CheckAcc {
+            first_decides: vec![None; rs.rules.len()],
+            first_fires: vec![None; rs.rules.len()],
+            first_flag: vec![None; rs.flags.len()],
+            first_level: vec![None; rs.levels.len()],
+            first_violation: vec![None; rs.invariants.len()],
+            ..CheckAcc::default()
+        }
+    }
+}
+
 /// Analyse one ruleset over every complete answer set: completeness, monotonicity,
 /// rules that never decide, unreachable levels and flags, and its invariants.
 pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
@@ -79,14 +93,7 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
     let n = space.factors.len();
     let accs = parallel(
         total,
-        || CheckAcc {
-            first_decides: vec![None; rs.rules.len()],
-            first_fires: vec![None; rs.rules.len()],
-            first_flag: vec![None; rs.flags.len()],
-            first_level: vec![None; rs.levels.len()],
-            first_violation: vec![None; rs.invariants.len()],
-            ..CheckAcc::default()
-        },
+        || CheckAcc::for_ruleset(rs),
         |acc, range| {
             let mut digits = vec![0usize; n];
             let mut values = vec![0i64; rs.factors.len()];
@@ -134,18 +141,10 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
         },
     );
 
-    // Merge (chunks are in index order).
-    // Chunks come back in order and cover `0..total` contiguously, so their levels
+    // Merge. Chunks come back in order and cover `0..total` contiguously, so their levels
     // concatenate into the level of every class by index.
     let mut levels: Vec<u8> = Vec::with_capacity(total);
-    let mut merged = CheckAcc {
-        first_decides: vec![None; rs.rules.len()],
-        first_fires: vec![None; rs.rules.len()],
-        first_flag: vec![None; rs.flags.len()],
-        first_level: vec![None; rs.levels.len()],
-        first_violation: vec![None; rs.invariants.len()],
-        ..CheckAcc::default()
-    };
+    let mut merged = CheckAcc::for_ruleset(rs);
     for acc in accs {
         levels.extend_from_slice(&acc.levels);
         let pairs = [
