@@ -1,8 +1,10 @@
 //! Generated rulesets of the shapes that broke the size and work limits (issue 8):
 //! a UTF-8 BOM directly before the first key, alias fan-out (one large anchor reused
 //! by many rules, and nested anchors of anchors), and heavy but valid rulesets (many
-//! integer factors with many bands, hundreds of two-factor rules). The fuzzer chooses
-//! the sizes; every outcome must be a clean result or a located error.
+//! integer factors with many bands, hundreds of two-factor rules, half of them also
+//! checked over the whole answer space), and random 3-CNF rules over up to 60 `ask`
+//! booleans assessed with every answer missing. The fuzzer chooses the sizes; every
+//! outcome must be a clean result, a located error, or a refusal by a work budget.
 #![no_main]
 
 use carelevel::{limits, Ruleset, DEFAULT_RULESET};
@@ -82,6 +84,48 @@ fn heavy(u: &mut Unstructured<'_>) -> Result<String> {
     Ok(s)
 }
 
+/// Random 3-CNF conditions over many `ask` booleans: with every answer missing, the
+/// level range is a satisfiability search that the work budget must bound.
+fn cnf(u: &mut Unstructured<'_>) -> Result<String> {
+    let booleans = u.int_in_range(3..=60usize)?;
+    let rules = u.int_in_range(1..=20usize)?;
+    let clauses = u.int_in_range(1..=40usize)?;
+    let mut s = format!("{HEAD}factors:\n");
+    for f in 0..booleans {
+        s.push_str(&format!("  - {{id: b{f}, kind: boolean, question: q, missing: ask}}\n"));
+    }
+    s.push_str("rules:\n");
+    for r in 0..rules {
+        let mut all = Vec::with_capacity(clauses);
+        for _ in 0..clauses {
+            let mut lits = Vec::with_capacity(3);
+            for _ in 0..3 {
+                let b = u.int_in_range(0..=booleans - 1)?;
+                let v: bool = u.arbitrary()?;
+                lits.push(format!("{{b{b}: {v}}}"));
+            }
+            all.push(format!("{{any: [{}]}}", lits.join(", ")));
+        }
+        s.push_str(&format!(
+            "  - {{id: r{r}, level: high, because: b, when: {{all: [{}]}}}}\n",
+            all.join(", ")
+        ));
+    }
+    Ok(s)
+}
+
+/// The whole-space check finishes or is refused by its work budget, up front.
+fn check_or_refuse(rs: &Ruleset) {
+    match carelevel::analysis::check(rs, false) {
+        Ok(_) => {}
+        Err(carelevel::analysis::AnalysisError::TooMuchWork { work, limit, .. }) => {
+            assert!(work > limit, "refused work {work} within the limit {limit}");
+        }
+        Err(carelevel::analysis::AnalysisError::TooLarge { .. }) => {}
+        Err(e) => panic!("unexpected analysis error: {e}"),
+    }
+}
+
 fn located(text: &str) -> std::result::Result<Ruleset, Vec<carelevel::Diagnostic>> {
     Ruleset::from_yaml(text).map_err(|e| {
         assert!(!e.diagnostics.is_empty(), "an error names its problems");
@@ -90,7 +134,7 @@ fn located(text: &str) -> std::result::Result<Ruleset, Vec<carelevel::Diagnostic
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
-    match u.int_in_range(0..=3u8)? {
+    match u.int_in_range(0..=4u8)? {
         0 if std::env::var_os("SHAPES_SKIP_BOM").is_none() => {
             // A BOM directly before the first key (or before a comment) is no error.
             let base = if u.arbitrary()? { DEFAULT_RULESET } else { SIX_LEVELS };
@@ -135,8 +179,22 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 }
             }
         }
-        _ => {
+        3 => {
             let text = heavy(u)?;
+            let analyse: bool = u.arbitrary()?;
+            match located(&text) {
+                Ok(rs) => {
+                    check_invariants(&rs, &rs.new_answers());
+                    if analyse {
+                        check_or_refuse(&rs);
+                    }
+                }
+                Err(d) => assert!(d.iter().all(|d| d.location.is_some()), "{d:?}"),
+            }
+        }
+        _ => {
+            // Every answer missing: finishes, or the assessment is refused by its budget.
+            let text = cnf(u)?;
             match located(&text) {
                 Ok(rs) => {
                     check_invariants(&rs, &rs.new_answers());

@@ -78,3 +78,58 @@ fn a_url_that_is_not_an_absolute_uri_is_an_error_at_its_line() {
     );
     snapshot!("check_bad_url", out.snapshot());
 }
+
+/// 4 integer factors cut into 41 classes each by 250 two-factor rules (issue 8,
+/// item 6): 2.8 M classes, a file of about 30 KB within every size limit.
+fn integer_grid_ruleset() -> String {
+    let mut text = String::from(
+        "id: grid\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  \
+         - {id: low, label: L, description: d}\n  - {id: mid, label: M, description: d}\n  \
+         - {id: high, label: H, description: d}\nfactors:\n",
+    );
+    for f in 0..4 {
+        text.push_str(&format!(
+            "  - {{id: f{f}, kind: integer, min: 0, max: 1000, question: q}}\n"
+        ));
+    }
+    text.push_str("rules:\n");
+    for r in 0..250 {
+        let (a, b) = (r % 4, (r + 1 + r / 7 % 3) % 4);
+        // Thresholds 1..=40 of 41 per factor: each factor gets 41 classes.
+        let (ta, tb) = (1 + (r / 4) % 40, 1 + (r * 7) % 40);
+        let level = if r % 2 == 0 { "mid" } else { "high" };
+        text.push_str(&format!(
+            "  - {{id: r{r}, level: {level}, because: b, when: {{all: [{{f{a}: {{at_least: {}}}}}, {{f{b}: {{at_least: {}}}}}]}}}}\n",
+            ta * 24,
+            tb * 24
+        ));
+    }
+    text
+}
+
+#[test]
+fn an_analysis_past_its_work_budget_is_refused_up_front_with_the_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grid.yaml");
+    std::fs::write(&path, integer_grid_ruleset()).unwrap();
+    let file = path.to_str().unwrap();
+    // `check` reports it as the ruleset's error (1); `diff` cannot compare (2).
+    for (args, task, code) in [
+        (vec!["check", file], "checking every answer set", 1),
+        (vec!["diff", file, file], "comparing every answer set", 2),
+    ] {
+        let out = run(&args);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            all.contains(&format!("{task} would take up to ")),
+            "{args:?}: {all}"
+        );
+        assert!(all.contains("above the limit of 2000000000"), "{all}");
+        assert!(all.contains("(41 classes)"), "{all}");
+        assert!(
+            all.contains("Fewer distinct integer thresholds"),
+            "says what makes it smaller: {all}"
+        );
+        out.expect_code(code);
+    }
+}
