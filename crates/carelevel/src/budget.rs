@@ -36,6 +36,8 @@ pub(crate) struct OverBudget {
     pub copied: u64,
     /// Nodes of the expanded document counted before this event.
     pub before: u64,
+    /// Of the nodes counted, how many are copies that aliases stand for.
+    pub aliased: u64,
 }
 
 /// Counts the nodes of the expanded document, event by event.
@@ -44,6 +46,8 @@ pub(crate) struct Expansion {
     /// Nodes of the expanded document so far (a node is a scalar, a list or a mapping;
     /// an alias counts as every node of its anchor's copy).
     total: u64,
+    /// Of `total`, the nodes that are copies made by aliases.
+    aliased: u64,
     /// The expanded size of every anchored node that has ended.
     sizes: HashMap<usize, u64>,
     /// The open lists and mappings: anchor id and `total` before their start.
@@ -86,12 +90,20 @@ impl Expansion {
             // An alias of an anchor that is still open (a recursive alias, which the
             // typed parser refuses) or unknown (a syntax error reported later) counts
             // as one node.
-            NodeEvent::Alias { anchor } => self.sizes.get(&anchor).copied().unwrap_or(1),
+            NodeEvent::Alias { anchor } => {
+                let size = self.sizes.get(&anchor).copied().unwrap_or(1);
+                self.aliased = self.aliased.saturating_add(size);
+                size
+            }
         };
         let before = self.total;
         self.total = self.total.saturating_add(copied);
         if self.total > limits::MAX_YAML_NODES {
-            return Err(OverBudget { copied, before });
+            return Err(OverBudget {
+                copied,
+                before,
+                aliased: self.aliased,
+            });
         }
         Ok(())
     }

@@ -832,6 +832,15 @@ fn over_budget(
              repeated part fewer times, or split it into smaller named pieces",
             over.copied, over.before
         )
+    } else if over.aliased > 0 {
+        // A plain node crossed the budget, but aliases brought the document there.
+        format!(
+            "the {what} is too large once its YAML aliases are expanded: it holds more than \
+             {limit} nodes (the limit), {} of them copies that aliases stand for. Every alias \
+             counts as a full copy of its anchor: write the repeated part fewer times, or \
+             split it into smaller named pieces",
+            over.aliased
+        )
     } else {
         format!("the {what} holds more than {limit} YAML nodes (the limit)")
     };
@@ -1298,6 +1307,26 @@ mod tests {
             );
             assert!(nodes * 1000 < limits::MAX_CONDITION_NODES, "{nodes}");
         }
+    }
+
+    #[test]
+    fn a_plain_node_that_crosses_the_budget_after_aliases_still_blames_the_aliases() {
+        // Found by the shapes fuzz target: aliases brought the document just under the
+        // budget and a plain node then crossed it; the message must name the aliases.
+        let items = vec!["x"; 1000].join(", ");
+        let aliases = vec!["*a"; 4188].join(", ");
+        let plain = vec!["y"; 2000].join(", ");
+        let text = format!("a: &a [{items}]\nb: [{aliases}]\nc: [{plain}]\n");
+        let e = parse_answers_yaml(&text).unwrap_err();
+        assert!(
+            e.contains("too large once its YAML aliases are expanded"),
+            "{e}"
+        );
+        assert!(
+            e.contains("4192188 of them copies that aliases stand for"),
+            "{e}"
+        );
+        assert!(e.contains("at line 3"), "{e}");
     }
 
     #[test]
