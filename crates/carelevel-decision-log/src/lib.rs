@@ -1,0 +1,18 @@
+//! The decision log of carelevel: one record per recommendation served (and one per
+//! piece of feedback on it), masked per question, group-committed by one writer
+//! thread to JSON Lines or SQLite, and read back for `carelevel log query`,
+//! `export` and `replay`.
+//!
+//! Synchronous: [`LogWriter`] owns one thread; no async runtime. The record shape,
+//! masking and the durability promise are documented in `docs/decision-log.md`.
+
+pub mod mask;
+pub mod record;
+pub mod time;
+
+pub use mask::{FieldMask, MaskError, Masking};
+pub use record::{
+    Channel, CodedReason, DecisionMeta, DecisionRecord, DecisionResult, FeedbackRecord, LogEntry,
+    Outcome, Requester, RulesetRef, Source,
+};
+pub use time::{TimeError, Timestamp};
