@@ -8,7 +8,9 @@
 
 pub mod mask;
 pub mod record;
+pub mod sqlite;
 pub mod time;
+pub mod writer;
 
 pub use mask::{FieldMask, MaskError, Masking};
 pub use record::{
@@ -16,3 +18,4 @@ pub use record::{
     Outcome, Requester, RulesetRef, Source,
 };
 pub use time::{TimeError, Timestamp};
+pub use writer::{Done, LogError, LogFormat, LogStats, LogWriter, SinkConfig};
