@@ -7,12 +7,16 @@
 //! masking and the durability promise are documented in `docs/decision-log.md`.
 
 pub mod mask;
+pub mod read;
 pub mod record;
 pub mod sqlite;
 pub mod time;
 pub mod writer;
 
 pub use mask::{FieldMask, MaskError, Masking};
+pub use read::{
+    read_jsonl, read_log, read_sqlite, BadEntry, Filter, Position, ReadEntry, ReadError,
+};
 pub use record::{
     Channel, CodedReason, DecisionMeta, DecisionRecord, DecisionResult, FeedbackRecord, LogEntry,
     Outcome, Requester, RulesetRef, Source,

@@ -500,3 +500,42 @@ mod tests {
         assert!(LogEntry::Feedback(linked).validate().is_ok());
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A decision record built by hand (no assessment), for reader and writer tests.
+    pub(crate) fn decision(id: &str, time: &str, ruleset: &str, level: &str) -> LogEntry {
+        let mut input = Map::new();
+        input.insert("severity".to_owned(), Value::String("moderate".to_owned()));
+        LogEntry::Decision(DecisionRecord {
+            decision_id: id.to_owned(),
+            time: time.to_owned(),
+            ruleset: RulesetRef {
+                id: ruleset.to_owned(),
+                version: "1.0.0".to_owned(),
+                sha256: "0".repeat(64),
+            },
+            engine_version: "0.1.0".to_owned(),
+            source: Source {
+                channel: Channel::Api,
+                route: "/v1/rulesets/default/assess".to_owned(),
+                hook: None,
+                hook_instance: None,
+            },
+            requester: None,
+            card_uuid: None,
+            input,
+            masked: Vec::new(),
+            result: DecisionResult {
+                level: level.to_owned(),
+                refer: false,
+                needs_review: false,
+                flags: Vec::new(),
+                deciding_rules: Vec::new(),
+                missing: Vec::new(),
+            },
+        })
+    }
+}
