@@ -13,6 +13,9 @@ mod fhir;
 mod fhir_read;
 mod input;
 mod interrupt;
+mod log_cmd;
+mod log_export;
+mod log_replay;
 mod output;
 mod render;
 mod schema;
@@ -79,6 +82,8 @@ enum Command {
     Schema(schema::Args),
     /// Print a ruleset as a FHIR Questionnaire, or answers as a QuestionnaireResponse.
     Fhir(fhir::Args),
+    /// Read a decision log: query, export, or replay it under a new ruleset.
+    Log(log_cmd::Args),
 }
 
 /// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
@@ -124,5 +129,6 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Batch(args) => batch::run(&args, out, err),
         Command::Schema(args) => schema::run(&args, out, err),
         Command::Fhir(args) => fhir::run(&args, out, err),
+        Command::Log(args) => log_cmd::run(&args, out, err),
     }
 }

@@ -87,7 +87,7 @@ pub struct BadEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     /// The file could not be opened or read.
-    #[error("decision log {}: {detail}", path.display())]
+    #[error("cannot read decision log `{}`: {detail}", path.display())]
     Io {
         /// The log file.
         path: PathBuf,
@@ -125,11 +125,25 @@ pub fn read_log(
     }
 }
 
+/// An I/O error in words (as the CLI words them, without `(os error N)`).
+fn io_detail(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
 /// Parse one entry's JSON text and its time.
 fn parse(text: &str) -> Result<(LogEntry, Timestamp), String> {
     let entry: LogEntry = serde_json::from_str(text).map_err(|e| {
         // serde_json ends its message with "at line 1 column N"; the line is ours.
         let msg = e.to_string();
+        if e.line() == 0 {
+            // No position (e.g. a missing field): the whole line is at fault.
+            return msg;
+        }
         let tail = format!(" at line {} column {}", e.line(), e.column());
         let msg = msg.strip_suffix(&tail).unwrap_or(&msg);
         format!("column {}: {msg}", e.column())
@@ -146,7 +160,7 @@ pub fn read_jsonl(
 ) -> Result<(), ReadError> {
     let io = |e: std::io::Error| ReadError::Io {
         path: path.to_path_buf(),
-        detail: e.to_string(),
+        detail: io_detail(&e),
     };
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
     let mut buf = Vec::new();
@@ -208,7 +222,7 @@ pub fn read_sqlite(
     if !path.exists() {
         return Err(ReadError::Io {
             path: path.to_path_buf(),
-            detail: "No such file or directory".to_owned(),
+            detail: "no such file".to_owned(),
         });
     }
     let conn = Connection::open_with_flags(
