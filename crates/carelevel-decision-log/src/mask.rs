@@ -43,7 +43,13 @@ pub enum FieldMask {
 }
 
 /// The masking configuration: a default, rules per question id, and the salt.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Read from configuration (JSON, YAML, TOML) as
+/// `{"default": "keep", "fields": {"harm_risk": "hash", "housing": "drop"}, "salt": "..."}`;
+/// every key is optional (default `keep`, no rules, empty salt) and an unknown key
+/// is refused. The salt is the UTF-8 bytes of the `salt` text.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "MaskingConfig")]
 pub struct Masking {
     /// The rule for questions not in `per_field`.
     pub default: FieldMask,
@@ -51,6 +57,39 @@ pub struct Masking {
     pub per_field: BTreeMap<String, FieldMask>,
     /// The salt for `hash` (secret; required when any rule is `hash`).
     pub salt: Vec<u8>,
+}
+
+/// Shows the rules and whether a salt is set, never the salt itself (it is a secret).
+impl std::fmt::Debug for Masking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Masking")
+            .field("default", &self.default)
+            .field("per_field", &self.per_field)
+            .field("salt", &format_args!("<{} bytes>", self.salt.len()))
+            .finish()
+    }
+}
+
+/// The configuration shape of [`Masking`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaskingConfig {
+    #[serde(default)]
+    default: FieldMask,
+    #[serde(default)]
+    fields: BTreeMap<String, FieldMask>,
+    #[serde(default)]
+    salt: String,
+}
+
+impl From<MaskingConfig> for Masking {
+    fn from(c: MaskingConfig) -> Masking {
+        Masking {
+            default: c.default,
+            per_field: c.fields,
+            salt: c.salt.into_bytes(),
+        }
+    }
 }
 
 /// Why a decision record could not be built. The caller drops the event and counts
@@ -173,6 +212,36 @@ mod tests {
             m.hash(&serde_json::json!("moderate")),
             "sha256:e83c5b718ca51e7eef8d1907a31706089a49b95912097f921c5f78c75ddcd3cc"
         );
+    }
+
+    #[test]
+    fn masking_reads_from_configuration() {
+        let m: Masking = serde_json::from_str(
+            r#"{"default": "drop", "fields": {"housing": "hash", "support": "keep"}, "salt": "pepper"}"#,
+        )
+        .unwrap();
+        assert_eq!(m.default, FieldMask::Drop);
+        assert_eq!(m.rule("housing"), FieldMask::Hash);
+        assert_eq!(m.rule("support"), FieldMask::Keep);
+        assert_eq!(m.rule("severity"), FieldMask::Drop);
+        assert_eq!(m.salt, b"pepper");
+        let shown = format!("{m:?}");
+        assert!(
+            !shown.contains("pepper") && shown.contains("<6 bytes>"),
+            "{shown}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Masking>("{}").unwrap(),
+            Masking::keep_all()
+        );
+        let e = serde_json::from_str::<Masking>(r#"{"fields": {"housing": "scramble"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown variant `scramble`"), "{e}");
+        let e = serde_json::from_str::<Masking>(r#"{"per_field": {}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `per_field`"), "{e}");
     }
 
     #[test]
