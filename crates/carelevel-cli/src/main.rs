@@ -30,7 +30,7 @@ use clap::{Parser, Subcommand};
 /// | code | meaning |
 /// |------|---------|
 /// | 0 | success (also when the reader of stdout went away: a broken pipe is not an error) |
-/// | 1 | a test or validation failure: `check` found errors in a ruleset, `test` had failing cases; `batch` completed but some records were errors (each reported with its line) |
+/// | 1 | a test or validation failure: `check` found errors in a ruleset, `test` had failing cases; `batch` completed but some records were errors (each reported with its line); `log` read past entries it could not read (each reported with its line or row), or `log replay` met decisions the new ruleset cannot evaluate |
 /// | 2 | a usage or input error: bad arguments, an unreadable file, invalid answers, an invalid `--rules` ruleset for `assess` or `describe`, an answer set that cannot be evaluated; for `batch`: unreadable input, a bad CSV header, an invalid ruleset, an output that cannot be written (no output file is left) |
 ///
 /// Codes are ordered by severity: when one invocation meets several outcomes

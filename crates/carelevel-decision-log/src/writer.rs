@@ -419,8 +419,20 @@ impl JsonlSink {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
+        let existed = path.exists();
         let mut file = options.open(path).map_err(|e| open_err("open", e))?;
         let meta = file.metadata().map_err(|e| open_err("stat", e))?;
+        if !existed && meta.is_file() {
+            // A new file's name is durable only once its directory is synced: without
+            // this, a power cut could lose the whole file, acknowledged lines and all.
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| open_err("sync the directory of the new log", e))?;
+        }
         let mut good_len = None;
         if meta.is_file() {
             let len = meta.len();
@@ -684,6 +696,28 @@ pub(crate) mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(got, [feedback(1), feedback(3)]);
+    }
+
+    #[test]
+    fn dropping_the_writer_flushes_every_pending_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let acked = Arc::new(AtomicU64::new(0));
+        {
+            let w = LogWriter::open(&SinkConfig::Jsonl { path: path.clone() }).unwrap();
+            for n in 0..100 {
+                let acked = Arc::clone(&acked);
+                w.submit(
+                    feedback(n),
+                    Box::new(move |r| {
+                        r.unwrap();
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }),
+                );
+            }
+        }
+        assert_eq!(acked.load(Ordering::SeqCst), 100);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 100);
     }
 
     #[test]
