@@ -479,6 +479,64 @@ mod tests {
         ));
     }
 
+    fn mask_rule(i: u8) -> FieldMask {
+        match i % 3 {
+            0 => FieldMask::Keep,
+            1 => FieldMask::Hash,
+            _ => FieldMask::Drop,
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the rules and answers: a kept answer is logged as given, a hashed
+        /// one only as its salted hash, a dropped one not at all, and `masked` lists
+        /// exactly the answered questions hashed or dropped.
+        #[test]
+        fn masking_never_leaks_an_answer(
+            picks in proptest::collection::vec((0u8..=255, 0u8..3, proptest::bool::ANY), 8),
+            default in 0u8..3,
+        ) {
+            let rs = Ruleset::default_ruleset().unwrap();
+            let mut masking = Masking { default: mask_rule(default), salt: b"s3cret".to_vec(), ..Masking::default() };
+            let mut answers = Map::new();
+            for (factor, (value, rule, answered)) in rs.factors().iter().zip(&picks) {
+                if let carelevel::FactorKind::Ordinal { values } = &factor.kind {
+                    if *answered {
+                        let v = &values[usize::from(*value) % values.len()];
+                        answers.insert(factor.id.clone(), Value::String(v.clone()));
+                    }
+                }
+                if *rule != default {
+                    masking.per_field.insert(factor.id.clone(), mask_rule(*rule));
+                }
+            }
+            let parsed = rs.answers_from_json(&Value::Object(answers.clone()).to_string()).unwrap();
+            let a = rs.assess(&parsed).unwrap();
+            let r = DecisionRecord::new(meta("p"), &parsed, &a, &masking).unwrap();
+            let mut expect_masked = Vec::new();
+            for factor in rs.factors() {
+                let Some(raw) = answers.get(&factor.id) else {
+                    proptest::prop_assert!(!r.input.contains_key(&factor.id));
+                    continue;
+                };
+                match masking.rule(&factor.id) {
+                    FieldMask::Keep => proptest::prop_assert_eq!(r.input.get(&factor.id), Some(raw)),
+                    FieldMask::Hash => {
+                        proptest::prop_assert_eq!(r.input.get(&factor.id), Some(&Value::String(masking.hash(raw))));
+                        expect_masked.push(factor.id.clone());
+                    }
+                    FieldMask::Drop => {
+                        proptest::prop_assert!(!r.input.contains_key(&factor.id));
+                        expect_masked.push(factor.id.clone());
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(&r.masked, &expect_masked);
+            let text = serde_json::to_string(&LogEntry::Decision(r)).unwrap();
+            proptest::prop_assert!(!text.contains("s3cret"));
+        }
+    }
+
     #[test]
     fn validate_needs_time_and_link() {
         let f = FeedbackRecord {
