@@ -720,6 +720,103 @@ pub(crate) mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 100);
     }
 
+    const KILL_CHILD: &str = "CARELEVEL_DLOG_KILL_CHILD";
+
+    /// The child of `kill_9_loses_no_acknowledged_entry`: 4 threads append to the log
+    /// named by the environment and print `ACK <id>` for each acknowledged entry.
+    fn kill_child(path: &str) {
+        let w = LogWriter::open(&SinkConfig::from_path(Path::new(path)).unwrap()).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let w = &w;
+                s.spawn(move || {
+                    for i in 0..100_000 {
+                        let n = t * 100_000 + i;
+                        w.append(feedback(n)).unwrap();
+                        let mut out = io::stdout().lock();
+                        writeln!(out, "ACK d{n}").unwrap();
+                        out.flush().unwrap();
+                    }
+                });
+            }
+        });
+    }
+
+    /// `kill -9` of a process writing the log loses no entry whose `done` got `Ok`
+    /// (the page cache survives a killed process; a power cut is what `fdatasync`
+    /// is for), and leaves at most a torn last line.
+    #[test]
+    fn kill_9_loses_no_acknowledged_entry() {
+        if let Ok(path) = std::env::var(KILL_CHILD) {
+            kill_child(&path);
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["log.jsonl", "log.sqlite"] {
+            let path = dir.path().join(name);
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "writer::tests::kill_9_loses_no_acknowledged_entry",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(KILL_CHILD, &path)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut stdout = io::BufReader::new(child.stdout.take().unwrap());
+            let mut acked = std::collections::BTreeSet::new();
+            let mut line = String::new();
+            while acked.len() < 2000 {
+                line.clear();
+                if io::BufRead::read_line(&mut stdout, &mut line).unwrap() == 0 {
+                    break;
+                }
+                if let Some(id) = line.trim_end().strip_prefix("ACK ") {
+                    acked.insert(id.to_owned());
+                }
+            }
+            child.kill().unwrap();
+            // Acknowledgements printed before the kill are still in the pipe.
+            let mut rest = String::new();
+            stdout.read_to_string(&mut rest).unwrap();
+            acked.extend(
+                rest.lines()
+                    .filter_map(|l| l.strip_prefix("ACK "))
+                    .map(str::to_owned),
+            );
+            child.wait().unwrap();
+            assert!(
+                acked.len() >= 2000,
+                "{name}: the child acknowledged only {}",
+                acked.len()
+            );
+            let mut logged = std::collections::BTreeSet::new();
+            let mut bad = Vec::new();
+            crate::read::read_log(&path, &crate::read::Filter::default(), &mut |r| {
+                match r {
+                    Ok(e) => {
+                        logged.insert(e.entry.decision_id().unwrap().to_owned());
+                    }
+                    Err(b) => bad.push(b),
+                }
+                true
+            })
+            .unwrap();
+            let lost: Vec<_> = acked.difference(&logged).collect();
+            assert!(
+                lost.is_empty(),
+                "{name}: acknowledged but not logged: {lost:?}"
+            );
+            assert!(
+                bad.is_empty() || (bad.len() == 1 && bad[0].torn),
+                "{name}: {bad:?}"
+            );
+        }
+    }
+
     #[test]
     fn format_by_extension() {
         assert_eq!(
