@@ -25,6 +25,7 @@ mod describe;
 mod diff;
 mod fhir;
 mod input_limits;
+mod log;
 mod output_files;
 mod safe_text;
 mod schema;

@@ -49,8 +49,23 @@ use carelevel_fhir::response::ReadOptions;
 use process::Processor;
 use read::{Chunk, Source};
 
+pub use csv_out::safe as csv_safe_cell;
 pub use read::CsvHeader;
 pub use records::{for_each_record, CsvFields, Record, RecordContent};
+
+/// One CSV row written exactly as `batch` writes its rows: every cell made safe for a
+/// spreadsheet ([`csv_safe_cell`]: control characters escaped, a leading `'` before a
+/// formula character), then quoted as RFC 4180 asks. For other commands' CSV output
+/// (`carelevel log export`), so that all CSV of carelevel is escaped one way.
+pub fn csv_row<'a>(cells: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    let safe: Vec<std::borrow::Cow<'_, str>> = cells.into_iter().map(csv_safe_cell).collect();
+    // Writing to a `Vec` cannot fail.
+    let _ = w.write_record(safe.iter().map(|c| c.as_bytes()));
+    w.into_inner().unwrap_or_default()
+}
 
 /// Input bytes per chunk (JSON Lines; CSV chunks hold about this many field bytes).
 pub const CHUNK_BYTES: usize = 64 * 1024;
@@ -537,6 +552,15 @@ mod tests {
     use std::io::{self, Read};
 
     use super::*;
+
+    #[test]
+    fn csv_row_quotes_and_defuses_like_batch() {
+        let row = csv_row(["plain", "a,b", "say \"hi\"", "=SUM(A1)", "line\nbreak", ""]);
+        assert_eq!(
+            String::from_utf8(row).unwrap(),
+            "plain,\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),line\\nbreak,\n"
+        );
+    }
 
     /// A reader handing out 1 to 7 bytes per call, so that lines, chunks and the
     /// open-quote lookahead are cut at every possible place (also used by `props`).
