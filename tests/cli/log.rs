@@ -367,3 +367,56 @@ fn replay_lists_decisions_the_new_ruleset_cannot_evaluate() {
     out.expect_code(1);
     snapshot!("log_replay_failed", shot(&out));
 }
+
+#[test]
+fn assess_decision_log_writes_the_record_before_showing_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers: Vec<String> =
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(STRONG)
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("--answer={k}={}", v.as_str().unwrap()))
+            .collect();
+    let mut args: Vec<&str> = vec!["assess", "--format", "json", "--decision-log", "cli.sqlite"];
+    args.extend(answers.iter().map(String::as_str));
+    let out = run_in(dir.path(), &args);
+    out.expect_code(0);
+    let shown: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let logged = run_in(dir.path(), &["log", "query", "cli.sqlite"]);
+    logged.expect_code(0);
+    let entry: serde_json::Value = serde_json::from_str(logged.stdout.trim_end()).unwrap();
+    assert_eq!(entry["kind"], "decision");
+    assert_eq!(entry["result"]["level"], shown["level"]["id"]);
+    assert_eq!(entry["source"]["channel"], "cli");
+    assert_eq!(entry["source"]["route"], "assess");
+    assert_eq!(entry["input"]["support"], "strong");
+    assert!(entry["decision_id"].as_str().unwrap().starts_with("cli-"));
+
+    // A masking that cannot be applied: nothing shown, nothing logged, exit 2.
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"{"fields": {"housng": "drop"}}"#,
+    )
+    .unwrap();
+    let mut args: Vec<&str> = vec![
+        "assess",
+        "--decision-log",
+        "bad.jsonl",
+        "--decision-log-masking",
+        "m.json",
+    ];
+    args.extend(answers.iter().map(String::as_str));
+    let out = run_in(dir.path(), &args);
+    out.expect_code(2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("names no question of ruleset `default`")
+            && out
+                .stderr
+                .ends_with("; the decision was not logged, so it is not shown\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("bad.jsonl").exists());
+}

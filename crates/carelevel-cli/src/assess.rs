@@ -66,6 +66,10 @@ pub struct Args {
     /// How a FHIR QuestionnaireResponse is read (with `--input-format fhir`).
     #[command(flatten)]
     pub fhir: FhirReadArgs,
+
+    /// Opt-in decision logging (`--decision-log FILE`).
+    #[command(flatten)]
+    pub log: crate::log_opt::DecisionLogArgs,
 }
 
 /// How the answers file is parsed.
@@ -203,6 +207,17 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             )?;
         }
         return Ok(ExitCode::Usage);
+    }
+    let log = crate::log_opt::record(
+        &args.log,
+        "assess",
+        &ruleset,
+        &answers,
+        &review_reasons,
+        err,
+    )?;
+    if let Some(code) = log {
+        return Ok(code);
     }
 
     report(

@@ -15,6 +15,7 @@ mod input;
 mod interrupt;
 mod log_cmd;
 mod log_export;
+mod log_opt;
 mod log_replay;
 mod output;
 mod render;

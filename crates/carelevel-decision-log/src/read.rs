@@ -230,6 +230,8 @@ pub fn read_sqlite(
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sql)?;
+    conn.busy_timeout(crate::sqlite::BUSY_TIMEOUT)
+        .map_err(sql)?;
     let version = crate::sqlite::check_version(&conn, path).map_err(|detail| ReadError::Io {
         path: path.to_path_buf(),
         detail,

@@ -23,6 +23,9 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
 use crate::writer::{LogError, Prepared, Sink};
 
+/// How long a connection waits for a lock held by another before giving up.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The schema version this crate writes and reads.
 pub const SCHEMA_VERSION: i64 = 1;
 
@@ -81,6 +84,10 @@ impl SqliteSink {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| err("open", &e))?;
+        // A reader checkpointing or another process holding the lock briefly makes
+        // SQLite answer BUSY; wait for it rather than fail the group at once.
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| err("set busy_timeout", &e))?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
             .map_err(|e| err("set journal_mode=WAL", &e))?;

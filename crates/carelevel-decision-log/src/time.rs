@@ -116,6 +116,39 @@ impl Timestamp {
         Timestamp::parse(text)
     }
 
+    /// The time `seconds` (and `nanos`) after 1970-01-01T00:00:00Z, for callers that
+    /// read a clock (`SystemTime::now()` since `UNIX_EPOCH`); years 1970 to 9999.
+    /// `None` outside that range or for `nanos` of a second or more.
+    pub fn from_unix(seconds: u64, nanos: u32) -> Option<Timestamp> {
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        let days = i64::try_from(seconds / 86_400).ok()?;
+        let secs = seconds % 86_400;
+        // Days since the epoch to a civil date (H. Hinnant's `civil_from_days`).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        if year > 9999 {
+            return None;
+        }
+        Some(Timestamp {
+            year: u16::try_from(year).ok()?,
+            month: u8::try_from(month).ok()?,
+            day: u8::try_from(day).ok()?,
+            hour: u8::try_from(secs / 3600).ok()?,
+            minute: u8::try_from(secs % 3600 / 60).ok()?,
+            second: u8::try_from(secs % 60).ok()?,
+            nanos,
+        })
+    }
+
     /// The fixed-width text form `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`: two keys compare as
     /// text exactly as the times compare.
     pub fn key(&self) -> String {
@@ -197,7 +230,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn from_unix_matches_known_dates() {
+        // Values from Python's `datetime(..., tzinfo=timezone.utc).timestamp()`.
+        for (secs, text) in [
+            (0, "1970-01-01T00:00:00.000000000Z"),
+            (951_868_799, "2000-02-29T23:59:59.000000000Z"),
+            (1_796_475_845, "2026-12-05T13:04:05.000000000Z"),
+            (4_107_542_400, "2100-03-01T00:00:00.000000000Z"),
+        ] {
+            assert_eq!(Timestamp::from_unix(secs, 0).unwrap().key(), text);
+        }
+        assert_eq!(
+            Timestamp::from_unix(0, 5).unwrap().key(),
+            "1970-01-01T00:00:00.000000005Z"
+        );
+        assert!(Timestamp::from_unix(0, 1_000_000_000).is_none());
+        assert!(Timestamp::from_unix(u64::MAX, 0).is_none());
+    }
+
     proptest! {
+        /// Later seconds are later times, and every time reads back as itself.
+        #[test]
+        fn from_unix_is_monotone_and_valid(a in 0u64..253_402_300_800, b in 0u64..253_402_300_800) {
+            let (x, y) = (Timestamp::from_unix(a, 0).unwrap(), Timestamp::from_unix(b, 0).unwrap());
+            prop_assert_eq!(a.cmp(&b), x.cmp(&y));
+            prop_assert_eq!(Timestamp::parse(&x.key()).unwrap(), x);
+        }
+
         /// The key sorts as text exactly as the times sort, and reads back as itself.
         #[test]
         fn key_order_is_time_order(
