@@ -3,11 +3,12 @@
 //! Modules: [`canonical`] (the ruleset's canonical URL, its code systems and the FHIR
 //! release), [`questionnaire`] (ruleset → `Questionnaire`), [`response`]
 //! (`QuestionnaireResponse` ↔ answers), [`form`] (matching through a form's
-//! `item.code`), [`guidance`] (assessment → `GuidanceResponse`), [`requirement`]
+//! `item.code`), [`card`] (assessment → CDS Hooks card), [`guidance`] (assessment → `GuidanceResponse`), [`requirement`]
 //! (which missing answers could change the level or a flag), [`primitive`] (checks of
 //! the FHIR `id` and `dateTime` the caller supplies) and [`error`].
 
 pub mod canonical;
+pub mod card;
 pub mod error;
 pub mod form;
 pub mod guidance;
