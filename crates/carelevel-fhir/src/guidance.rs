@@ -4,7 +4,7 @@
 //! The result goes into a contained `Parameters` (`#result`, referenced from
 //! `outputParameters`): the level as a Coding, the level range, `needs-review` and its
 //! reasons, `refer`, the fired and possible flags, the fired and deciding rules, every
-//! missing question, the ruleset (canonical, SHA-256) and the engine version.
+//! missing question, every assumed answer, the ruleset (canonical, SHA-256) and the engine version.
 //! `status` is `data-required` exactly when some missing question could change the
 //! level or a flag ([`crate::requirement`]), each such question being one
 //! `dataRequirement`; otherwise `success`.
@@ -232,6 +232,24 @@ fn parameters(ruleset: &Ruleset, canonical: &Canonical, a: &Assessment<'_>) -> V
             "part": [
                 param("question", "valueCoding", question_coding(ruleset, canonical, &m.factor)),
                 param("could-change-level", "valueBoolean", json!(m.could_change_level)),
+            ],
+        }));
+    }
+    for s in &a.assumed {
+        let value = match &s.value {
+            carelevel::Value::Integer(i) => param("value", "valueInteger", json!(i)),
+            carelevel::Value::Boolean(b) => param("value", "valueBoolean", json!(b)),
+            carelevel::Value::Text(t) => param(
+                "value",
+                "valueCoding",
+                json!({ "system": canonical.answers(&s.factor), "code": t, "display": t }),
+            ),
+        };
+        ps.push(json!({
+            "name": "assumed-answer",
+            "part": [
+                param("question", "valueCoding", question_coding(ruleset, canonical, &s.factor)),
+                value,
             ],
         }));
     }
