@@ -24,6 +24,7 @@ mod corpus;
 mod describe;
 mod diff;
 mod fhir;
+mod fhir_out;
 mod input_limits;
 mod log;
 mod output_files;

@@ -28,6 +28,7 @@
 
 mod csv_line;
 mod csv_out;
+mod fhir_out;
 mod json_out;
 mod process;
 #[cfg(test)]
@@ -50,6 +51,7 @@ use process::Processor;
 use read::{Chunk, Source};
 
 pub use csv_out::safe as csv_safe_cell;
+pub use fhir_out::{FhirOutput, FhirOutputKind};
 pub use read::CsvHeader;
 pub use records::{for_each_record, CsvFields, Record, RecordContent};
 
@@ -313,6 +315,39 @@ pub fn run(
     input: Input<'_>,
     options: &Options,
     out: &mut dyn Write,
+    errors: Option<&mut dyn Write>,
+    progress: &mut dyn FnMut(&Tally),
+) -> Result<Tally, Error> {
+    run_with(ruleset, input, options, None, out, errors, progress)
+}
+
+/// [`run`], writing each assessed record as FHIR (`fhir`): one `GuidanceResponse` or
+/// CDS Hooks card per line (NDJSON), in input order, whatever `options.format` and
+/// `options.fields` say. Error records are written as in JSON Lines, to `errors`
+/// when it is given, else into `out`.
+pub fn run_fhir(
+    ruleset: &Ruleset,
+    input: Input<'_>,
+    options: &Options,
+    fhir: FhirOutput,
+    out: &mut dyn Write,
+    errors: Option<&mut dyn Write>,
+    progress: &mut dyn FnMut(&Tally),
+) -> Result<Tally, Error> {
+    let options = Options {
+        format: OutputFormat::Jsonl,
+        fields: Fields::Full,
+        ..*options
+    };
+    run_with(ruleset, input, &options, Some(fhir), out, errors, progress)
+}
+
+fn run_with(
+    ruleset: &Ruleset,
+    input: Input<'_>,
+    options: &Options,
+    fhir_out: Option<FhirOutput>,
+    out: &mut dyn Write,
     mut errors: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(&Tally),
 ) -> Result<Tally, Error> {
@@ -329,6 +364,7 @@ pub fn run(
         errors.is_some(),
     );
     processor.fhir = fhir;
+    processor.fhir_out = fhir_out;
     out.write_all(&processor.output_header())
         .map_err(Error::Output)?;
     if let Some(errors) = errors.as_mut() {

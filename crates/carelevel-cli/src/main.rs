@@ -10,6 +10,7 @@ mod describe;
 mod diff;
 mod diff_cases;
 mod fhir;
+mod fhir_out;
 mod fhir_read;
 mod input;
 mod interrupt;
