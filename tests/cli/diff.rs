@@ -2,8 +2,8 @@
 
 use crate::util::{run, snapshot};
 
-const OLD: &str = "rules/default.yaml";
-const NEW: &str = "examples/policy-change/default-1.1.yaml";
+const OLD: &str = "examples/policy-change/default-1.0.0.yaml";
+const NEW: &str = "examples/policy-change/limited-support.yaml";
 
 #[test]
 fn diff_text_report_of_the_policy_change() {
