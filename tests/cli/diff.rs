@@ -129,6 +129,57 @@ fn incomparable_rulesets_are_explained() {
     );
 }
 
+/// A scale that gains a value at the top: the people who give the new answer did not
+/// exist under OLD. They are reported as a new population (with NEW's levels for
+/// them), not as moved and not as an error; everyone else is compared as usual.
+#[test]
+fn a_value_added_to_a_scale_is_a_new_population() {
+    let old = "tests/cli/fixtures/small.yaml";
+    let new = "tests/cli/fixtures/small-gains-value.yaml";
+    let out = run(&["diff", old, new]);
+    out.expect_code(0);
+    // risk: 4 values + unanswered; alone: 2 values (missing: error). 10 classes, of
+    // which risk=extreme x alone (2) exist only under NEW; the other 8 keep their level.
+    assert!(out.stdout.contains(
+        "Summary: 0 of 10 answer-set classes change level (0 escalations, 0 de-escalations, 0 other); 0 flags change; review needed for 0 more and 0 fewer classes; 2 classes give an answer only NEW accepts (a new population, not compared)"
+    ));
+    snapshot!("diff_value_added", out.snapshot());
+
+    let json = run(&["diff", old, new, "--format", "json"]);
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        v["new_population"],
+        serde_json::json!({
+            "answers": [{"factor": "risk", "values": ["extreme"], "ranges": [null]}],
+            "classes": 2,
+            "levels": [{"level": "high", "classes": 2}],
+            "refer": 2,
+            "needs_review": 0
+        })
+    );
+    assert!(v.get("removed_population").is_none());
+    let matrix_total: u64 = v["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(matrix_total, 8);
+    // A new answer is a change for `--fail-on any`, but moves nobody.
+    run(&["diff", old, new, "--fail-on", "any"]).expect_code(1);
+    run(&["diff", old, new, "--fail-on", "escalation"]).expect_code(0);
+
+    // The other way round it is a removed population, with OLD's levels.
+    let back = run(&["diff", new, old, "--format", "json"]);
+    back.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&back.stdout).unwrap();
+    assert!(v.get("new_population").is_none());
+    assert_eq!(v["removed_population"]["classes"], 2);
+    assert_eq!(v["removed_population"]["answers"][0]["values"][0], "extreme");
+}
+
 #[test]
 fn check_reports_whole_space_findings_with_examples() {
     let out = run(&["check", "tests/cli/fixtures/non-monotone.yaml"]);
