@@ -177,7 +177,10 @@ fn a_value_added_to_a_scale_is_a_new_population() {
     let v: serde_json::Value = serde_json::from_str(&back.stdout).unwrap();
     assert!(v.get("new_population").is_none());
     assert_eq!(v["removed_population"]["classes"], 2);
-    assert_eq!(v["removed_population"]["answers"][0]["values"][0], "extreme");
+    assert_eq!(
+        v["removed_population"]["answers"][0]["values"][0],
+        "extreme"
+    );
 }
 
 #[test]
@@ -206,7 +209,7 @@ fn coverage_lists_unexercised_rules_with_suggested_cases() {
     let full = run(&["test", "--coverage", "rules/default.test.yaml"]);
     full.expect_code(0);
     assert!(full.stdout.contains("rules: 17 of 17 exercised"));
-    assert!(full.stdout.contains("flags: 8 of 8 exercised"));
+    assert!(full.stdout.contains("flags: 9 of 9 exercised"));
     assert!(full.stdout.contains("levels: 3 of 3 exercised"));
 }
 
@@ -374,4 +377,39 @@ fn diff_markdown_counts_one_case_in_the_singular() {
     out.expect_code(0);
     assert!(out.stdout.contains("(1 case)"), "{}", out.stdout);
     assert!(!out.stdout.contains("(1 cases)"), "{}", out.stdout);
+}
+
+/// The worked example of docs/policy-authors.md: 1.0.0 -> 1.1.0 adds `medical: acute`
+/// and moves nobody who could already be answered; the people who answer `acute` are
+/// a new population, every one placed no lower than residential with a refer flag.
+#[test]
+fn default_1_0_0_to_1_1_0_moves_only_the_new_answer() {
+    let old = "examples/policy-change/default-1.0.0.yaml";
+    let kept = run(&["test", "examples/policy-change/default-1.0.0.test.yaml"]);
+    kept.expect_code(0);
+    assert!(kept.stdout.contains("57 passed, 0 failed"));
+    let out = run(&["diff", old, "rules/default.yaml", "--format", "json"]);
+    out.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["changed"], 0);
+    assert_eq!(v["flag_changes"], serde_json::json!([]));
+    assert_eq!(v["review_lost"], 0);
+    let p = &v["new_population"];
+    assert_eq!(
+        p["answers"],
+        serde_json::json!([{"factor": "medical", "values": ["acute"], "ranges": [null]}])
+    );
+    // medical=acute with every other question at any value or (for `ask` questions)
+    // unanswered: (4+1)(5+1)(3+1)(3+1)(5+1)(4+1)(3+1)(2) = 115200.
+    assert_eq!(p["classes"], 115_200);
+    assert_eq!(
+        p["levels"],
+        serde_json::json!([{"level": "residential", "classes": 115_200}])
+    );
+    assert_eq!(p["refer"], 115_200);
+    let text = run(&["diff", old, "rules/default.yaml"]);
+    assert!(text.stdout.contains("No answer set changes level."));
+    assert!(text.stdout.contains(
+        "New answers (only NEW accepts them: medical=acute): 115200 classes that did not exist in OLD's answer space; not counted as moved"
+    ));
 }
