@@ -39,7 +39,7 @@ fn decision(rs: &Ruleset, id: &str, time: &str, answers: &str, masking: &Masking
 }
 
 /// Moderate withdrawal with limited support: `iop` under 1.0.0, `residential` under
-/// the proposed 1.1.0 (examples/policy-change/default-1.1.yaml).
+/// the proposed 1.1.0 (examples/policy-change/limited-support.yaml).
 const LIMITED: &str = r#"{"severity": "moderate", "withdrawal_risk": "moderate",
     "medical": "none", "housing": "stable", "support": "limited",
     "harm_risk": "none", "mental_health": "mild"}"#;
@@ -91,7 +91,7 @@ fn entries() -> Vec<LogEntry> {
 }
 
 /// A temporary directory holding `log.jsonl`, `log.sqlite` (the same entries) and
-/// `new.yaml` (the proposed default 1.1.0).
+/// `new.yaml` (the limited-support proposal).
 fn logs() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for name in ["log.jsonl", "log.sqlite"] {
@@ -102,7 +102,7 @@ fn logs() -> tempfile::TempDir {
         w.close().unwrap();
     }
     std::fs::copy(
-        root().join("examples/policy-change/default-1.1.yaml"),
+        root().join("examples/policy-change/limited-support.yaml"),
         dir.path().join("new.yaml"),
     )
     .unwrap();

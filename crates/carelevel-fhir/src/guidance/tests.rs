@@ -48,7 +48,7 @@ fn complete_answers_give_success_without_data_requirements() {
     assert_eq!(g["resourceType"], "GuidanceResponse");
     assert_eq!(g["status"], "success");
     assert!(g.get("dataRequirement").is_none());
-    assert_eq!(g["moduleUri"], "urn:carelevel:ruleset:default|1.0.0");
+    assert_eq!(g["moduleUri"], "urn:carelevel:ruleset:default|1.1.0");
     assert_eq!(g["id"], "gr-1");
     assert_eq!(g["occurrenceDateTime"], "2026-12-05T16:00:00Z");
     assert_eq!(g["requestIdentifier"], json!({"value": "qr-1"}));
