@@ -77,6 +77,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::app::ErrorCode(self.code));
         if let Some(challenge) = &self.challenge {
             if let Ok(value) = HeaderValue::from_str(challenge) {
                 response
