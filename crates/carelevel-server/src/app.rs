@@ -227,8 +227,12 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
 /// Read a whole (already size-limited) body; a body over the limit is a 413.
 pub async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
     axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        let mut source = std::error::Error::source(&e);
+        let mut too_large = false;
+        while let Some(s) = source {
+            too_large |= s.is::<http_body_util::LengthLimitError>();
+            source = s.source();
+        }
         if too_large {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
