@@ -28,5 +28,6 @@ mod input_limits;
 mod output_files;
 mod safe_text;
 mod schema;
+mod serve;
 mod test_cmd;
 mod usage;

@@ -296,6 +296,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Base URL clients call, without trailing slash.
     pub public_url: String,
+    /// No `public_url` was given: it is `http://` plus the bound address (with the
+    /// port actually bound when `listen` asks for port 0).
+    pub public_url_from_listen: bool,
     /// Rulesets to serve, in order.
     pub rulesets: Vec<RulesetSpec>,
     /// Auth.
@@ -632,6 +635,7 @@ fn resolve(
     let insecure_no_auth = flags.insecure_no_auth || file.insecure_no_auth;
     let config = Config {
         listen,
+        public_url_from_listen: flags.public_url.is_none() && file.public_url.is_none(),
         public_url,
         rulesets,
         auth,

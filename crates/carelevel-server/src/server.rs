@@ -109,16 +109,19 @@ pub fn run(config: Config, stdout: Status, status: Status) -> Result<(), ServeEr
     runtime.block_on(serve(config, stdout, status))
 }
 
-async fn serve(config: Config, stdout: Status, status: Status) -> Result<(), ServeError> {
+async fn serve(mut config: Config, stdout: Status, status: Status) -> Result<(), ServeError> {
     let addr = config.listen;
     let header_timeout = Duration::from_millis(config.limits.header_timeout_ms);
-    let state = state(config)?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|error| ServeError::Listen { addr, error })?;
     let bound = listener
         .local_addr()
         .map_err(|error| ServeError::Listen { addr, error })?;
+    if config.public_url_from_listen {
+        config.public_url = format!("http://{bound}");
+    }
+    let state = state(config)?;
     if state.verifier.is_none() {
         say(
             &status,

@@ -48,6 +48,7 @@ fn app(auth: bool) -> Router {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         public_url: PUBLIC.into(),
+        public_url_from_listen: false,
         rulesets: vec![RulesetSpec {
             id: None,
             origin: RulesetOrigin::Bundled,
