@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -86,7 +87,9 @@ pub fn router(state: AppState) -> Router {
                 .option_layer(cors)
                 .layer(HandleErrorLayer::new(overloaded))
                 .load_shed()
-                .concurrency_limit(limits.max_concurrent)
+                // Global: axum applies these layers to each route, and one cap is
+                // shared by all of them.
+                .layer(GlobalConcurrencyLimitLayer::new(limits.max_concurrent))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
                     Duration::from_millis(limits.request_timeout_ms),

@@ -36,6 +36,17 @@ fn keys() -> PathBuf {
 }
 
 fn app(auth: bool) -> Router {
+    app_with(
+        auth,
+        Limits {
+            body_bytes: 64 * 1024,
+            ..Limits::default()
+        },
+        Vec::new(),
+    )
+}
+
+fn app_with(auth: bool, limits: Limits, cors_origins: Vec<String>) -> Router {
     let issuers = if auth {
         vec![Issuer {
             iss: ISS.into(),
@@ -59,11 +70,8 @@ fn app(auth: bool) -> Router {
             leeway_secs: 60,
             jti_cache_size: DEFAULT_JTI_CACHE,
         },
-        cors_origins: Vec::new(),
-        limits: Limits {
-            body_bytes: 64 * 1024,
-            ..Limits::default()
-        },
+        cors_origins,
+        limits,
         decision_log: None,
         insecure_no_auth: false,
     };
@@ -647,4 +655,86 @@ fn a_draft_order_below_the_recommendation_is_found() {
         compare_orders(&served, &a, &other_system),
         OrderComparison::NoLevelOrder
     );
+}
+
+/// A request whose body never ends holds its place until the timeout; meanwhile a
+/// request over the concurrency cap is shed with 503 `overloaded`, and the held one
+/// ends with 503 `timeout`.
+#[tokio::test]
+async fn over_the_cap_is_shed_and_a_stalled_request_times_out() {
+    let limits = Limits {
+        max_concurrent: 1,
+        request_timeout_ms: 500,
+        ..Limits::default()
+    };
+    let app = app_with(false, limits, Vec::new());
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    tx.send(Ok(bytes::Bytes::from_static(b"{"))).await.unwrap();
+    let stalled = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/rulesets/default/assess")
+        .body(Body::from_stream(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        ))
+        .unwrap();
+    let held = tokio::spawn(app.clone().oneshot(stalled));
+    // Wait until the stalled request holds the only place.
+    let mut shed = None;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let got = call(&app, Method::GET, "/v1/rulesets", None, "").await;
+        if got.status == StatusCode::SERVICE_UNAVAILABLE {
+            shed = Some(got);
+            break;
+        }
+    }
+    let shed = shed.expect("no request was shed");
+    assert_eq!(problem_code(&shed), "overloaded");
+    conforms("/v1/rulesets", "get", &shed);
+    let response = held.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["error"]["code"], "timeout");
+    drop(tx);
+}
+
+#[tokio::test]
+async fn cors_only_for_listed_origins() {
+    let app = app_with(
+        false,
+        Limits::default(),
+        vec!["https://ehr.example.org".into()],
+    );
+    for (origin, allowed) in [
+        ("https://ehr.example.org", true),
+        ("https://evil.example", false),
+    ] {
+        let req = Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/v1/rulesets")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(req).await.unwrap();
+        let got = response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+        assert_eq!(got.is_some(), allowed, "{origin}: {got:?}");
+    }
+    // No origins configured: no CORS headers at all.
+    let req = Request::builder()
+        .uri("/v1/rulesets")
+        .header(header::ORIGIN, "https://ehr.example.org")
+        .body(Body::empty())
+        .unwrap();
+    let response = app_with(false, Limits::default(), Vec::new())
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert!(response
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
 }
