@@ -315,3 +315,37 @@ fn serve_refuses_a_public_address_without_auth() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("requires auth"), "{stderr}");
 }
+
+/// A client that never finishes its request head is cut off after
+/// `limits.header_timeout_ms`, while other clients are served meanwhile; the
+/// configuration comes from a file.
+#[test]
+fn serve_cuts_off_a_slow_loris_and_serves_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n[limits]\nheader_timeout_ms = 300\n",
+    )
+    .unwrap();
+    let server = start(&["--config", config.to_str().unwrap()]);
+    let addr = server.addr.clone();
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let (status, _, body) = http(&addr, "GET", "/v1/rulesets", None, "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"default\""), "{body}");
+    let mut rest = Vec::new();
+    // The server closes the connection (hyper may first answer 408); were it left
+    // open, the read would time out (20 s) and fail the test.
+    slow.read_to_end(&mut rest).unwrap();
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    assert!(server.stderr.lock().unwrap().contains("AUTH IS OFF"));
+}
