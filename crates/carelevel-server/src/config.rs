@@ -586,15 +586,20 @@ fn resolve(
         header_timeout_ms: file.limits.header_timeout_ms.unwrap_or(d.header_timeout_ms),
         max_concurrent: file.limits.max_concurrent.unwrap_or(d.max_concurrent),
     };
-    if limits.body_bytes == 0
-        || limits.batch_body_bytes == 0
-        || limits.request_timeout_ms == 0
-        || limits.header_timeout_ms == 0
-        || limits.max_concurrent == 0
-    {
+    let zero = [
+        ("body_bytes", limits.body_bytes == 0),
+        ("batch_body_bytes", limits.batch_body_bytes == 0),
+        ("request_timeout_ms", limits.request_timeout_ms == 0),
+        ("header_timeout_ms", limits.header_timeout_ms == 0),
+        ("max_concurrent", limits.max_concurrent == 0),
+    ];
+    if let Some((key, _)) = zero.iter().find(|(_, z)| *z) {
+        let span = located
+            .and_then(|l| key_span(l.text, "limits", key))
+            .unwrap_or(0..0);
         return Err(err_at(
-            0..0,
-            "table `limits`: every limit must be greater than 0".to_owned(),
+            span,
+            format!("key `limits.{key}`: 0 is not a limit; expected a number greater than 0"),
         ));
     }
 
@@ -653,6 +658,33 @@ fn resolve(
         )));
     }
     Ok(config)
+}
+
+/// The span of `key` in table `[table]` of `text` (for values parsed without spans).
+fn key_span(text: &str, table: &str, key: &str) -> Option<Range<usize>> {
+    let doc = text.parse::<toml::Table>().ok()?;
+    doc.get(table)?.get(key)?;
+    // toml::Table has no spans: find the key's line inside the table by text.
+    let header = format!("[{table}]");
+    let start = text.find(&header)?;
+    let rest = text.get(start..)?;
+    let mut lines = rest.split_inclusive('\n');
+    let mut offset = start + lines.next()?.len();
+    for line in lines {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            break;
+        }
+        if trimmed
+            .strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            let col = line.len() - trimmed.len();
+            return Some(offset + col..offset + col + key.len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// A ruleset id as the core allows: 1 to 64 of `[a-z0-9_-]`.
@@ -773,6 +805,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("served twice"), "{e}");
+    }
+
+    #[test]
+    fn a_zero_limit_names_its_key_and_line() {
+        let e =
+            from_text("listen = \"127.0.0.1:0\"\n[limits]\nbody_bytes = 10\nmax_concurrent = 0\n")
+                .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("serve.toml:4:1: key `limits.max_concurrent`: 0 is not a limit"),
+            "{e}"
+        );
     }
 
     #[test]
