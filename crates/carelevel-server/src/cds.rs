@@ -15,6 +15,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use carelevel::Assessment;
+use carelevel_fhir::card::{cds_card, escape_markdown, truncate_chars, CardInput, LABEL_MAX_CHARS};
+use carelevel_fhir::primitive::{format_uuid, uuid_v4};
 use carelevel_fhir::response::{read_response_value, ReadOptions};
 use serde_json::{json, Value};
 
@@ -136,12 +138,12 @@ pub fn find_response(value: &Value) -> Result<&Value, String> {
 }
 
 /// What a draft referral asks for, compared with the recommendation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum OrderComparison {
     /// The order's level is below the recommended one: warn and suggest updating it.
     Below {
-        /// The id of `ServiceRequest` (or `None`).
-        order: Option<String>,
+        /// The draft `ServiceRequest` with the lowest level.
+        order: Value,
         /// The level ordered.
         ordered: String,
         /// The level recommended.
@@ -159,7 +161,7 @@ pub enum OrderComparison {
 /// id; the lowest such order decides.
 pub fn compare_orders(s: &Served, a: &Assessment<'_>, draft_orders: &Value) -> OrderComparison {
     let system = s.canonical.levels();
-    let mut lowest: Option<(usize, String, Option<String>)> = None;
+    let mut lowest: Option<(usize, String, &Value)> = None;
     let entries = draft_orders
         .get("entry")
         .and_then(Value::as_array)
@@ -186,22 +188,161 @@ pub fn compare_orders(s: &Served, a: &Assessment<'_>, draft_orders: &Value) -> O
                 continue;
             };
             if lowest.as_ref().is_none_or(|(r, _, _)| rank < *r) {
-                let id = resource
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                lowest = Some((rank, code.to_owned(), id));
+                lowest = Some((rank, code.to_owned(), resource));
             }
         }
     }
     match lowest {
         None => OrderComparison::NoLevelOrder,
         Some((rank, ordered, order)) if rank < a.level.rank => OrderComparison::Below {
-            order,
+            order: order.clone(),
             ordered,
             recommended: a.level.id.to_string(),
         },
         Some(_) => OrderComparison::AtOrAbove,
+    }
+}
+
+/// A fresh random (version 4) UUID, as text; from the operating system's random
+/// source, as the CLI makes its card uuids.
+pub fn random_uuid() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_randomness",
+            format!("cannot make a random uuid: {e}"),
+        )
+    })?;
+    Ok(format_uuid(uuid_v4(bytes)))
+}
+
+/// The label of level `id` in `s`, or the id itself.
+fn level_label<'a>(s: &'a Served, id: &'a str) -> &'a str {
+    s.ruleset
+        .level_index(id)
+        .and_then(|i| s.ruleset.levels().get(i))
+        .map_or(id, |l| l.label.as_str())
+}
+
+/// The prefix of the order warning's summary.
+pub const ORDER_SUMMARY_PREFIX: &str = "Draft referral is below the suggested level of care: ";
+
+/// The warning card for a draft referral below the recommended level: the
+/// recommendation card of `carelevel_fhir::card` with its own summary (fewer than
+/// 140 characters by construction: the prefix and the label cut to
+/// [`carelevel_fhir::card::LABEL_MAX_CHARS`]), indicator `warning` (`critical`
+/// when a refer flag fired), a detail that starts with the order, and one
+/// suggestion (`selectionBehavior: at-most-one`) to update the ServiceRequest: the
+/// draft as sent, with `code` replaced by the recommended level's Coding.
+pub fn order_warning_card(
+    s: &Served,
+    a: &Assessment<'_>,
+    order: &Value,
+    ordered: &str,
+    card_uuid: String,
+    suggestion_uuid: String,
+) -> Result<Value, ApiError> {
+    let mut card = recommendation_card(s, a, card_uuid)?;
+    let recommended = a.level.id.as_ref();
+    let rec_label = level_label(s, recommended);
+    let ord_label = level_label(s, ordered);
+    let one_line = |t: &str| -> String {
+        t.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    };
+    let summary = format!(
+        "{ORDER_SUMMARY_PREFIX}{}",
+        truncate_chars(&one_line(rec_label), LABEL_MAX_CHARS)
+    );
+    let mut updated = order.clone();
+    if let Some(obj) = updated.as_object_mut() {
+        obj.insert(
+            "code".into(),
+            json!({
+                "coding": [{"system": s.canonical.levels(), "code": recommended, "display": rec_label}],
+                "text": rec_label,
+            }),
+        );
+    }
+    let order_id = order.get("id").and_then(Value::as_str);
+    let e = escape_markdown;
+    let what = match order_id {
+        Some(id) => format!("ServiceRequest/{}", e(id)),
+        None => "The draft referral".to_owned(),
+    };
+    let detail = format!(
+        "**{what} asks for {} ({}), below the suggested level {} ({}).**\n\n{}",
+        e(ord_label),
+        e(ordered),
+        e(rec_label),
+        e(recommended),
+        card.get("detail").and_then(Value::as_str).unwrap_or("")
+    );
+    if let Some(obj) = card.as_object_mut() {
+        obj.insert("summary".into(), json!(summary));
+        if !a.refer {
+            obj.insert("indicator".into(), json!("warning"));
+        }
+        obj.insert("detail".into(), json!(detail));
+        obj.insert(
+            "suggestions".into(),
+            json!([{
+                "label": format!("Change the referral to {}", truncate_chars(&one_line(rec_label), LABEL_MAX_CHARS)),
+                "uuid": suggestion_uuid,
+                "isRecommended": true,
+                "actions": [{
+                    "type": "update",
+                    "description": format!("Set the ServiceRequest's level of care to {} ({recommended}).", one_line(rec_label)),
+                    "resource": updated,
+                }],
+            }]),
+        );
+        obj.insert("selectionBehavior".into(), json!("at-most-one"));
+    }
+    Ok(card)
+}
+
+/// The recommendation card (`carelevel_fhir::card::cds_card`).
+pub fn recommendation_card(
+    s: &Served,
+    a: &Assessment<'_>,
+    card_uuid: String,
+) -> Result<Value, ApiError> {
+    cds_card(&s.ruleset, a, &CardInput { uuid: card_uuid })
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+}
+
+/// The cards for a hook call (`docs/serve.md`, "Cards"): `patient-view` and
+/// `questionnaire-inprogress` get the recommendation card; `order-select` and
+/// `order-sign` get the order warning card when a draft referral is below the
+/// recommended level, and no card otherwise (at or above it, or no draft order with
+/// a level Coding). Returns the cards and the uuid of the card, if any.
+pub fn cards(
+    s: &Served,
+    a: &Assessment<'_>,
+    hook: &str,
+    request: &Value,
+) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    if hook == "order-select" || hook == "order-sign" {
+        let orders = request
+            .pointer("/context/draftOrders")
+            .unwrap_or(&Value::Null);
+        match compare_orders(s, a, orders) {
+            OrderComparison::Below { order, ordered, .. } => {
+                let uuid = random_uuid()?;
+                let card =
+                    order_warning_card(s, a, &order, &ordered, uuid.clone(), random_uuid()?)?;
+                Ok((vec![card], Some(uuid)))
+            }
+            OrderComparison::AtOrAbove | OrderComparison::NoLevelOrder => Ok((Vec::new(), None)),
+        }
+    } else {
+        let uuid = random_uuid()?;
+        Ok((vec![recommendation_card(s, a, uuid.clone())?], Some(uuid)))
     }
 }
 
@@ -302,21 +443,13 @@ pub async fn call(
             )]))
         }
     };
+    let (cards, _card_uuid) = cards(&s, &assessment, hook, &request)?;
     state.metrics.decision(&s.id, &assessment.level.id);
-    if hook == "order-select" || hook == "order-sign" {
-        let orders = request
-            .pointer("/context/draftOrders")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let _comparison = compare_orders(&s, &assessment, &orders);
+    let mut response = Json(json!({ "cards": cards })).into_response();
+    if let Ok(v) = HeaderValue::from_str(&s.ruleset.metadata().version) {
+        response.headers_mut().insert(crate::api::VERSION_HEADER, v);
     }
-    // The cards come from `carelevel_fhir::card` (issue 9), not merged yet: say so
-    // rather than answer with an empty or home-made card list.
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "cards_not_available",
-        "the request was read and assessed, but CDS cards are not wired in yet (carelevel_fhir::card); use POST /v1/rulesets/{id}/assess meanwhile",
-    ))
+    Ok(response)
 }
 
 /// `POST /cds-services/{id}/feedback`: validated (`feedback[]` with `card`,

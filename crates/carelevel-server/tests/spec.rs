@@ -93,7 +93,7 @@ fn es384() -> EncodingKey {
 
 fn claims(path: &str) -> Value {
     let t = now();
-    json!({"iss": ISS, "aud": format!("{PUBLIC}{path}"), "exp": t + 120, "iat": t, "jti": uuid::Uuid::new_v4().to_string(), "sub": "client"})
+    json!({"iss": ISS, "aud": format!("{PUBLIC}{path}"), "exp": t + 120, "iat": t, "jti": carelevel_server::cds::random_uuid().unwrap(), "sub": "client"})
 }
 
 fn sign(alg: Algorithm, kid: Option<&str>, key: &EncodingKey, claims: &Value) -> String {
@@ -564,7 +564,7 @@ async fn cds_discovery_412_and_feedback_checks() {
         );
         conforms("/cds-services/{id}", "post", &got);
     }
-    // A usable response in a search Bundle is read and assessed; the cards are not wired in yet.
+    // A usable response in a search Bundle is read and assessed: one card.
     let bundle = json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": screening_qr()}]});
     let got = call(
         &app,
@@ -574,7 +574,8 @@ async fn cds_discovery_412_and_feedback_checks() {
         &request(json!({"screening": bundle})),
     )
     .await;
-    assert_eq!(got.status, StatusCode::NOT_IMPLEMENTED, "{}", got.text);
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text);
+    assert_eq!(got.json()["cards"].as_array().unwrap().len(), 1);
     conforms("/cds-services/{id}", "post", &got);
     // The wrong hook for the service, and malformed JSON, are 400.
     let other = request(json!({})).replace("patient-view", "order-sign");
@@ -641,7 +642,7 @@ fn a_draft_order_below_the_recommendation_is_found() {
             assert_eq!(
                 got,
                 OrderComparison::Below {
-                    order: Some("sr1".into()),
+                    order: order(level)["entry"][0]["resource"].clone(),
                     ordered: (*level).into(),
                     recommended: a.level.id.to_string()
                 }
@@ -737,4 +738,309 @@ async fn cors_only_for_listed_origins() {
         .headers()
         .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
         .is_none());
+}
+
+/// The card rules of CDS Hooks 2.0 that the Inferno CDS Hooks test kit checks, as
+/// `carelevel-fhir`'s card tests (`card/tests.rs`) check them: summary (required
+/// string, < 140 characters), indicator (`info` | `warning` | `critical`), source
+/// with a string `label` (and an absolute `url` when present), overrideReasons each
+/// a Coding with `code`, `system` and `display`, uuid and detail strings, and no
+/// `selectionBehavior` without `suggestions`. Added for the suggestions this service
+/// makes: `selectionBehavior` is required with `suggestions` (`at-most-one` or
+/// `any`); each suggestion has a `label`, a string `uuid`, and actions with `type`
+/// `create` | `update` | `delete`, a `description`, and a `resource` (with
+/// `resourceType`) for create and update.
+fn card_problems(card: &Value) -> Vec<String> {
+    let mut p = Vec::new();
+    let Some(obj) = card.as_object() else {
+        return vec!["a card is a JSON object".into()];
+    };
+    match obj.get("summary").and_then(Value::as_str) {
+        Some(s) if s.chars().count() < 140 && !s.is_empty() => {}
+        Some(s) => p.push(format!("summary has {} characters", s.chars().count())),
+        None => p.push("summary is required and a string".into()),
+    }
+    match obj.get("indicator").and_then(Value::as_str) {
+        Some("info" | "warning" | "critical") => {}
+        other => p.push(format!("indicator {other:?} is not info|warning|critical")),
+    }
+    match obj
+        .get("source")
+        .and_then(|s| s.get("label"))
+        .and_then(Value::as_str)
+    {
+        Some(l) if !l.is_empty() => {}
+        _ => p.push("source.label is required and a string".into()),
+    }
+    if let Some(url) = obj.get("source").and_then(|s| s.get("url")) {
+        if !url.as_str().is_some_and(|u| u.starts_with("http")) {
+            p.push("source.url is an absolute URL".into());
+        }
+    }
+    for key in ["uuid", "detail"] {
+        if obj.get(key).is_some_and(|v| !v.is_string()) {
+            p.push(format!("{key} is a string"));
+        }
+    }
+    if let Some(reasons) = obj.get("overrideReasons") {
+        match reasons.as_array() {
+            Some(list) => {
+                for (i, r) in list.iter().enumerate() {
+                    for key in ["code", "system", "display"] {
+                        if r.get(key).and_then(Value::as_str).is_none_or(str::is_empty) {
+                            p.push(format!("overrideReasons[{i}].{key} is required"));
+                        }
+                    }
+                }
+            }
+            None => p.push("overrideReasons is an array".into()),
+        }
+    }
+    if obj.contains_key("selectionBehavior") && !obj.contains_key("suggestions") {
+        p.push("selectionBehavior without suggestions".into());
+    }
+    if let Some(suggestions) = obj.get("suggestions") {
+        match obj.get("selectionBehavior").and_then(Value::as_str) {
+            Some("at-most-one" | "any") => {}
+            other => p.push(format!(
+                "selectionBehavior {other:?} is required with suggestions (at-most-one|any)"
+            )),
+        }
+        let Some(list) = suggestions.as_array() else {
+            p.push("suggestions is an array".into());
+            return p;
+        };
+        for (i, s) in list.iter().enumerate() {
+            if s.get("label")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                p.push(format!("suggestions[{i}].label is required"));
+            }
+            if s.get("uuid").is_some_and(|u| !u.is_string()) {
+                p.push(format!("suggestions[{i}].uuid is a string"));
+            }
+            for (j, a) in s
+                .get("actions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let kind = a.get("type").and_then(Value::as_str);
+                if !matches!(kind, Some("create" | "update" | "delete")) {
+                    p.push(format!("suggestions[{i}].actions[{j}].type {kind:?}"));
+                }
+                if a.get("description").and_then(Value::as_str).is_none() {
+                    p.push(format!(
+                        "suggestions[{i}].actions[{j}].description is required"
+                    ));
+                }
+                if matches!(kind, Some("create" | "update"))
+                    && a.pointer("/resource/resourceType")
+                        .and_then(Value::as_str)
+                        .is_none()
+                {
+                    p.push(format!(
+                        "suggestions[{i}].actions[{j}].resource is required"
+                    ));
+                }
+            }
+        }
+    }
+    p
+}
+
+fn is_uuid_v4(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+        && text.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+        && parts[2].starts_with('4')
+        && parts[3].starts_with(['8', '9', 'a', 'b'])
+}
+
+#[test]
+fn the_card_checker_flags_broken_cards() {
+    let good = json!({"uuid": "u", "summary": "s", "indicator": "info", "detail": "d", "source": {"label": "l"}, "overrideReasons": [{"system": "x", "code": "c", "display": "d"}]});
+    assert!(card_problems(&good).is_empty());
+    let good_suggestion = json!({"label": "l", "uuid": "u", "actions": [{"type": "update", "description": "d", "resource": {"resourceType": "ServiceRequest"}}]});
+    let mut with = good.clone();
+    with["suggestions"] = json!([good_suggestion.clone()]);
+    with["selectionBehavior"] = json!("at-most-one");
+    assert!(card_problems(&with).is_empty());
+    for (key, value) in [
+        ("summary", json!("x".repeat(140))),
+        ("summary", json!("")),
+        ("indicator", json!("hard-stop")),
+        ("source", json!({})),
+        ("source", json!({"label": "l", "url": "ftp:x"})),
+        ("uuid", json!(3)),
+        ("detail", json!(["d"])),
+        ("overrideReasons", json!([{"code": "c", "system": "x"}])),
+        ("selectionBehavior", json!("at-most-one")),
+    ] {
+        let mut c = good.clone();
+        c[key] = value.clone();
+        assert!(!card_problems(&c).is_empty(), "{key}: {value}");
+    }
+    for (key, value) in [
+        ("selectionBehavior", json!("all")),
+        ("suggestions", json!([{"uuid": "u", "actions": []}])),
+        (
+            "suggestions",
+            json!([{"label": "l", "actions": [{"type": "replace", "description": "d"}]}]),
+        ),
+        (
+            "suggestions",
+            json!([{"label": "l", "actions": [{"type": "update", "description": "d"}]}]),
+        ),
+    ] {
+        let mut c = with.clone();
+        c[key] = value.clone();
+        assert!(!card_problems(&c).is_empty(), "{key}: {value}");
+    }
+    let mut no_behaviour = with.clone();
+    no_behaviour
+        .as_object_mut()
+        .unwrap()
+        .remove("selectionBehavior");
+    assert!(!card_problems(&no_behaviour).is_empty());
+}
+
+/// Every hook's real response: its cards keep every card rule, their uuids are
+/// fresh random v4 uuids, and the order hooks warn (with one suggestion to update
+/// the draft to the recommended level) exactly when the draft is below it.
+#[tokio::test]
+async fn every_hook_answers_with_cards_that_keep_the_card_rules() {
+    let app = app(true);
+    let rs = carelevel::Ruleset::default_ruleset().unwrap();
+    let canonical = carelevel_fhir::Canonical::of(&rs);
+    let qr = screening_qr();
+    let answers = carelevel_fhir::response::read_response_value(
+        &rs,
+        &qr,
+        &carelevel_fhir::response::ReadOptions::default(),
+    )
+    .unwrap()
+    .answers;
+    let a = rs.assess(&answers).unwrap();
+    let recommended = a.level.id.to_string();
+    assert!(
+        a.level.rank > 0,
+        "the screening must leave a lower level to order"
+    );
+    let levels: Vec<String> = rs.levels().iter().map(|l| l.id.clone()).collect();
+    let post = |hook: &str, context: Value, prefetch: Value| {
+        let path = format!("/cds-services/default-{hook}");
+        let body =
+            json!({"hook": hook, "hookInstance": "a9b8", "context": context, "prefetch": prefetch})
+                .to_string();
+        let app = app.clone();
+        async move {
+            let got = call(&app, Method::POST, &path, Some(&token(&path)), &body).await;
+            assert_eq!(got.status, StatusCode::OK, "{path}: {}", got.text);
+            conforms("/cds-services/{id}", "post", &got);
+            assert_eq!(got.headers["carelevel-ruleset-version"], rs_version());
+            let cards = got.json()["cards"].as_array().unwrap().clone();
+            for c in &cards {
+                let problems = card_problems(c);
+                assert!(problems.is_empty(), "{problems:?}: {c}");
+                assert!(is_uuid_v4(c["uuid"].as_str().unwrap()), "{c}");
+            }
+            cards
+        }
+    };
+    let screening = json!({"screening": qr.clone()});
+    let mut uuids = std::collections::BTreeSet::new();
+    for hook in ["patient-view", "questionnaire-inprogress"] {
+        let (context, prefetch) = if hook == "patient-view" {
+            (
+                json!({"userId": "Practitioner/1", "patientId": "p1"}),
+                screening.clone(),
+            )
+        } else {
+            (
+                json!({"userId": "Practitioner/1", "patientId": "p1", "questionnaireResponse": qr.clone()}),
+                json!({}),
+            )
+        };
+        for _ in 0..2 {
+            let cards = post(hook, context.clone(), prefetch.clone()).await;
+            assert_eq!(cards.len(), 1, "{hook}");
+            let c = &cards[0];
+            assert!(c.get("suggestions").is_none(), "{c}");
+            assert!(
+                c["summary"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Suggested level of care: "),
+                "{c}"
+            );
+            assert!(
+                c["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("qualified professional"),
+                "{c}"
+            );
+            assert!(
+                uuids.insert(c["uuid"].as_str().unwrap().to_owned()),
+                "uuid reused"
+            );
+        }
+    }
+    let order = |level: &str| json!({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "ServiceRequest", "id": "sr-7", "status": "draft", "intent": "order", "subject": {"reference": "Patient/p1"}, "code": {"coding": [{"system": canonical.levels(), "code": level}]}}}]});
+    for hook in ["order-select", "order-sign"] {
+        for (rank, level) in levels.iter().enumerate() {
+            let context =
+                json!({"userId": "Practitioner/1", "patientId": "p1", "draftOrders": order(level)});
+            let cards = post(hook, context, screening.clone()).await;
+            if rank >= a.level.rank {
+                assert!(cards.is_empty(), "{hook} {level}: {cards:?}");
+                continue;
+            }
+            assert_eq!(cards.len(), 1, "{hook} {level}");
+            let c = &cards[0];
+            assert_eq!(c["indicator"], if a.refer { "critical" } else { "warning" });
+            assert_eq!(c["selectionBehavior"], "at-most-one");
+            assert!(
+                c["summary"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Draft referral is below"),
+                "{c}"
+            );
+            assert!(
+                c["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("ServiceRequest/sr\\-7"),
+                "{c}"
+            );
+            let s = &c["suggestions"].as_array().unwrap()[..];
+            assert_eq!(s.len(), 1);
+            assert!(is_uuid_v4(s[0]["uuid"].as_str().unwrap()));
+            assert_ne!(s[0]["uuid"], c["uuid"]);
+            let action = &s[0]["actions"][0];
+            assert_eq!(action["type"], "update");
+            let resource = &action["resource"];
+            assert_eq!(resource["id"], "sr-7");
+            assert_eq!(resource["status"], "draft");
+            assert_eq!(resource["subject"]["reference"], "Patient/p1");
+            assert_eq!(resource["code"]["coding"][0]["system"], canonical.levels());
+            assert_eq!(resource["code"]["coding"][0]["code"], recommended.as_str());
+            assert_eq!(resource["code"]["coding"].as_array().unwrap().len(), 1);
+        }
+        // No draft order with a level Coding of this ruleset: no card.
+        let context = json!({"userId": "Practitioner/1", "patientId": "p1", "draftOrders": {"resourceType": "Bundle", "entry": []}});
+        assert!(post(hook, context, screening.clone()).await.is_empty());
+    }
+}
+
+fn rs_version() -> String {
+    carelevel::Ruleset::default_ruleset()
+        .unwrap()
+        .metadata()
+        .version
+        .clone()
 }
