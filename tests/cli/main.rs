@@ -30,5 +30,6 @@ mod log;
 mod output_files;
 mod safe_text;
 mod schema;
+mod serve;
 mod test_cmd;
 mod usage;

@@ -21,6 +21,7 @@ mod log_replay;
 mod output;
 mod render;
 mod schema;
+mod serve;
 mod test_cmd;
 
 use std::io::{self, Write};
@@ -84,6 +85,8 @@ enum Command {
     Schema(schema::Args),
     /// Print a ruleset as a FHIR Questionnaire, or answers as a QuestionnaireResponse.
     Fhir(fhir::Args),
+    /// Serve the JSON API and CDS Hooks over HTTP (see docs/serve.md).
+    Serve(serve::Args),
     /// Read a decision log: query, export, or replay it under a new ruleset.
     Log(log_cmd::Args),
 }
@@ -100,6 +103,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    // `serve` writes from its runtime's threads: it must not run under the locks below.
+    if let Command::Serve(args) = &cli.command {
+        return serve::run(args).into();
+    }
     let stdout = io::stdout();
     let stderr = io::stderr();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -131,6 +138,7 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Batch(args) => batch::run(&args, out, err),
         Command::Schema(args) => schema::run(&args, out, err),
         Command::Fhir(args) => fhir::run(&args, out, err),
+        Command::Serve(args) => Ok(serve::run(&args)),
         Command::Log(args) => log_cmd::run(&args, out, err),
     }
 }
