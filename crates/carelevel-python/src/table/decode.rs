@@ -99,7 +99,12 @@ impl<'r> Encoder<'r> {
 
     /// The slot of a text answer.
     pub(super) fn text(&mut self, s: &str) -> Result<u32, Arc<str>> {
-        let bytes = s.as_bytes();
+        self.text_bytes(s.as_bytes())
+    }
+
+    /// The slot of a text answer given as its UTF-8 bytes: scale values are matched on
+    /// the bytes; only a text that is not a scale value is checked and decoded.
+    fn text_bytes(&mut self, bytes: &[u8]) -> Result<u32, Arc<str>> {
         match packed(bytes) {
             Some(p) => {
                 if let Some(&(_, slot)) = self.short.iter().find(|(q, _)| *q == p) {
@@ -116,6 +121,10 @@ impl<'r> Encoder<'r> {
         if let Some(m) = self.bad_text.get(bytes) {
             return Err(Arc::clone(m));
         }
+        let Ok(s) = std::str::from_utf8(bytes) else {
+            // Arrow guarantees valid UTF-8; say so if a producer broke that.
+            return Err(self.invalid("a value that is not valid UTF-8 text"));
+        };
         match self.factor.encode(&Value::Text(s.to_owned())) {
             Ok(code) => Ok(slot_of_code(self.factor, code)),
             Err(message) => {
@@ -184,6 +193,7 @@ fn slot_of_code(f: &Factor, code: i64) -> u32 {
     u32::try_from(class + 1).unwrap_or(BAD)
 }
 
+#[inline]
 fn push(out: &mut Slots, row: usize, r: Result<u32, Arc<str>>) {
     match r {
         Ok(s) => out.slots.push(s),
@@ -208,16 +218,14 @@ fn offset_string_slots<O: OffsetSizeTrait>(
             out.slots.push(0);
             continue;
         }
-        let text = match (w.first(), w.get(1)) {
-            (Some(start), Some(end)) => values
-                .get(start.as_usize()..end.as_usize())
-                .and_then(|b| std::str::from_utf8(b).ok()),
+        let bytes = match (w.first(), w.get(1)) {
+            (Some(start), Some(end)) => values.get(start.as_usize()..end.as_usize()),
             _ => None,
         };
-        let r = match text {
-            Some(s) => enc.text(s),
-            // Arrow guarantees valid UTF-8 and offsets within the data; say so if not.
-            None => Err(enc.invalid("a value that is not valid UTF-8 text")),
+        let r = match bytes {
+            Some(b) => enc.text_bytes(b),
+            // Arrow guarantees offsets within the data; say so if a producer broke that.
+            None => Err(enc.invalid("a value whose offsets are outside the column's data")),
         };
         push(out, row, r);
     }

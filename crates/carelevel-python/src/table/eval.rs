@@ -50,6 +50,8 @@ pub(super) struct Evaluator<'r> {
     /// Per result: whether it is an error (kept apart: rows test it without touching
     /// the results themselves).
     failed: Vec<bool>,
+    /// Whether any entry of `failed` is true.
+    any_failed: bool,
     rule_ids: HashMap<&'r str, i32>,
     flag_ids: HashMap<&'r str, i32>,
     answers: carelevel::Answers<'r>,
@@ -86,6 +88,7 @@ impl<'r> Evaluator<'r> {
             sparse: HashMap::new(),
             results: Vec::new(),
             failed: Vec::new(),
+            any_failed: false,
             rule_ids: index(rs.rules().iter().map(|r| r.id.as_str()).collect()),
             flag_ids: index(rs.flags().iter().map(|f| f.id.as_str()).collect()),
             answers: rs.new_answers(),
@@ -158,13 +161,23 @@ impl<'r> Evaluator<'r> {
         let result = self.evaluate(slots);
         let index = u32::try_from(self.results.len()).unwrap_or(UNKNOWN - 1);
         self.failed.push(result.is_err());
+        self.any_failed |= result.is_err();
         self.results.push(result);
         index
     }
 
     /// The result index of the combination with this key, evaluating on first sight.
     /// Only called when keys are used (`strides` is `Some`).
+    #[inline]
     fn by_key(&mut self, key: u64) -> u32 {
+        match usize::try_from(key).ok().and_then(|k| self.dense.get(k)) {
+            Some(&c) if c != UNKNOWN => c,
+            _ => self.by_key_slow(key),
+        }
+    }
+
+    /// [`Evaluator::by_key`] past the dense memo, or on first sight.
+    fn by_key_slow(&mut self, key: u64) -> u32 {
         let cached = match usize::try_from(key).ok().and_then(|k| self.dense.get(k)) {
             Some(&c) => c,
             None if self.dense.is_empty() => self.sparse.get(&key).copied().unwrap_or(UNKNOWN),
@@ -288,7 +301,8 @@ pub(super) fn evaluate_batch(
             }
             ev.add(&row_slots)
         };
-        if ev.failed.get(index as usize).copied().unwrap_or(false) {
+        // Error results are rare: rows look them up only once one exists.
+        if ev.any_failed && ev.failed.get(index as usize).copied().unwrap_or(false) {
             if let Some(Err(m)) = ev.results.get(index as usize) {
                 out.errors.push((row, Arc::clone(m)));
             }

@@ -77,8 +77,8 @@ struct Scalars {
 /// One list column (deciding rules or flags): every result's items, flattened.
 struct Lists {
     flat: Vec<i32>,
-    /// Per result: its items' span in `flat`.
-    spans: Vec<(usize, usize)>,
+    /// Per result: where its items start in `flat`, and how many there are.
+    spans: Vec<(usize, i32)>,
 }
 
 impl Lists {
@@ -90,16 +90,14 @@ impl Lists {
             if let Ok(o) = r {
                 flat.extend_from_slice(pick(o));
             }
-            spans.push((start, flat.len()));
+            // A result lists each rule or flag at most once: far below `i32::MAX`.
+            spans.push((start, i32::try_from(flat.len() - start).unwrap_or(i32::MAX)));
         }
         Lists { flat, spans }
     }
 
-    fn items(&self, index: u32) -> &[i32] {
-        self.spans
-            .get(index as usize)
-            .and_then(|&(a, b)| self.flat.get(a..b))
-            .unwrap_or(&[])
+    fn span(&self, index: u32) -> (usize, i32) {
+        self.spans.get(index as usize).copied().unwrap_or((0, 0))
     }
 
     /// The list array of the rows, sized exactly before it is filled.
@@ -109,18 +107,26 @@ impl Lists {
         values: &ArrayRef,
         nulls: Option<&NullBuffer>,
     ) -> Result<ArrayRef, ArrowError> {
-        let total: usize = rows.index.iter().map(|&i| self.items(i).len()).sum();
+        // The offsets are `i32`: check the total once, then add without checks.
+        let total: i64 = rows.index.iter().map(|&i| i64::from(self.span(i).1)).sum();
+        if total > i64::from(i32::MAX) {
+            return Err(ArrowError::ComputeError(format!(
+                "more than {} list items in one batch; pass smaller batches",
+                i32::MAX
+            )));
+        }
         let mut offsets = Vec::with_capacity(rows.index.len() + 1);
-        let mut child = Vec::with_capacity(total);
-        offsets.push(0i32);
+        let mut child = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        let mut end = 0i32;
+        offsets.push(end);
         for &i in &rows.index {
-            child.extend_from_slice(self.items(i));
-            offsets.push(i32::try_from(child.len()).map_err(|_| {
-                ArrowError::ComputeError(format!(
-                    "more than {} list items in one batch; pass smaller batches",
-                    i32::MAX
-                ))
-            })?);
+            let (start, len) = self.span(i);
+            // Item by item: the lists are short, a copy call per row costs more.
+            for &item in self.flat.iter().skip(start).take(len as usize) {
+                child.push(item);
+            }
+            end = end.wrapping_add(len);
+            offsets.push(end);
         }
         let child = dictionary(Int32Array::from(child), values)?;
         let field = Arc::new(Field::new("item", child.data_type().clone(), false));
@@ -162,21 +168,37 @@ pub(super) fn build_batch(
                 .collect::<Vec<_>>(),
         )
     });
-    // One pass over the rows for the five scalar columns.
+    // With every question answered (or assumed) in every result so far, the level
+    // range is the level itself: the three level columns are one array.
+    let ranged = table
+        .iter()
+        .any(|s| s.lowest != s.level || s.highest != s.level);
+    // One pass over the rows for the scalar columns.
     let mut level = Vec::with_capacity(n);
-    let mut lowest = Vec::with_capacity(n);
-    let mut highest = Vec::with_capacity(n);
+    let mut lowest = Vec::with_capacity(if ranged { n } else { 0 });
+    let mut highest = Vec::with_capacity(if ranged { n } else { 0 });
     let mut refer = BooleanBufferBuilder::new(n);
     let mut needs_review = BooleanBufferBuilder::new(n);
     for &i in &rows.index {
         let s = table.get(i as usize).copied().unwrap_or_default();
         level.push(s.level);
-        lowest.push(s.lowest);
-        highest.push(s.highest);
+        if ranged {
+            lowest.push(s.lowest);
+            highest.push(s.highest);
+        }
         refer.append(s.refer);
         needs_review.append(s.needs_review);
     }
     let keys = |v: Vec<i32>| Int32Array::new(v.into(), nulls.clone());
+    let level = dictionary(keys(level), &ids.levels)?;
+    let (lowest, highest) = if ranged {
+        (
+            dictionary(keys(lowest), &ids.levels)?,
+            dictionary(keys(highest), &ids.levels)?,
+        )
+    } else {
+        (Arc::clone(&level), Arc::clone(&level))
+    };
     let bools = |mut b: BooleanBufferBuilder| -> ArrayRef {
         Arc::new(BooleanArray::new(b.finish(), nulls.clone()))
     };
@@ -197,9 +219,9 @@ pub(super) fn build_batch(
     RecordBatch::try_new(
         Arc::clone(schema),
         vec![
-            dictionary(keys(level), &ids.levels)?,
-            dictionary(keys(lowest), &ids.levels)?,
-            dictionary(keys(highest), &ids.levels)?,
+            level,
+            lowest,
+            highest,
             bools(refer),
             bools(needs_review),
             Lists::new(ev, |o| &o.deciding).column(rows, &ids.rules, nulls.as_ref())?,
