@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::util::{command, run, snapshot, Run};
+use crate::util::{command, root, run, snapshot, Run};
 
 /// The uid and gid of `nobody` / `nogroup` on Debian.
 const NOBODY: u32 = 65534;
@@ -294,9 +294,25 @@ fn open_dir() -> tempfile::TempDir {
     dir
 }
 
-/// `carelevel` run as `nobody`.
+/// `carelevel` run as `nobody`, from copies of the binary and of [`INPUT`] in a
+/// directory `nobody` may enter: the checkout itself may sit under a directory only
+/// its owner can traverse (a `mktemp -d` clone, as CI makes).
 fn run_as_nobody(args: &[&str]) -> Run {
-    let out = command(args)
+    let stage = tempfile::tempdir().unwrap();
+    fs::set_permissions(stage.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = stage.path().join("carelevel");
+    fs::copy(env!("CARGO_BIN_EXE_carelevel"), &bin).unwrap();
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let input = stage.path().join("people.jsonl");
+    fs::copy(root().join(INPUT), &input).unwrap();
+    fs::set_permissions(&input, fs::Permissions::from_mode(0o644)).unwrap();
+    let staged: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == INPUT { "people.jsonl" } else { a })
+        .collect();
+    let out = Command::new(&bin)
+        .args(&staged)
+        .current_dir(stage.path())
         .uid(NOBODY)
         .gid(NOBODY)
         .stdin(Stdio::null())

@@ -28,6 +28,7 @@
 
 mod csv_line;
 mod csv_out;
+mod fhir_out;
 mod json_out;
 mod process;
 #[cfg(test)]
@@ -49,8 +50,24 @@ use carelevel_fhir::response::ReadOptions;
 use process::Processor;
 use read::{Chunk, Source};
 
+pub use csv_out::safe as csv_safe_cell;
+pub use fhir_out::{FhirOutput, FhirOutputKind};
 pub use read::CsvHeader;
 pub use records::{for_each_record, CsvFields, Record, RecordContent};
+
+/// One CSV row written exactly as `batch` writes its rows: every cell made safe for a
+/// spreadsheet ([`csv_safe_cell`]: control characters escaped, a leading `'` before a
+/// formula character), then quoted as RFC 4180 asks. For other commands' CSV output
+/// (`carelevel log export`), so that all CSV of carelevel is escaped one way.
+pub fn csv_row<'a>(cells: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    let safe: Vec<std::borrow::Cow<'_, str>> = cells.into_iter().map(csv_safe_cell).collect();
+    // Writing to a `Vec` cannot fail.
+    let _ = w.write_record(safe.iter().map(|c| c.as_bytes()));
+    w.into_inner().unwrap_or_default()
+}
 
 /// Input bytes per chunk (JSON Lines; CSV chunks hold about this many field bytes).
 pub const CHUNK_BYTES: usize = 64 * 1024;
@@ -298,6 +315,39 @@ pub fn run(
     input: Input<'_>,
     options: &Options,
     out: &mut dyn Write,
+    errors: Option<&mut dyn Write>,
+    progress: &mut dyn FnMut(&Tally),
+) -> Result<Tally, Error> {
+    run_with(ruleset, input, options, None, out, errors, progress)
+}
+
+/// [`run`], writing each assessed record as FHIR (`fhir`): one `GuidanceResponse` or
+/// CDS Hooks card per line (NDJSON), in input order, whatever `options.format` and
+/// `options.fields` say. Error records are written as in JSON Lines, to `errors`
+/// when it is given, else into `out`.
+pub fn run_fhir(
+    ruleset: &Ruleset,
+    input: Input<'_>,
+    options: &Options,
+    fhir: FhirOutput,
+    out: &mut dyn Write,
+    errors: Option<&mut dyn Write>,
+    progress: &mut dyn FnMut(&Tally),
+) -> Result<Tally, Error> {
+    let options = Options {
+        format: OutputFormat::Jsonl,
+        fields: Fields::Full,
+        ..*options
+    };
+    run_with(ruleset, input, &options, Some(fhir), out, errors, progress)
+}
+
+fn run_with(
+    ruleset: &Ruleset,
+    input: Input<'_>,
+    options: &Options,
+    fhir_out: Option<FhirOutput>,
+    out: &mut dyn Write,
     mut errors: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(&Tally),
 ) -> Result<Tally, Error> {
@@ -314,6 +364,7 @@ pub fn run(
         errors.is_some(),
     );
     processor.fhir = fhir;
+    processor.fhir_out = fhir_out;
     out.write_all(&processor.output_header())
         .map_err(Error::Output)?;
     if let Some(errors) = errors.as_mut() {
@@ -537,6 +588,15 @@ mod tests {
     use std::io::{self, Read};
 
     use super::*;
+
+    #[test]
+    fn csv_row_quotes_and_defuses_like_batch() {
+        let row = csv_row(["plain", "a,b", "say \"hi\"", "=SUM(A1)", "line\nbreak", ""]);
+        assert_eq!(
+            String::from_utf8(row).unwrap(),
+            "plain,\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),line\\nbreak,\n"
+        );
+    }
 
     /// A reader handing out 1 to 7 bytes per call, so that lines, chunks and the
     /// open-quote lookahead are cut at every possible place (also used by `props`).

@@ -8,6 +8,7 @@ use carelevel::{AnswerProblem, Answers, AnswersError, Assessment, Decision, Reco
 use serde::Serialize;
 
 use super::csv_out;
+use super::fhir_out::{FhirOutput, FromResponse};
 use super::json_out::JsonCache;
 use super::read::{Chunk, CsvChunk, CsvHeader, CsvRecord};
 use super::{Done, Fields, Options, OutputFormat, Tally, MAX_RECORD_BYTES};
@@ -69,6 +70,8 @@ pub(crate) struct Processor<'r> {
     separate_errors: bool,
     /// Set for FHIR NDJSON input: how each `QuestionnaireResponse` is read.
     pub fhir: Option<carelevel_fhir::response::ReadOptions>,
+    /// Set for FHIR output: each assessed record becomes this resource or card.
+    pub fhir_out: Option<FhirOutput>,
     json: JsonCache,
     /// Whether the fast full-record writer agrees with serde (checked on the first
     /// full record of every chunk; once off, serde writes every full record).
@@ -99,6 +102,7 @@ impl<'r> Processor<'r> {
             id_field,
             separate_errors,
             fhir: None,
+            fhir_out: None,
             json: JsonCache::new(ruleset),
             fast_full: AtomicBool::new(true),
             out_hint: AtomicUsize::new(super::CHUNK_BYTES * 2),
@@ -241,7 +245,11 @@ impl<'r> Processor<'r> {
         match carelevel_fhir::response::read_response(self.ruleset, text, options) {
             Ok(read) => {
                 let id = read.id.clone().map(RecordId::Text);
-                self.evaluate_forced(sink, line, id.as_ref(), &read.answers, &read.warnings);
+                let from = FromResponse {
+                    id: read.id.as_deref(),
+                    subject: read.subject.as_ref(),
+                };
+                self.evaluate_forced(sink, line, id.as_ref(), &read.answers, &read.warnings, from);
             }
             Err(e) => {
                 // The id is still worth reporting when the line is JSON with an `id`.
@@ -330,7 +338,7 @@ impl<'r> Processor<'r> {
         id: Option<&RecordId>,
         answers: &Answers<'_>,
     ) {
-        self.evaluate_forced(sink, line, id, answers, &[]);
+        self.evaluate_forced(sink, line, id, answers, &[], FromResponse::default());
     }
 
     /// [`Processor::evaluate`]; each of `reasons` (warnings from reading the record)
@@ -342,8 +350,22 @@ impl<'r> Processor<'r> {
         id: Option<&RecordId>,
         answers: &Answers<'_>,
         reasons: &[String],
+        from: FromResponse<'_>,
     ) {
         let review = !reasons.is_empty();
+        if let Some(fhir_out) = &self.fhir_out {
+            return match self.ruleset.assess(answers) {
+                Ok(mut a) => {
+                    a.needs_review |= review;
+                    a.review_reasons.extend(reasons.iter().cloned());
+                    match fhir_out.render(line, id, answers, &a, from) {
+                        Ok(value) => sink.fhir(&a, &value),
+                        Err(e) => sink.error(line, id, &e),
+                    }
+                }
+                Err(e) => sink.error(line, id, &e.to_string()),
+            };
+        }
         match self.fields {
             Fields::Compact => match self.ruleset.decide(answers) {
                 Ok(mut d) => {
@@ -505,6 +527,21 @@ impl<'p, 'r> Sink<'p, 'r> {
                 }
             }
             Stream::Csv(w) => Stream::row(w, &csv_out::full_row(id, line, a)),
+        };
+        self.record(result);
+    }
+
+    /// One FHIR resource or card (always JSON: FHIR output is NDJSON).
+    fn fhir(&mut self, a: &Assessment<'_>, value: &serde_json::Value) {
+        self.count(
+            Some(a.level.rank),
+            a.flags.iter().map(|f| f.id.as_ref()),
+            a.refer,
+            a.needs_review,
+        );
+        let result = match &mut self.out {
+            Stream::Json(buf) => serde_line(buf, value),
+            Stream::Csv(_) => Err("FHIR output is NDJSON, not CSV (a bug)".to_owned()),
         };
         self.record(result);
     }

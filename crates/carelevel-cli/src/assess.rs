@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use carelevel::analysis;
 use carelevel::{AnswerProblem, Answers, AnswersError, Ruleset};
 
+use crate::fhir_out::FhirOutArgs;
 use crate::fhir_read::FhirReadArgs;
 use crate::input::{self, RulesArg};
 use crate::render;
@@ -20,6 +21,10 @@ pub enum Format {
     Json,
     /// The assessment as YAML.
     Yaml,
+    /// A FHIR GuidanceResponse (R4, or R5 with `--fhir r5`), docs/fhir.md.
+    GuidanceResponse,
+    /// A CDS Hooks 2.0 card, docs/fhir.md.
+    CdsCard,
 }
 
 /// What the answers file holds.
@@ -63,9 +68,29 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = InputFormat::Answers)]
     pub input_format: InputFormat,
 
-    /// How a FHIR QuestionnaireResponse is read (with `--input-format fhir`).
+    /// How a FHIR QuestionnaireResponse is read (with `--input-format fhir`); its
+    /// `--fhir r4|r5` is also the release of `--format guidance-response`.
     #[command(flatten)]
     pub fhir: FhirReadArgs,
+
+    /// Opt-in decision logging (`--decision-log FILE`).
+    #[command(flatten)]
+    pub log: crate::log_opt::DecisionLogArgs,
+    /// What goes into a GuidanceResponse or card (with `--format
+    /// guidance-response|cds-card`).
+    #[command(flatten)]
+    pub fhir_out: FhirOutArgs,
+}
+
+/// What the GuidanceResponse says about where the answers came from.
+#[derive(Debug, Default)]
+struct Origin {
+    /// `QuestionnaireResponse.id`, when the input is FHIR and has one.
+    qr_id: Option<String>,
+    /// `QuestionnaireResponse.subject`, when the input is FHIR and has one.
+    subject: Option<serde_json::Value>,
+    /// The answers file's name (without directories), when there is a file.
+    file: Option<String>,
 }
 
 /// How the answers file is parsed.
@@ -146,6 +171,14 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     // Every problem, from the file and from every `--answer`, is reported at once.
     let mut problems: Vec<String> = Vec::new();
     let mut review_reasons: Vec<String> = Vec::new();
+    let mut origin = Origin {
+        file: file.as_ref().and_then(|(path, _)| {
+            (!input::is_stdin(path))
+                .then(|| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .flatten()
+        }),
+        ..Origin::default()
+    };
     let mut answers = match &file {
         None => ruleset.new_answers(),
         Some((_, source)) if args.input_format == InputFormat::Fhir => {
@@ -159,6 +192,8 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                         writeln!(err, "carelevel: warning: {}: {warning}", source.name)?;
                     }
                     review_reasons = read.warnings;
+                    origin.qr_id = read.id;
+                    origin.subject = read.subject;
                     read.answers
                 }
                 Err(e) => {
@@ -204,7 +239,27 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         }
         return Ok(ExitCode::Usage);
     }
+    let log = crate::log_opt::record(
+        &args.log,
+        "assess",
+        &ruleset,
+        &answers,
+        &review_reasons,
+        err,
+    )?;
+    if let Some(code) = log {
+        return Ok(code);
+    }
 
+    if matches!(args.format, Format::GuidanceResponse | Format::CdsCard) {
+        if args.explain {
+            return input::usage_error(
+                err,
+                "`--explain` works with `--format text|json|yaml`, not with FHIR output",
+            );
+        }
+        return fhir_report(&ruleset, &answers, &review_reasons, args, &origin, out, err);
+    }
     report(
         &ruleset,
         &answers,
@@ -212,6 +267,79 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         out,
         err,
     )
+}
+
+/// The GuidanceResponse id: the QuestionnaireResponse id, else the answers file's
+/// stem, when it is a FHIR id; else `assessment`.
+fn guidance_id(origin: &Origin) -> String {
+    let stem = origin.file.as_deref().map(|f| {
+        Path::new(f)
+            .file_stem()
+            .map_or(f.to_owned(), |s| s.to_string_lossy().into_owned())
+    });
+    origin
+        .qr_id
+        .iter()
+        .chain(stem.iter())
+        .find(|id| carelevel_fhir::primitive::is_id(id))
+        .cloned()
+        .unwrap_or_else(|| "assessment".to_owned())
+}
+
+/// Evaluate and write a GuidanceResponse or a CDS Hooks card.
+fn fhir_report(
+    ruleset: &Ruleset,
+    answers: &Answers<'_>,
+    reasons: &[String],
+    args: &Args,
+    origin: &Origin,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitCode> {
+    let mut assessment = match ruleset.assess(answers) {
+        Ok(a) => a,
+        Err(e) => return input::usage_error(err, &format!("cannot assess these answers: {e}")),
+    };
+    assessment.needs_review |= !reasons.is_empty();
+    assessment.review_reasons.extend(reasons.iter().cloned());
+    let value = if args.format == Format::CdsCard {
+        let uuid = match args.fhir_out.card_uuid_text() {
+            Ok(u) => u,
+            Err(message) => return input::usage_error(err, &message),
+        };
+        let input = carelevel_fhir::card::CardInput { uuid };
+        carelevel_fhir::card::cds_card(ruleset, &assessment, &input).map_err(|e| e.to_string())
+    } else {
+        let occurrence = match args.fhir_out.occurrence() {
+            Ok(o) => o,
+            Err(message) => return input::usage_error(err, &message),
+        };
+        let input = carelevel_fhir::guidance::GuidanceInput {
+            id: guidance_id(origin),
+            occurrence,
+            request_identifier: origin.qr_id.clone().or_else(|| origin.file.clone()),
+            subject: origin.subject.clone(),
+            reason: origin
+                .qr_id
+                .as_ref()
+                .map(|id| format!("QuestionnaireResponse/{id}")),
+        };
+        carelevel_fhir::guidance::guidance_response(
+            answers,
+            &assessment,
+            &input,
+            args.fhir.release.into(),
+        )
+        .map_err(|e| e.to_string())
+    };
+    let text = value.and_then(|v| serde_json::to_string_pretty(&v).map_err(|e| e.to_string()));
+    match text {
+        Ok(text) => {
+            writeln!(out, "{text}")?;
+            Ok(ExitCode::Success)
+        }
+        Err(e) => input::usage_error(err, &format!("cannot write the FHIR result: {e}")),
+    }
 }
 
 /// Apply `--answer` overrides in order, collecting their problems.
@@ -272,6 +400,10 @@ fn report(
         hinges: hinges.as_deref(),
     };
     let serialized = match format {
+        // Written by `fhir_report`; `run` never passes them here.
+        Format::GuidanceResponse | Format::CdsCard => {
+            return input::usage_error(err, "FHIR output is written by `fhir_report` (a bug)")
+        }
         Format::Text => {
             render::assessment_with(out, &assessment, hinges.as_deref())?;
             return Ok(ExitCode::Success);

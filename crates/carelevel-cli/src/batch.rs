@@ -16,9 +16,11 @@ use std::time::{Duration, Instant};
 use carelevel::text::Shown;
 use carelevel::Ruleset;
 use carelevel_batch::{
-    self as pipeline, Fields, Input, InputFormat, Options, OutputFormat, Tally, MAX_THREADS,
+    self as pipeline, FhirOutput, FhirOutputKind, Fields, Input, InputFormat, Options,
+    OutputFormat, Tally, MAX_THREADS,
 };
 
+use crate::fhir_out::FhirOutArgs;
 use crate::fhir_read::FhirReadArgs;
 use crate::input::{self, RulesArg};
 use crate::output::{self, Output, Plan};
@@ -44,6 +46,11 @@ pub enum OutFormat {
     Jsonl,
     /// CSV with a header row (formula-like cells escaped for spreadsheets).
     Csv,
+    /// NDJSON: one FHIR GuidanceResponse per record (R4, or R5 with `--fhir r5`);
+    /// `--fields` does not apply. docs/fhir.md.
+    GuidanceResponse,
+    /// NDJSON: one CDS Hooks 2.0 card per record; `--fields` does not apply.
+    CdsCard,
 }
 
 /// How much of each result `batch` writes.
@@ -98,9 +105,15 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
-    /// How FHIR QuestionnaireResponses are read (with `--input-format fhir-ndjson`).
+    /// How FHIR QuestionnaireResponses are read (with `--input-format fhir-ndjson`);
+    /// its `--fhir r4|r5` is also the release of `--format guidance-response`.
     #[command(flatten)]
     pub fhir: FhirReadArgs,
+
+    /// What goes into each GuidanceResponse or card (with `--format
+    /// guidance-response|cds-card`).
+    #[command(flatten)]
+    pub fhir_out: FhirOutArgs,
 }
 
 /// Parse `--threads`: a whole number from 1 to [`MAX_THREADS`].
@@ -176,13 +189,32 @@ fn output_path(args: &Args) -> Option<&Path> {
 /// The output format chosen by `--format` or the `--output` file name.
 fn output_format(args: &Args) -> OutputFormat {
     match args.format {
-        Some(OutFormat::Jsonl) => OutputFormat::Jsonl,
+        // FHIR output is NDJSON: its error records are JSON lines.
+        Some(OutFormat::Jsonl | OutFormat::GuidanceResponse | OutFormat::CdsCard) => {
+            OutputFormat::Jsonl
+        }
         Some(OutFormat::Csv) => OutputFormat::Csv,
         None => match output_path(args).and_then(extension).as_deref() {
             Some("csv") => OutputFormat::Csv,
             _ => OutputFormat::Jsonl,
         },
     }
+}
+
+/// The FHIR output settings, when `--format` asks for FHIR.
+fn fhir_output(args: &Args) -> Result<Option<FhirOutput>, String> {
+    let kind = match args.format {
+        Some(OutFormat::GuidanceResponse) => {
+            FhirOutputKind::GuidanceResponse(args.fhir.release.into())
+        }
+        Some(OutFormat::CdsCard) => FhirOutputKind::CdsCard,
+        _ => return Ok(None),
+    };
+    Ok(Some(FhirOutput {
+        kind,
+        occurrence: args.fhir_out.occurrence()?,
+        card_uuid: args.fhir_out.card_uuid()?,
+    }))
 }
 
 /// Check every output target before anything is read: what kind of file it is, and
@@ -296,6 +328,10 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Ok(f) => f,
         Err(message) => return input::usage_error(err, &message),
     };
+    let fhir = match fhir_output(args) {
+        Ok(f) => f,
+        Err(message) => return input::usage_error(err, &message),
+    };
     let (output_plan, errors_plan) = match plan_outputs(args) {
         Ok(plans) => plans,
         Err(message) => return input::usage_error(err, &message),
@@ -382,7 +418,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     let result = write_batch(
         &ruleset,
         batch_input,
-        &options,
+        (&options, fhir),
         (out, &mut output),
         errors.as_mut(),
         &mut |tally| progress.update(err, tally),
@@ -468,7 +504,7 @@ fn open_outputs(
 fn write_batch(
     ruleset: &Ruleset,
     batch_input: Input<'_>,
-    options: &Options,
+    (options, fhir): (&Options, Option<FhirOutput>),
     (out, output): (&mut dyn Write, &mut Output),
     errors: Option<&mut Output>,
     progress: &mut dyn FnMut(&Tally),
@@ -493,7 +529,18 @@ fn write_batch(
             }
             (None, None) => (out, None),
         };
-    let tally = pipeline::run(ruleset, batch_input, options, sink, errors_sink, progress)?;
+    let tally = match fhir {
+        None => pipeline::run(ruleset, batch_input, options, sink, errors_sink, progress)?,
+        Some(fhir) => pipeline::run_fhir(
+            ruleset,
+            batch_input,
+            options,
+            fhir,
+            sink,
+            errors_sink,
+            progress,
+        )?,
+    };
     // Flush the buffers into the files while they are still borrowed.
     if let Some(f) = file_out.as_mut() {
         f.flush().map_err(pipeline::Error::Output)?;

@@ -294,10 +294,26 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
     s
 }
 
-fn matrix_text(s: &mut String, what: &str, levels: &[analysis::DiffLevel], m: &[Vec<u64>]) {
+/// A transition matrix as text (also `log replay`'s).
+pub(crate) fn matrix_text(
+    s: &mut String,
+    what: &str,
+    levels: &[analysis::DiffLevel],
+    m: &[Vec<u64>],
+) {
     let _ = writeln!(
         s,
-        "Transition matrix ({what}; rows: OLD level, columns: NEW level):"
+        "Transition matrix ({what}; rows: {}, columns: {}):",
+        if what == "decisions" {
+            "level served"
+        } else {
+            "OLD level"
+        },
+        if what == "decisions" {
+            "level under NEW"
+        } else {
+            "NEW level"
+        }
     );
     let width = levels
         .iter()

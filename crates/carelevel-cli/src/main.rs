@@ -10,9 +10,14 @@ mod describe;
 mod diff;
 mod diff_cases;
 mod fhir;
+mod fhir_out;
 mod fhir_read;
 mod input;
 mod interrupt;
+mod log_cmd;
+mod log_export;
+mod log_opt;
+mod log_replay;
 mod output;
 mod render;
 mod schema;
@@ -27,7 +32,7 @@ use clap::{Parser, Subcommand};
 /// | code | meaning |
 /// |------|---------|
 /// | 0 | success (also when the reader of stdout went away: a broken pipe is not an error) |
-/// | 1 | a test or validation failure: `check` found errors in a ruleset, `test` had failing cases; `batch` completed but some records were errors (each reported with its line) |
+/// | 1 | a test or validation failure: `check` found errors in a ruleset, `test` had failing cases; `batch` completed but some records were errors (each reported with its line); `log` read past entries it could not read (each reported with its line or row), or `log replay` met decisions the new ruleset cannot evaluate |
 /// | 2 | a usage or input error: bad arguments, an unreadable file, invalid answers, an invalid `--rules` ruleset for `assess` or `describe`, an answer set that cannot be evaluated; for `batch`: unreadable input, a bad CSV header, an invalid ruleset, an output that cannot be written (no output file is left) |
 ///
 /// Codes are ordered by severity: when one invocation meets several outcomes
@@ -79,6 +84,8 @@ enum Command {
     Schema(schema::Args),
     /// Print a ruleset as a FHIR Questionnaire, or answers as a QuestionnaireResponse.
     Fhir(fhir::Args),
+    /// Read a decision log: query, export, or replay it under a new ruleset.
+    Log(log_cmd::Args),
 }
 
 /// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
@@ -124,5 +131,6 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Batch(args) => batch::run(&args, out, err),
         Command::Schema(args) => schema::run(&args, out, err),
         Command::Fhir(args) => fhir::run(&args, out, err),
+        Command::Log(args) => log_cmd::run(&args, out, err),
     }
 }

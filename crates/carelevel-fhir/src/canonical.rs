@@ -82,6 +82,13 @@ impl Canonical {
         format!("{}/rule", self.base)
     }
 
+    /// The code system of the reasons a clinician gives for not following a CDS
+    /// Hooks card (`overrideReasons`): code = one of the fixed reasons in
+    /// `card::OVERRIDE_REASONS`.
+    pub fn override_reasons(&self) -> String {
+        format!("{}/override-reason", self.base)
+    }
+
     /// The identifier system of the ruleset hash ([`SHA256_IDENTIFIER_SYSTEM`]).
     pub fn sha256_identifier_system(&self) -> &'static str {
         SHA256_IDENTIFIER_SYSTEM
@@ -175,6 +182,10 @@ mod tests {
         assert_eq!(c.levels(), "urn:carelevel:ruleset:my_rules/level");
         assert_eq!(c.flags(), "urn:carelevel:ruleset:my_rules/flag");
         assert_eq!(c.rules(), "urn:carelevel:ruleset:my_rules/rule");
+        assert_eq!(
+            c.override_reasons(),
+            "urn:carelevel:ruleset:my_rules/override-reason"
+        );
         assert_eq!(c.resource_id(), "my-rules");
     }
 

@@ -1,0 +1,835 @@
+//! The writer: one background thread doing group commit to a JSON Lines file or a
+//! SQLite database.
+//!
+//! Callers [`LogWriter::submit`] entries from any thread. The writer thread takes
+//! every entry pending (up to [`MAX_GROUP_ENTRIES`] / [`MAX_GROUP_BYTES`]) as one
+//! group, writes the group and makes it durable, then calls each entry's `done`:
+//!
+//! - JSON Lines: one `write` of the group's lines to a file opened with `O_APPEND`
+//!   (created with mode `0600`), then `fdatasync` (`File::sync_data`);
+//! - SQLite: one transaction per group, in WAL mode with `synchronous=FULL`, so the
+//!   commit returns only after the WAL is synced.
+//!
+//! An entry is durable when its `done` gets `Ok`. When a write or sync fails
+//! (`ENOSPC`, `SQLITE_FULL`, an I/O error), every entry of the group gets the error,
+//! it is counted in [`LogStats::failed`], and the writer goes on with the next group.
+//! A failed JSON Lines group is cut off the file again (`ftruncate` to the length
+//! after the last acknowledged group), so an entry whose `done` got `Err` is not in
+//! the log, and a half-written line never has a later line glued to it; a failed
+//! SQLite transaction is rolled back.
+//!
+//! One `LogWriter` per file: the writer assumes no other process appends to it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::record::LogEntry;
+
+/// The most entries one group holds.
+pub const MAX_GROUP_ENTRIES: usize = 4096;
+/// A group stops taking entries once its JSON text reaches this many bytes.
+pub const MAX_GROUP_BYTES: usize = 4 << 20;
+
+/// Where the log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkConfig {
+    /// An append-only JSON Lines file.
+    Jsonl {
+        /// The file (created if absent, mode `0600`).
+        path: PathBuf,
+    },
+    /// A SQLite database (created if absent).
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+    },
+}
+
+/// The kind of log file a path names, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `.jsonl`
+    Jsonl,
+    /// `.sqlite`, `.sqlite3` or `.db`
+    Sqlite,
+}
+
+impl LogFormat {
+    /// The format of `path` by its extension: `.jsonl` is JSON Lines; `.sqlite`,
+    /// `.sqlite3` and `.db` are SQLite. Anything else is an error (no guessing from
+    /// the content).
+    pub fn of_path(path: &Path) -> Result<LogFormat, LogError> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("jsonl") => Ok(LogFormat::Jsonl),
+            Some("sqlite" | "sqlite3" | "db") => Ok(LogFormat::Sqlite),
+            _ => Err(LogError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+impl SinkConfig {
+    /// The sink for `path`, by its extension ([`LogFormat::of_path`]).
+    pub fn from_path(path: &Path) -> Result<SinkConfig, LogError> {
+        let path = path.to_path_buf();
+        Ok(match LogFormat::of_path(&path)? {
+            LogFormat::Jsonl => SinkConfig::Jsonl { path },
+            LogFormat::Sqlite => SinkConfig::Sqlite { path },
+        })
+    }
+
+    /// The file the sink writes.
+    pub fn path(&self) -> &Path {
+        match self {
+            SinkConfig::Jsonl { path } | SinkConfig::Sqlite { path } => path,
+        }
+    }
+}
+
+/// Why the log could not be opened, or an entry was not made durable.
+///
+/// Cloneable, because one failed group write is reported to every entry of the group.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogError {
+    /// The log file could not be opened or prepared.
+    #[error("decision log {}: cannot open: {detail}", path.display())]
+    Open {
+        /// The log file.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
+    /// The path has no extension that names a log format.
+    #[error("decision log {}: unknown format; expected a file name ending in .jsonl (JSON Lines) or .sqlite/.sqlite3/.db (SQLite)", path.display())]
+    UnknownFormat {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Writing or syncing a group failed; the entry is not in the log.
+    #[error("decision log {}: {operation} failed{}: {detail}; the entry was not logged", path.display(), if *disk_full { " (disk full)" } else { "" })]
+    Write {
+        /// The log file.
+        path: PathBuf,
+        /// What was being done (`write`, `fdatasync`, `commit`, ...).
+        operation: &'static str,
+        /// The error from the system or SQLite.
+        detail: String,
+        /// Whether the cause is a full disk (`ENOSPC`, `SQLITE_FULL`).
+        disk_full: bool,
+    },
+    /// The entry itself cannot be logged (e.g. its time is not RFC 3339 UTC).
+    #[error("decision log: entry refused: {0}")]
+    Invalid(String),
+    /// The writer has stopped (closed, or its thread ended).
+    #[error("decision log: the writer has stopped; the entry was not logged")]
+    Closed,
+}
+
+impl LogError {
+    /// Whether the error is a full disk.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            LogError::Write {
+                disk_full: true,
+                ..
+            }
+        )
+    }
+}
+
+/// Counters of a writer, since it was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Entries submitted (including refused ones).
+    pub submitted: u64,
+    /// Entries written and synced (`done(Ok)`).
+    pub written: u64,
+    /// Entries that failed to be written (I/O, disk full, writer stopped).
+    pub failed: u64,
+    /// Entries refused before writing ([`LogError::Invalid`]).
+    pub refused: u64,
+    /// Events the caller dropped because masking failed ([`LogWriter::count_mask_failure`]).
+    pub mask_failures: u64,
+    /// Groups committed successfully.
+    pub groups: u64,
+    /// Groups whose write or sync failed.
+    pub failed_groups: u64,
+}
+
+/// The callback that learns whether an entry is durable.
+pub type Done = Box<dyn FnOnce(Result<(), LogError>) + Send>;
+
+/// An entry ready for a sink: its JSON text and the indexed columns.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) json: String,
+    pub(crate) kind: &'static str,
+    pub(crate) time_key: String,
+    pub(crate) ruleset_id: Option<String>,
+    pub(crate) level: Option<String>,
+    pub(crate) decision_id: Option<String>,
+    pub(crate) card_uuid: Option<String>,
+}
+
+impl Prepared {
+    pub(crate) fn new(entry: &LogEntry) -> Result<Prepared, LogError> {
+        let time = entry.validate().map_err(LogError::Invalid)?;
+        let json = serde_json::to_string(entry)
+            .map_err(|e| LogError::Invalid(format!("not representable as JSON: {e}")))?;
+        Ok(Prepared {
+            json,
+            kind: entry.kind(),
+            time_key: time.key(),
+            ruleset_id: entry.ruleset_id().map(str::to_owned),
+            level: entry.level().map(str::to_owned),
+            decision_id: entry.decision_id().map(str::to_owned),
+            card_uuid: entry.card_uuid().map(str::to_owned),
+        })
+    }
+}
+
+/// A destination for groups of entries.
+pub(crate) trait Sink: Send {
+    /// Write `group` and make it durable, all or nothing.
+    fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError>;
+}
+
+struct Job {
+    entry: Prepared,
+    done: Done,
+}
+
+#[derive(Default)]
+struct Counters {
+    submitted: AtomicU64,
+    acknowledged: AtomicU64,
+    written: AtomicU64,
+    failed: AtomicU64,
+    refused: AtomicU64,
+    mask_failures: AtomicU64,
+    groups: AtomicU64,
+    failed_groups: AtomicU64,
+}
+
+/// A background writer thread doing group commit (see the module documentation).
+pub struct LogWriter {
+    tx: Option<Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogWriter")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogWriter {
+    /// Open (or create) the log and start the writer thread.
+    pub fn open(config: &SinkConfig) -> Result<LogWriter, LogError> {
+        let sink: Box<dyn Sink> = match config {
+            SinkConfig::Jsonl { path } => Box::new(JsonlSink::open(path)?),
+            SinkConfig::Sqlite { path } => Box::new(crate::sqlite::SqliteSink::open(path)?),
+        };
+        LogWriter::with_sink(sink, config.path())
+    }
+
+    pub(crate) fn with_sink(sink: Box<dyn Sink>, path: &Path) -> Result<LogWriter, LogError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let counters = Arc::new(Counters::default());
+        let c = Arc::clone(&counters);
+        let thread = std::thread::Builder::new()
+            .name("decision-log".to_owned())
+            .spawn(move || run(sink, &rx, &c))
+            .map_err(|e| LogError::Open {
+                path: path.to_path_buf(),
+                detail: format!("cannot start the writer thread: {e}"),
+            })?;
+        Ok(LogWriter {
+            tx: Some(tx),
+            thread: Some(thread),
+            counters,
+        })
+    }
+
+    /// Queue `entry`; `done` is called (on the writer thread, or at once if the entry
+    /// is refused) with `Ok` once the entry is durable, or with the error. `done`
+    /// should be quick: the next group waits for it.
+    pub fn submit(&self, entry: LogEntry, done: Done) {
+        let c = &self.counters;
+        c.submitted.fetch_add(1, Ordering::Relaxed);
+        let entry = match Prepared::new(&entry) {
+            Ok(p) => p,
+            Err(e) => {
+                c.refused.fetch_add(1, Ordering::Relaxed);
+                c.acknowledged.fetch_add(1, Ordering::Relaxed);
+                done(Err(e));
+                return;
+            }
+        };
+        let job = Job { entry, done };
+        let rejected = match &self.tx {
+            Some(tx) => tx.send(job).err().map(|e| e.0),
+            None => Some(job),
+        };
+        if let Some(job) = rejected {
+            c.failed.fetch_add(1, Ordering::Relaxed);
+            c.acknowledged.fetch_add(1, Ordering::Relaxed);
+            (job.done)(Err(LogError::Closed));
+        }
+    }
+
+    /// Queue `entry` and wait until it is durable (or failed).
+    pub fn append(&self, entry: LogEntry) -> Result<(), LogError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(
+            entry,
+            Box::new(move |r| {
+                // reason: the receiver waits below; it is gone only if this thread is.
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv().unwrap_or(Err(LogError::Closed))
+    }
+
+    /// Entries submitted and not yet acknowledged.
+    pub fn backlog(&self) -> usize {
+        let c = &self.counters;
+        let n = c
+            .submitted
+            .load(Ordering::Acquire)
+            .saturating_sub(c.acknowledged.load(Ordering::Acquire));
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    /// Count one event the caller dropped because its record could not be masked
+    /// ([`crate::MaskError`]); reported in [`LogStats::mask_failures`].
+    pub fn count_mask_failure(&self) {
+        self.counters.mask_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> LogStats {
+        let c = &self.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Acquire);
+        LogStats {
+            submitted: get(&c.submitted),
+            written: get(&c.written),
+            failed: get(&c.failed),
+            refused: get(&c.refused),
+            mask_failures: get(&c.mask_failures),
+            groups: get(&c.groups),
+            failed_groups: get(&c.failed_groups),
+        }
+    }
+
+    /// Write everything pending, stop the thread and wait for it. Entries submitted
+    /// before `close` all get their `done` first.
+    pub fn close(mut self) -> Result<(), LogError> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<(), LogError> {
+        drop(self.tx.take());
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| LogError::Closed),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        // reason: dropping without `close` still flushes; nobody is left to tell.
+        let _ = self.stop();
+    }
+}
+
+fn run(mut sink: Box<dyn Sink>, rx: &Receiver<Job>, c: &Counters) {
+    let mut group: Vec<Prepared> = Vec::new();
+    let mut dones: Vec<Done> = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut bytes = first.entry.json.len();
+        group.push(first.entry);
+        dones.push(first.done);
+        while group.len() < MAX_GROUP_ENTRIES && bytes < MAX_GROUP_BYTES {
+            let Ok(job) = rx.try_recv() else { break };
+            bytes += job.entry.json.len();
+            group.push(job.entry);
+            dones.push(job.done);
+        }
+        let result = sink.write_group(&group);
+        let n = group.len() as u64;
+        if result.is_ok() {
+            c.written.fetch_add(n, Ordering::Relaxed);
+            c.groups.fetch_add(1, Ordering::Relaxed);
+        } else {
+            c.failed.fetch_add(n, Ordering::Relaxed);
+            c.failed_groups.fetch_add(1, Ordering::Relaxed);
+        }
+        c.acknowledged.fetch_add(n, Ordering::Release);
+        group.clear();
+        for done in dones.drain(..) {
+            let r = result.clone();
+            // reason: a panicking callback must not stop the log for everyone else.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || done(r)));
+        }
+    }
+}
+
+fn io_error(path: &Path, operation: &'static str, e: &io::Error) -> LogError {
+    LogError::Write {
+        path: path.to_path_buf(),
+        operation,
+        detail: e.to_string(),
+        disk_full: e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(28),
+    }
+}
+
+/// The JSON Lines sink.
+pub(crate) struct JsonlSink {
+    path: PathBuf,
+    file: File,
+    /// The length after the last acknowledged group (regular files only).
+    good_len: Option<u64>,
+    /// A failed group may have left bytes after `good_len` that could not be cut off.
+    needs_cut: bool,
+    buf: Vec<u8>,
+}
+
+impl JsonlSink {
+    pub(crate) fn open(path: &Path) -> Result<JsonlSink, LogError> {
+        let open_err = |what: &str, e: io::Error| LogError::Open {
+            path: path.to_path_buf(),
+            detail: format!("{what}: {e}"),
+        };
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let existed = path.exists();
+        let mut file = options.open(path).map_err(|e| open_err("open", e))?;
+        let meta = file.metadata().map_err(|e| open_err("stat", e))?;
+        if !existed && meta.is_file() {
+            // A new file's name is durable only once its directory is synced: without
+            // this, a power cut could lose the whole file, acknowledged lines and all.
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| open_err("sync the directory of the new log", e))?;
+        }
+        let mut good_len = None;
+        if meta.is_file() {
+            let len = meta.len();
+            if len > 0 {
+                // A crash mid-write can leave a last line without its newline. End it
+                // here, so the torn fragment stays a line of its own (the reader
+                // reports it with its line number) and the next record is whole.
+                let mut last = [0u8; 1];
+                file.seek(SeekFrom::Start(len - 1))
+                    .and_then(|_| file.read_exact(&mut last))
+                    .map_err(|e| open_err("read the last byte", e))?;
+                if last != *b"\n" {
+                    file.write_all(b"\n")
+                        .and_then(|()| file.sync_data())
+                        .map_err(|e| open_err("end a torn last line", e))?;
+                    good_len = Some(len + 1);
+                } else {
+                    good_len = Some(len);
+                }
+            } else {
+                good_len = Some(0);
+            }
+        }
+        Ok(JsonlSink {
+            path: path.to_path_buf(),
+            file,
+            good_len,
+            needs_cut: false,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Cut the file back to the last acknowledged group.
+    fn cut(&mut self) -> Result<(), LogError> {
+        if let Some(len) = self.good_len {
+            self.file
+                .set_len(len)
+                .map_err(|e| io_error(&self.path, "ftruncate after a failed write", &e))?;
+        }
+        self.needs_cut = false;
+        Ok(())
+    }
+}
+
+impl Sink for JsonlSink {
+    fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError> {
+        if self.needs_cut {
+            self.cut()?;
+        }
+        self.buf.clear();
+        for p in group {
+            self.buf.extend_from_slice(p.json.as_bytes());
+            self.buf.push(b'\n');
+        }
+        let result = self
+            .file
+            .write_all(&self.buf)
+            .map_err(|e| io_error(&self.path, "write", &e))
+            .and_then(|()| {
+                self.file
+                    .sync_data()
+                    .map_err(|e| io_error(&self.path, "fdatasync", &e))
+            });
+        match result {
+            Ok(()) => {
+                if let Some(len) = &mut self.good_len {
+                    *len += self.buf.len() as u64;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if self.cut().is_err() {
+                    self.needs_cut = true;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        reason = "test code: a panic is a failed test"
+    )]
+
+    use super::*;
+    use crate::record::{Channel, FeedbackRecord, Outcome, Source};
+
+    pub(crate) fn feedback(n: usize) -> LogEntry {
+        LogEntry::Feedback(FeedbackRecord {
+            time: format!("2026-12-05T12:{:02}:{:02}Z", (n / 60) % 60, n % 60),
+            decision_id: Some(format!("d{n}")),
+            card_uuid: None,
+            outcome: Outcome::Accepted,
+            override_reason: None,
+            override_comment: None,
+            chosen_level: Some("iop".to_owned()),
+            source: Source {
+                channel: Channel::CdsHooks,
+                route: "/cds-services/carelevel/feedback".to_owned(),
+                hook: None,
+                hook_instance: None,
+            },
+            requester: None,
+        })
+    }
+
+    /// Many threads submit at once: every entry is acknowledged `Ok`, and the file
+    /// holds exactly those entries, each on a line of its own.
+    pub(crate) fn concurrent_submits(config: &SinkConfig) -> Vec<LogEntry> {
+        const THREADS: usize = 8;
+        const EACH: usize = 250;
+        let w = LogWriter::open(config).unwrap();
+        let oks = Arc::new(AtomicU64::new(0));
+        std::thread::scope(|s| {
+            for t in 0..THREADS {
+                let (w, oks) = (&w, Arc::clone(&oks));
+                s.spawn(move || {
+                    for i in 0..EACH {
+                        let oks = Arc::clone(&oks);
+                        w.submit(
+                            feedback(t * EACH + i),
+                            Box::new(move |r| {
+                                r.unwrap();
+                                oks.fetch_add(1, Ordering::Relaxed);
+                            }),
+                        );
+                    }
+                });
+            }
+        });
+        let stats = w.stats();
+        w.close().unwrap();
+        assert_eq!(oks.load(Ordering::Relaxed), (THREADS * EACH) as u64);
+        assert_eq!(stats.submitted, (THREADS * EACH) as u64);
+        (0..THREADS * EACH).map(feedback).collect()
+    }
+
+    #[test]
+    fn concurrent_submits_all_land_whole_jsonl() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let mut expected = concurrent_submits(&SinkConfig::Jsonl { path: path.clone() });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with('\n'));
+        let mut got: Vec<LogEntry> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let key = |e: &LogEntry| e.decision_id().unwrap_or_default().to_owned();
+        got.sort_by_key(key);
+        expected.sort_by_key(key);
+        assert_eq!(got, expected);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn full_disk_reaches_every_done_and_the_writer_goes_on() {
+        let w = LogWriter::open(&SinkConfig::Jsonl {
+            path: PathBuf::from("/dev/full"),
+        })
+        .unwrap();
+        for n in 0..3 {
+            let e = w.append(feedback(n)).unwrap_err();
+            assert!(e.is_disk_full(), "{e}");
+            assert_eq!(
+                e.to_string(),
+                "decision log /dev/full: write failed (disk full): No space left on device (os error 28); the entry was not logged"
+            );
+        }
+        let s = w.stats();
+        assert_eq!((s.written, s.failed, s.failed_groups), (0, 3, 3));
+        assert_eq!(w.backlog(), 0);
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn refused_entries_never_reach_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let w = LogWriter::open(&SinkConfig::Jsonl { path: path.clone() }).unwrap();
+        let mut bad = feedback(1);
+        if let LogEntry::Feedback(f) = &mut bad {
+            f.time = "2026-12-05 12:00".to_owned();
+        }
+        let e = w.append(bad).unwrap_err();
+        assert!(matches!(e, LogError::Invalid(_)), "{e}");
+        w.append(feedback(2)).unwrap();
+        assert_eq!(w.stats().refused, 1);
+        w.close().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ended_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let whole = serde_json::to_string(&feedback(1)).unwrap();
+        std::fs::write(&path, format!("{whole}\n{{\"kind\":\"feedb")).unwrap();
+        let w = LogWriter::open(&SinkConfig::Jsonl { path: path.clone() }).unwrap();
+        w.append(feedback(2)).unwrap();
+        w.close().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1], "{\"kind\":\"feedb");
+        assert_eq!(lines[2], serde_json::to_string(&feedback(2)).unwrap());
+    }
+
+    /// A sink that fails the groups it is told to, then writes through.
+    struct Flaky {
+        inner: JsonlSink,
+        fail_next: Arc<AtomicU64>,
+    }
+
+    impl Sink for Flaky {
+        fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError> {
+            if self.fail_next.load(Ordering::SeqCst) > 0 {
+                self.fail_next.fetch_sub(1, Ordering::SeqCst);
+                // A half-written group, as a write cut short by ENOSPC leaves it.
+                let half = group.first().map_or("", |p| &p.json[..p.json.len() / 2]);
+                self.inner.file.write_all(half.as_bytes()).unwrap();
+                self.inner.cut()?;
+                return Err(io_error(
+                    &self.inner.path,
+                    "write",
+                    &io::Error::from_raw_os_error(28),
+                ));
+            }
+            self.inner.write_group(group)
+        }
+    }
+
+    #[test]
+    fn a_failed_group_is_cut_off_and_later_groups_are_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let fail_next = Arc::new(AtomicU64::new(0));
+        let sink = Flaky {
+            inner: JsonlSink::open(&path).unwrap(),
+            fail_next: Arc::clone(&fail_next),
+        };
+        let w = LogWriter::with_sink(Box::new(sink), &path).unwrap();
+        w.append(feedback(1)).unwrap();
+        fail_next.store(1, Ordering::SeqCst);
+        assert!(w.append(feedback(2)).unwrap_err().is_disk_full());
+        w.append(feedback(3)).unwrap();
+        w.close().unwrap();
+        let got: Vec<LogEntry> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(got, [feedback(1), feedback(3)]);
+    }
+
+    #[test]
+    fn dropping_the_writer_flushes_every_pending_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let acked = Arc::new(AtomicU64::new(0));
+        {
+            let w = LogWriter::open(&SinkConfig::Jsonl { path: path.clone() }).unwrap();
+            for n in 0..100 {
+                let acked = Arc::clone(&acked);
+                w.submit(
+                    feedback(n),
+                    Box::new(move |r| {
+                        r.unwrap();
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }),
+                );
+            }
+        }
+        assert_eq!(acked.load(Ordering::SeqCst), 100);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 100);
+    }
+
+    const KILL_CHILD: &str = "CARELEVEL_DLOG_KILL_CHILD";
+
+    /// The child of `kill_9_loses_no_acknowledged_entry`: 4 threads append to the log
+    /// named by the environment and print `ACK <id>` for each acknowledged entry.
+    fn kill_child(path: &str) {
+        let w = LogWriter::open(&SinkConfig::from_path(Path::new(path)).unwrap()).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let w = &w;
+                s.spawn(move || {
+                    for i in 0..100_000 {
+                        let n = t * 100_000 + i;
+                        w.append(feedback(n)).unwrap();
+                        let mut out = io::stdout().lock();
+                        writeln!(out, "ACK d{n}").unwrap();
+                        out.flush().unwrap();
+                    }
+                });
+            }
+        });
+    }
+
+    /// `kill -9` of a process writing the log loses no entry whose `done` got `Ok`
+    /// (the page cache survives a killed process; a power cut is what `fdatasync`
+    /// is for), and leaves at most a torn last line.
+    #[test]
+    fn kill_9_loses_no_acknowledged_entry() {
+        if let Ok(path) = std::env::var(KILL_CHILD) {
+            kill_child(&path);
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["log.jsonl", "log.sqlite"] {
+            let path = dir.path().join(name);
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "writer::tests::kill_9_loses_no_acknowledged_entry",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(KILL_CHILD, &path)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut stdout = io::BufReader::new(child.stdout.take().unwrap());
+            let mut acked = std::collections::BTreeSet::new();
+            let mut line = String::new();
+            while acked.len() < 2000 {
+                line.clear();
+                if io::BufRead::read_line(&mut stdout, &mut line).unwrap() == 0 {
+                    break;
+                }
+                if let Some(id) = line.trim_end().strip_prefix("ACK ") {
+                    acked.insert(id.to_owned());
+                }
+            }
+            child.kill().unwrap();
+            // Acknowledgements printed before the kill are still in the pipe.
+            let mut rest = String::new();
+            stdout.read_to_string(&mut rest).unwrap();
+            acked.extend(
+                rest.lines()
+                    .filter_map(|l| l.strip_prefix("ACK "))
+                    .map(str::to_owned),
+            );
+            child.wait().unwrap();
+            assert!(
+                acked.len() >= 2000,
+                "{name}: the child acknowledged only {}",
+                acked.len()
+            );
+            let mut logged = std::collections::BTreeSet::new();
+            let mut bad = Vec::new();
+            crate::read::read_log(&path, &crate::read::Filter::default(), &mut |r| {
+                match r {
+                    Ok(e) => {
+                        logged.insert(e.entry.decision_id().unwrap().to_owned());
+                    }
+                    Err(b) => bad.push(b),
+                }
+                true
+            })
+            .unwrap();
+            let lost: Vec<_> = acked.difference(&logged).collect();
+            assert!(
+                lost.is_empty(),
+                "{name}: acknowledged but not logged: {lost:?}"
+            );
+            assert!(
+                bad.is_empty() || (bad.len() == 1 && bad[0].torn),
+                "{name}: {bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn format_by_extension() {
+        assert_eq!(
+            LogFormat::of_path(Path::new("a/b.jsonl")).unwrap(),
+            LogFormat::Jsonl
+        );
+        assert_eq!(
+            LogFormat::of_path(Path::new("b.db")).unwrap(),
+            LogFormat::Sqlite
+        );
+        assert_eq!(
+            LogFormat::of_path(Path::new("b.json")).unwrap_err().to_string(),
+            "decision log b.json: unknown format; expected a file name ending in .jsonl (JSON Lines) or .sqlite/.sqlite3/.db (SQLite)"
+        );
+    }
+}
