@@ -2,8 +2,8 @@
 
 use crate::util::{run, snapshot};
 
-const OLD: &str = "rules/default.yaml";
-const NEW: &str = "examples/policy-change/default-1.1.yaml";
+const OLD: &str = "examples/policy-change/default-1.0.0.yaml";
+const NEW: &str = "examples/policy-change/limited-support.yaml";
 
 #[test]
 fn diff_text_report_of_the_policy_change() {
@@ -129,6 +129,60 @@ fn incomparable_rulesets_are_explained() {
     );
 }
 
+/// A scale that gains a value at the top: the people who give the new answer did not
+/// exist under OLD. They are reported as a new population (with NEW's levels for
+/// them), not as moved and not as an error; everyone else is compared as usual.
+#[test]
+fn a_value_added_to_a_scale_is_a_new_population() {
+    let old = "tests/cli/fixtures/small.yaml";
+    let new = "tests/cli/fixtures/small-gains-value.yaml";
+    let out = run(&["diff", old, new]);
+    out.expect_code(0);
+    // risk: 4 values + unanswered; alone: 2 values (missing: error). 10 classes, of
+    // which risk=extreme x alone (2) exist only under NEW; the other 8 keep their level.
+    assert!(out.stdout.contains(
+        "Summary: 0 of 10 answer-set classes change level (0 escalations, 0 de-escalations, 0 other); 0 flags change; review needed for 0 more and 0 fewer classes; 2 classes give an answer only NEW accepts (a new population, not compared)"
+    ));
+    snapshot!("diff_value_added", out.snapshot());
+
+    let json = run(&["diff", old, new, "--format", "json"]);
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        v["new_population"],
+        serde_json::json!({
+            "answers": [{"factor": "risk", "values": ["extreme"], "ranges": [null]}],
+            "classes": 2,
+            "levels": [{"level": "high", "classes": 2}],
+            "refer": 2,
+            "needs_review": 0
+        })
+    );
+    assert!(v.get("removed_population").is_none());
+    let matrix_total: u64 = v["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(matrix_total, 8);
+    // A new answer is a change for `--fail-on any`, but moves nobody.
+    run(&["diff", old, new, "--fail-on", "any"]).expect_code(1);
+    run(&["diff", old, new, "--fail-on", "escalation"]).expect_code(0);
+
+    // The other way round it is a removed population, with OLD's levels.
+    let back = run(&["diff", new, old, "--format", "json"]);
+    back.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&back.stdout).unwrap();
+    assert!(v.get("new_population").is_none());
+    assert_eq!(v["removed_population"]["classes"], 2);
+    assert_eq!(
+        v["removed_population"]["answers"][0]["values"][0],
+        "extreme"
+    );
+}
+
 #[test]
 fn check_reports_whole_space_findings_with_examples() {
     let out = run(&["check", "tests/cli/fixtures/non-monotone.yaml"]);
@@ -155,7 +209,7 @@ fn coverage_lists_unexercised_rules_with_suggested_cases() {
     let full = run(&["test", "--coverage", "rules/default.test.yaml"]);
     full.expect_code(0);
     assert!(full.stdout.contains("rules: 17 of 17 exercised"));
-    assert!(full.stdout.contains("flags: 8 of 8 exercised"));
+    assert!(full.stdout.contains("flags: 9 of 9 exercised"));
     assert!(full.stdout.contains("levels: 3 of 3 exercised"));
 }
 
@@ -323,4 +377,39 @@ fn diff_markdown_counts_one_case_in_the_singular() {
     out.expect_code(0);
     assert!(out.stdout.contains("(1 case)"), "{}", out.stdout);
     assert!(!out.stdout.contains("(1 cases)"), "{}", out.stdout);
+}
+
+/// The worked example of docs/policy-authors.md: 1.0.0 -> 1.1.0 adds `medical: acute`
+/// and moves nobody who could already be answered; the people who answer `acute` are
+/// a new population, every one placed no lower than residential with a refer flag.
+#[test]
+fn default_1_0_0_to_1_1_0_moves_only_the_new_answer() {
+    let old = "examples/policy-change/default-1.0.0.yaml";
+    let kept = run(&["test", "examples/policy-change/default-1.0.0.test.yaml"]);
+    kept.expect_code(0);
+    assert!(kept.stdout.contains("57 passed, 0 failed"));
+    let out = run(&["diff", old, "rules/default.yaml", "--format", "json"]);
+    out.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["changed"], 0);
+    assert_eq!(v["flag_changes"], serde_json::json!([]));
+    assert_eq!(v["review_lost"], 0);
+    let p = &v["new_population"];
+    assert_eq!(
+        p["answers"],
+        serde_json::json!([{"factor": "medical", "values": ["acute"], "ranges": [null]}])
+    );
+    // medical=acute with every other question at any value or (for `ask` questions)
+    // unanswered: (4+1)(5+1)(3+1)(3+1)(5+1)(4+1)(3+1)(2) = 115200.
+    assert_eq!(p["classes"], 115_200);
+    assert_eq!(
+        p["levels"],
+        serde_json::json!([{"level": "residential", "classes": 115_200}])
+    );
+    assert_eq!(p["refer"], 115_200);
+    let text = run(&["diff", old, "rules/default.yaml"]);
+    assert!(text.stdout.contains("No answer set changes level."));
+    assert!(text.stdout.contains(
+        "New answers (only NEW accepts them: medical=acute): 115200 classes that did not exist in OLD's answer space; not counted as moved"
+    ));
 }

@@ -174,9 +174,12 @@ fn assessments_are_identical_across_threads() {
 /// whether it runs alone or while other threads run it too, and run after run.
 #[test]
 fn diff_is_identical_across_threads() {
-    let old = Ruleset::default_ruleset().unwrap();
+    let old = Ruleset::from_yaml(include_str!(
+        "../../examples/policy-change/default-1.0.0.yaml"
+    ))
+    .unwrap();
     let new = Ruleset::from_yaml(include_str!(
-        "../../examples/policy-change/default-1.1.yaml"
+        "../../examples/policy-change/limited-support.yaml"
     ))
     .unwrap();
     let report = || serde_json::to_string(&diff(&old, &new).unwrap()).unwrap();

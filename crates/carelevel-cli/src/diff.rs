@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction};
+use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction, OneSided};
 use carelevel::text::Shown;
 use carelevel::Ruleset;
 
@@ -273,6 +273,13 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
         "Needs review: {} classes newly need review, {} no longer do.",
         r.review_gained, r.review_lost
     );
+    for (title, side) in one_sided(r) {
+        let _ = writeln!(s, "\n{title}");
+        let _ = writeln!(s, "  {}", one_sided_counts(side));
+    }
+    if r.in_neither > 0 {
+        let _ = writeln!(s, "\n{}", in_neither_text(r.in_neither));
+    }
     if cases.error_count() > 0 {
         let _ = writeln!(
             s,
@@ -420,6 +427,13 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
             r.review_gained, r.review_lost
         );
     }
+    for (title, side) in one_sided(r) {
+        let _ = writeln!(s, "#### {title}\n");
+        let _ = writeln!(s, "{}\n", one_sided_counts(side));
+    }
+    if r.in_neither > 0 {
+        let _ = writeln!(s, "{}\n", in_neither_text(r.in_neither));
+    }
     if cases.error_count() > 0 {
         let _ = writeln!(s, "#### Cases that could not be assessed\n");
         for e in &cases.errors {
@@ -431,6 +445,49 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
         let _ = writeln!(s);
     }
     s
+}
+
+/// The one-sided populations of a diff, each with its heading.
+fn one_sided(r: &DiffReport) -> Vec<(String, &OneSided)> {
+    let mut out = Vec::new();
+    for (side, who, other, what) in [
+        (&r.new_population, "NEW", "OLD", "New answers"),
+        (&r.removed_population, "OLD", "NEW", "Removed answers"),
+    ] {
+        if let Some(p) = side {
+            out.push((
+                format!(
+                    "{what} (only {who} accepts them: {}): {} that did not exist in {other}'s answer space; not counted as moved",
+                    carelevel::analysis::Pattern(p.answers.clone()),
+                    render::plural(to_usize(p.classes), "class", "classes"),
+                ),
+                p,
+            ));
+        }
+    }
+    out
+}
+
+/// Where a one-sided population is placed by the ruleset that accepts it.
+fn one_sided_counts(p: &OneSided) -> String {
+    let levels: Vec<String> = p
+        .levels
+        .iter()
+        .map(|l| format!("{} {}", l.level, l.classes))
+        .collect();
+    format!(
+        "levels: {}; a refer flag fires for {}; {} need review",
+        levels.join(", "),
+        p.refer,
+        p.needs_review
+    )
+}
+
+fn in_neither_text(n: u64) -> String {
+    format!(
+        "{} give an answer only OLD accepts and another only NEW accepts; neither ruleset can assess them",
+        render::plural(to_usize(n), "class", "classes")
+    )
 }
 
 fn code_list(items: &[String]) -> String {

@@ -24,8 +24,8 @@ def test_schema_matches_the_cli(cli, rs):
 
 
 def test_diff_matches_the_cli(root, cli):
-    old_path = root / "rules" / "default.yaml"
-    new_path = root / "examples" / "policy-change" / "default-1.1.yaml"
+    old_path = root / "examples" / "policy-change" / "default-1.0.0.yaml"
+    new_path = root / "examples" / "policy-change" / "limited-support.yaml"
     old, new = carelevel.Ruleset.from_file(old_path), carelevel.Ruleset.from_file(new_path)
     assert carelevel.diff(old, new) == cli_json(cli, "diff", str(old_path), str(new_path), "--format", "json")
     cases_path = root / "examples" / "cases" / "people.jsonl"
@@ -39,8 +39,8 @@ def test_diff_matches_the_cli(root, cli):
 
 
 def test_diff_case_errors_are_listed_not_counted(root):
-    old = carelevel.Ruleset.default()
-    new = carelevel.Ruleset.from_file(root / "examples" / "policy-change" / "default-1.1.yaml")
+    old = carelevel.Ruleset.from_file(root / "examples" / "policy-change" / "default-1.0.0.yaml")
+    new = carelevel.Ruleset.from_file(root / "examples" / "policy-change" / "limited-support.yaml")
     report = carelevel.diff(old, new, cases=[{"id": "a", "severity": "mild"}, {"id": "b", "severity": "extreme"}])
     assert [e["id"] for e in report["case_errors"]] == ["b"]
     assert report["case_errors"][0]["line"] == 2

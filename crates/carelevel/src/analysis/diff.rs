@@ -164,6 +164,35 @@ pub struct FlagChange {
     pub lost_example: Option<AnswerSet>,
 }
 
+/// How many answer-set classes of a one-sided population get one level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LevelCount {
+    /// Level id (or `refused`: a required answer is missing).
+    pub level: String,
+    /// Number of answer-set classes.
+    pub classes: u64,
+}
+
+/// Answer-set classes that only one of the two rulesets can express, because that
+/// ruleset's scale of some question has values the other's lacks (values added at the
+/// top of a scale). These people did not exist in the other ruleset's answer space:
+/// they are reported here, not counted as moved and not compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OneSided {
+    /// Per question, the answers only this side accepts.
+    pub answers: Vec<PatternItem>,
+    /// Number of answer-set classes that give at least one of those answers.
+    pub classes: u64,
+    /// Their levels under the ruleset that accepts them, in its level order (only
+    /// levels some class gets).
+    pub levels: Vec<LevelCount>,
+    /// Classes where a refer flag fires whatever the unanswered questions turn out to be.
+    pub refer: u64,
+    /// Classes that need review under that ruleset (level or refer flag depends on a
+    /// missing answer).
+    pub needs_review: u64,
+}
+
 /// The exact impact of replacing one ruleset with another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DiffReport {
@@ -181,7 +210,9 @@ pub struct DiffReport {
     pub matrix: Vec<Vec<u64>>,
     /// `case_matrix[old][new]`: corpus cases per transition, when a corpus was given.
     pub case_matrix: Option<Vec<Vec<u64>>>,
-    /// Number of answer-set classes enumerated.
+    /// Number of answer-set classes enumerated (the matrix counts those both rulesets
+    /// can express; the rest are in `new_population`, `removed_population` and
+    /// `in_neither`).
     pub classes: u64,
     /// Classes whose level changes.
     pub changed: u64,
@@ -197,6 +228,20 @@ pub struct DiffReport {
     pub review_gained: u64,
     /// Classes that no longer need review.
     pub review_lost: u64,
+    /// Classes only NEW can express (an answer added to a scale), when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_population: Option<OneSided>,
+    /// Classes only OLD can express (an answer removed from a scale), when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_population: Option<OneSided>,
+    /// Classes that give an answer only OLD accepts and another only NEW accepts, so
+    /// neither ruleset can assess them (left out when zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub in_neither: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl DiffReport {
@@ -206,10 +251,34 @@ impl DiffReport {
             || !self.flag_changes.is_empty()
             || self.review_gained > 0
             || self.review_lost > 0
+            || self.new_population.is_some()
+            || self.removed_population.is_some()
+            || self.in_neither > 0
     }
 
     /// The one-line summary.
     pub fn summary(&self) -> String {
+        let mut one_sided = String::new();
+        for (p, who) in [
+            (&self.new_population, "only NEW accepts (a new population"),
+            (
+                &self.removed_population,
+                "only OLD accepts (a removed population",
+            ),
+        ] {
+            if let Some(p) = p {
+                one_sided.push_str(&format!(
+                    "; {} classes give an answer {who}, not compared)",
+                    p.classes
+                ));
+            }
+        }
+        if self.in_neither > 0 {
+            one_sided.push_str(&format!(
+                "; {} classes neither ruleset can assess",
+                self.in_neither
+            ));
+        }
         format!(
             "{} of {} answer-set classes change level ({} escalations, {} de-escalations, {} other); {} flags change; review needed for {} more and {} fewer classes",
             self.changed,
@@ -220,7 +289,7 @@ impl DiffReport {
             self.flag_changes.len(),
             self.review_gained,
             self.review_lost
-        )
+        ) + &one_sided
     }
 
     /// Count real cases into the matrix: each pair is (level under OLD, level under NEW),
@@ -258,6 +327,29 @@ struct DiffAcc {
     flag_lost: Vec<(u64, Option<usize>)>,
     review_gained: u64,
     review_lost: u64,
+    /// Per side (0: only OLD can express it, 1: only NEW): classes per level row,
+    /// refer count, review count.
+    one_sided: [OneSidedAcc; 2],
+    in_neither: u64,
+}
+
+#[derive(Default)]
+struct OneSidedAcc {
+    rows: BTreeMap<usize, u64>,
+    classes: u64,
+    refer: u64,
+    review: u64,
+}
+
+impl OneSidedAcc {
+    fn merge(&mut self, other: OneSidedAcc) {
+        for (k, v) in other.rows {
+            *self.rows.entry(k).or_default() += v;
+        }
+        self.classes += other.classes;
+        self.refer += other.refer;
+        self.review += other.review;
+    }
 }
 
 /// Examples kept per changed cell per chunk, before minimisation picks a few.
@@ -380,6 +472,7 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
 
     let strides = space.strides(with_missing);
     let n = space.factors.len();
+    let one_sided_values = space.has_one_sided_values();
     // Stored outcomes (with missing answers) or evaluation on the fly.
     let stored: Option<[Vec<Outcome>; 2]> = with_missing.then(|| {
         [0usize, 1].map(|r| {
@@ -449,12 +542,45 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
             flag_lost: vec![(0, None); flag_pairs.len()],
             review_gained: 0,
             review_lost: 0,
+            one_sided: Default::default(),
+            in_neither: 0,
         },
         |acc, range| {
             let mut digits = vec![0usize; n];
             let mut values = Vec::new();
             for index in range {
                 decode(index, &strides, &mut digits);
+                if one_sided_values {
+                    let (in_old, in_new) =
+                        (space.valid_for(0, &digits), space.valid_for(1, &digits));
+                    if !in_old || !in_new {
+                        let r = match (in_old, in_new) {
+                            (true, false) => 0,
+                            (false, true) => 1,
+                            _ => {
+                                acc.in_neither += 1;
+                                continue;
+                            }
+                        };
+                        let o = outcome_at(r, index, &digits, &mut values);
+                        let (map, refer) = if r == 0 {
+                            (&old_map, old_refer)
+                        } else {
+                            (&new_map, new_refer)
+                        };
+                        if let Some(side) = acc.one_sided.get_mut(r) {
+                            *side.rows.entry(row(map, o.hi)).or_default() += 1;
+                            side.classes += 1;
+                            if o.hi != REFUSED && o.all & refer != 0 {
+                                side.refer += 1;
+                            }
+                            if o.needs_review(refer) {
+                                side.review += 1;
+                            }
+                        }
+                        continue;
+                    }
+                }
                 let a = outcome_at(0, index, &digits, &mut values);
                 let b = outcome_at(1, index, &digits, &mut values);
                 let (i, j) = (row(&old_map, a.hi), row(&new_map, b.hi));
@@ -493,7 +619,13 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     let mut flag_gained = vec![(0u64, None::<usize>); flag_pairs.len()];
     let mut flag_lost = vec![(0u64, None::<usize>); flag_pairs.len()];
     let (mut review_gained, mut review_lost) = (0, 0);
+    let mut one_sided: [OneSidedAcc; 2] = Default::default();
+    let mut in_neither = 0u64;
     for acc in accs {
+        for (into, from) in one_sided.iter_mut().zip(acc.one_sided) {
+            into.merge(from);
+        }
+        in_neither += acc.in_neither;
         for (mrow, arow) in matrix.iter_mut().zip(acc.matrix) {
             for (m, a) in mrow.iter_mut().zip(arow) {
                 *m += a;
@@ -543,6 +675,10 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     };
 
     let cell_of = |digits: &[usize]| -> (usize, usize) {
+        if one_sided_values && !(space.valid_for(0, digits) && space.valid_for(1, digits)) {
+            // Not in both answer spaces: in no cell of the matrix.
+            return (usize::MAX, usize::MAX);
+        }
         let mut values = Vec::new();
         let index = digits.iter().zip(&strides).map(|(d, s)| d * s).sum();
         let a = outcome_at(0, index, digits, &mut values);
@@ -635,6 +771,45 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
         })
         .collect();
 
+    let population = |r: usize, acc: &OneSidedAcc| -> Option<OneSided> {
+        if acc.classes == 0 {
+            return None;
+        }
+        let answers = space
+            .factors
+            .iter()
+            .filter_map(|f| {
+                let values: Vec<Option<Value>> = f
+                    .classes
+                    .iter()
+                    .filter(|c| c.only_in == Some(r))
+                    .map(|c| c.value.clone())
+                    .collect();
+                (!values.is_empty()).then(|| PatternItem {
+                    factor: f.id.clone(),
+                    ranges: vec![None; values.len()],
+                    values,
+                })
+            })
+            .collect();
+        Some(OneSided {
+            answers,
+            classes: acc.classes,
+            levels: acc
+                .rows
+                .iter()
+                .map(|(&row, &classes)| LevelCount {
+                    level: levels.get(row).map(|l| l.id.clone()).unwrap_or_default(),
+                    classes,
+                })
+                .collect(),
+            refer: acc.refer,
+            needs_review: acc.review,
+        })
+    };
+    let [old_side, new_side] = &one_sided;
+    let (removed_population, new_population) = (population(0, old_side), population(1, new_side));
+
     // Drop the `refused` row/column when nothing was refused.
     let refused_used = matrix
         .get(refused_row)
@@ -665,6 +840,9 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
         flag_changes,
         review_gained,
         review_lost,
+        new_population,
+        removed_population,
+        in_neither,
     })
 }
 
@@ -690,7 +868,8 @@ fn stored_outcomes(
                 .iter()
                 .zip(&digits)
                 .all(|(f, &d)| d < f.classes.len());
-            if complete {
+            // An answer this ruleset's scale lacks: not its answer set (left default).
+            if complete && space.valid_for(r, &digits) {
                 space.values_for(r, &digits, &mut values);
                 acc.push((index, outcome_complete(rs, &values)));
             }
@@ -741,7 +920,14 @@ fn stored_outcomes(
                     all: 0,
                     any: 0,
                 },
+                // Only the values on this ruleset's own scale complete a missing answer.
                 Some(MissingPolicy::Ask) => (0..m)
+                    .filter(|&v| {
+                        sf.classes
+                            .get(v)
+                            .and_then(|c| c.only_in)
+                            .is_none_or(|only| only == r)
+                    })
                     .map(slot)
                     .fold(None, |acc: Option<Outcome>, o| {
                         Some(match acc {

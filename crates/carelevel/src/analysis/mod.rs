@@ -23,8 +23,8 @@ mod suggest;
 
 pub use check::{check, CheckReport, Finding, FindingKind};
 pub use diff::{
-    diff, ChangedCell, DiffExample, DiffLevel, DiffReport, Direction, FlagChange, Pattern,
-    PatternItem,
+    diff, ChangedCell, DiffExample, DiffLevel, DiffReport, Direction, FlagChange, LevelCount,
+    OneSided, Pattern, PatternItem,
 };
 pub use hinges::{hinges, Hinge};
 pub use space::{AnswerItem, AnswerSet};

@@ -18,6 +18,10 @@ pub(crate) struct Class {
     pub(crate) value: Option<Value>,
     /// For integer classes, the interval, e.g. `10..=18`.
     pub(crate) interval: Option<(i64, i64)>,
+    /// The one ruleset whose scale has this value, when the other ruleset asks the
+    /// factor with a shorter scale (a value added at the top); `None`: every ruleset
+    /// that asks the factor accepts it.
+    pub(crate) only_in: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +54,11 @@ impl Space {
                         .next()
                         .and_then(|&i| rulesets.first().and_then(|r0| r0.factors.get(i)))
                     {
-                        if first.kind != f.kind && !same_scale(&first.kind, &f.kind) {
+                        if first.kind != f.kind
+                            && !same_scale(&first.kind, &f.kind)
+                            && !extends(&first.kind, &f.kind)
+                            && !extends(&f.kind, &first.kind)
+                        {
                             reasons.push(format!(
                                 "factor `{}` takes {} in OLD but {} in NEW",
                                 f.id,
@@ -85,7 +93,10 @@ impl Space {
             .collect();
         for sf in &mut factors {
             let mut all_cuts = Vec::new();
-            let mut template = None;
+            // The template is the longest scale (ordinal scales may differ only by
+            // values added at the top); `lengths` is each ruleset's scale length.
+            let mut template: Option<(usize, &crate::model::Factor)> = None;
+            let mut lengths: Vec<(usize, usize)> = Vec::new();
             for (r, fi) in sf.in_ruleset.iter().enumerate() {
                 let Some(fi) = fi else { continue };
                 let (Some(rs), Some(c)) = (rulesets.get(r), cuts.get(r).and_then(|c| c.get(*fi)))
@@ -94,11 +105,18 @@ impl Space {
                 };
                 all_cuts.extend_from_slice(c);
                 if let Some(f) = rs.factors.get(*fi) {
-                    template.get_or_insert(f);
+                    let len = ordinal_len(&f.kind);
+                    lengths.push((r, len));
+                    if template.is_none_or(|(_, t)| len > ordinal_len(&t.kind)) {
+                        template = Some((r, f));
+                    }
                     sf.missing |= with_missing && f.missing == MissingPolicy::Ask;
                 }
             }
-            let Some(f) = template else { continue };
+            let Some((template_r, f)) = template else {
+                continue;
+            };
+            let shortest = lengths.iter().map(|&(_, l)| l).min().unwrap_or(0);
             let reps = classes_with_cuts(f, &all_cuts);
             sf.classes = reps
                 .iter()
@@ -113,10 +131,31 @@ impl Space {
                         }
                         _ => None,
                     },
+                    only_in: (matches!(f.kind, FactorKind::Ordinal { .. })
+                        && usize::try_from(code).is_ok_and(|c| c >= shortest))
+                    .then_some(template_r),
                 })
                 .collect();
         }
         Ok(Space { factors })
+    }
+
+    /// Whether every complete answer in `digits` is on ruleset `r`'s scales (no value
+    /// that only the other ruleset accepts). Missing slots are on every scale.
+    pub(crate) fn valid_for(&self, r: usize, digits: &[usize]) -> bool {
+        self.factors.iter().zip(digits).all(|(f, &d)| {
+            f.classes
+                .get(d)
+                .and_then(|c| c.only_in)
+                .is_none_or(|only| only == r)
+        })
+    }
+
+    /// Whether any class of the space is on only one ruleset's scale.
+    pub(crate) fn has_one_sided_values(&self) -> bool {
+        self.factors
+            .iter()
+            .any(|f| f.classes.iter().any(|c| c.only_in.is_some()))
     }
 
     /// Number of slots of factor `f`, including its missing slot.
@@ -280,6 +319,25 @@ pub(crate) fn same_scale(a: &FactorKind, b: &FactorKind) -> bool {
             FactorKind::Integer { min: c, max: d, .. },
         ) => a == c && b == d,
         _ => false,
+    }
+}
+
+/// Whether ordinal scale `longer` is `shorter` with values added at the top (same
+/// values, same order, at least one more).
+pub(crate) fn extends(longer: &FactorKind, shorter: &FactorKind) -> bool {
+    match (longer, shorter) {
+        (FactorKind::Ordinal { values: l }, FactorKind::Ordinal { values: s }) => {
+            l.len() > s.len() && l.starts_with(s)
+        }
+        _ => false,
+    }
+}
+
+/// Number of values of an ordinal scale (0 for other kinds).
+fn ordinal_len(kind: &FactorKind) -> usize {
+    match kind {
+        FactorKind::Ordinal { values } => values.len(),
+        _ => 0,
     }
 }
 
