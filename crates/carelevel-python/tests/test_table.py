@@ -200,3 +200,74 @@ def test_result_converts_to_pandas_and_polars(rs):
 def test_empty_table(rs):
     result = rs.assess_table(pa.table({"severity": pa.array([], type=pa.string())}))
     assert result.num_rows == 0
+
+
+def check_against_assess(rs, table):
+    """Every row of `table` through assess_table equals assess() of that row."""
+    result = rs.assess_table(table)
+    assert result.num_rows == table.num_rows
+    for i, row in enumerate(result.to_pylist()):
+        want = expected_row(rs, answers_as_in_table(table, i))
+        if want.get("error"):
+            assert row["error"] == want["error"], (i, answers_as_in_table(table, i))
+            assert row["level"] is None
+        else:
+            assert row == want, (i, answers_as_in_table(table, i))
+    return result
+
+
+def test_dictionary_fast_path_edge_cases(rs):
+    """Dictionaries are decoded once per batch into a lookup table: values no row uses,
+    a null dictionary value, out-of-scale values, null keys that point at a bad value,
+    and every key type give the same rows as assess(), and bad rows stay in place."""
+    rng = random.Random(SEED + 11)
+    values = ["none", "mild", "moderate", "severe", "extreme", "Mild", None, "unused-but-bad", "severe "]
+    n = 500
+    # Keys only ever point at the first seven values; the last two are never used.
+    keys = [rng.randrange(7) for _ in range(n)]
+    mask = [rng.random() < 0.1 for _ in range(n)]  # null keys (some point at "extreme")
+    for key_type in (pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64()):
+        dict_col = pa.DictionaryArray.from_arrays(
+            pa.array(keys, type=key_type, mask=mask), pa.array(values, type=pa.string())
+        )
+        harm = pa.array([rng.choice(["none", "low", "high", None, "nope"]) for _ in range(n)]).dictionary_encode()
+        table = pa.table({"severity": dict_col, "harm_risk": harm})
+        result = check_against_assess(rs, table)
+        errors = result.column("error").to_pylist()
+        for i, (k, masked) in enumerate(zip(keys, mask)):
+            if masked or values[k] is None or values[k] in ("none", "mild", "moderate", "severe"):
+                continue
+            assert errors[i] is not None and errors[i].startswith("`severity`: "), (key_type, i)
+
+
+def test_string_fast_path_edge_cases(rs):
+    """Plain strings are matched against the scale by a packed comparison: prefixes,
+    extensions, case, long texts and texts sharing the first 16 bytes are refused as
+    assess() refuses them, in Utf8, LargeUtf8 and Utf8View columns alike."""
+    texts = [
+        "none", "non", "none ", "None", "", "mild", "mildx", "moderate", "moderately", "severe",
+        "severe" + "\0", "x" * 16, "x" * 17, "moderate moderate moderate", None,
+    ]
+    rng = random.Random(SEED + 13)
+    rows = [rng.choice(texts) for _ in range(400)]
+    for typ in (pa.string(), pa.large_string(), pa.string_view()):
+        table = pa.table({
+            "severity": pa.array(rows, type=typ),
+            "mental_health": pa.array(list(reversed(rows)), type=typ),
+        })
+        check_against_assess(rs, table)
+
+
+def test_boolean_columns_with_nulls_and_for_other_kinds(rs):
+    """Booleans are decoded once per value: a boolean question with nulls, and a
+    boolean column given to an ordinal question (every such row is an error row)."""
+    rng = random.Random(SEED + 17)
+    flags = [rng.choice([True, False, None]) for _ in range(300)]
+    table = pa.table({
+        "severity": pa.array([rng.choice(["mild", "severe"]) for _ in flags]),
+        "step_down_from_inpatient": pa.array(flags, type=pa.bool_()),
+        "housing": pa.array([None if f is None else not f for f in flags], type=pa.bool_()),
+    })
+    result = check_against_assess(rs, table)
+    errors = result.column("error").to_pylist()
+    assert [e is not None for e in errors] == [f is not None for f in flags]

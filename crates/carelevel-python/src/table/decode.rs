@@ -1,0 +1,443 @@
+//! Column decoding: each answer column becomes one *slot* per row, 0 for unanswered,
+//! `1 + class` for an answer (its class in the sense of `Factor::classes`), or `BAD`.
+//!
+//! Every distinct value is decoded by the core once: dictionary values once per batch
+//! (rows then read a lookup table by dictionary index), booleans once per encoder, the
+//! texts of an ordinal scale by a comparison of at most 16 bytes held in one `u128`,
+//! and each distinct bad value's message once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, OffsetSizeTrait};
+use arrow_schema::DataType;
+use carelevel::{AnswerProblem, Factor, Value};
+
+use crate::convert::{float_answer, FloatAnswer};
+
+/// The slot of a value that is not a valid answer.
+pub(super) const BAD: u32 = u32::MAX;
+
+/// One column's answers as slots, and the messages of its bad values by row.
+#[derive(Default)]
+pub(super) struct Slots {
+    /// One slot per row.
+    pub(super) slots: Vec<u32>,
+    /// The rows whose slot is `BAD`, in row order, with the message of each.
+    pub(super) bad: Vec<(usize, Arc<str>)>,
+}
+
+/// A short text packed for comparison: its length and up to 16 bytes, zero-padded.
+/// Texts longer than 16 bytes are not packed (`None`).
+fn packed(bytes: &[u8]) -> Option<(usize, u128)> {
+    let mut buf = [0u8; 16];
+    buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    Some((bytes.len(), u128::from_le_bytes(buf)))
+}
+
+/// Maps values of one factor to slots, remembering each distinct bad value's message.
+pub(super) struct Encoder<'r> {
+    factor: &'r Factor,
+    /// For ordinal scales: value text and its slot, in scale order.
+    scale: Vec<(&'r [u8], u32)>,
+    /// The scale values of at most 16 bytes, packed, with their slots.
+    short: Vec<((usize, u128), u32)>,
+    /// Whether every scale value is packed in `short` (then a text that is not there,
+    /// short or long, is not on the scale).
+    all_short: bool,
+    /// The slots (or messages) of `false` and `true`, once decoded.
+    bools: [Option<Result<u32, Arc<str>>>; 2],
+    bad_text: HashMap<Vec<u8>, Arc<str>>,
+    bad_other: HashMap<String, Arc<str>>,
+}
+
+impl<'r> Encoder<'r> {
+    pub(super) fn new(factor: &'r Factor) -> Encoder<'r> {
+        let scale: Vec<(&'r [u8], u32)> = match &factor.kind {
+            carelevel::FactorKind::Ordinal { values } => values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    (
+                        v.as_bytes(),
+                        slot_of_code(factor, i64::try_from(i).unwrap_or(0)),
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let short: Vec<((usize, u128), u32)> = scale
+            .iter()
+            .filter_map(|&(v, slot)| packed(v).map(|p| (p, slot)))
+            .collect();
+        Encoder {
+            factor,
+            all_short: short.len() == scale.len(),
+            scale,
+            short,
+            bools: [None, None],
+            bad_text: HashMap::new(),
+            bad_other: HashMap::new(),
+        }
+    }
+
+    /// The message of a problem with this factor's answer, as `assess` words it.
+    pub(super) fn problem(&self, message: String) -> Arc<str> {
+        Arc::from(
+            AnswerProblem {
+                factor: Some(self.factor.id.clone()),
+                message,
+            }
+            .to_string(),
+        )
+    }
+
+    /// The slot of a text answer.
+    pub(super) fn text(&mut self, s: &str) -> Result<u32, Arc<str>> {
+        self.text_bytes(s.as_bytes())
+    }
+
+    /// The slot of a text answer given as its UTF-8 bytes: scale values are matched on
+    /// the bytes; only a text that is not a scale value is checked and decoded.
+    fn text_bytes(&mut self, bytes: &[u8]) -> Result<u32, Arc<str>> {
+        match packed(bytes) {
+            Some(p) => {
+                if let Some(&(_, slot)) = self.short.iter().find(|(q, _)| *q == p) {
+                    return Ok(slot);
+                }
+            }
+            None if !self.all_short => {
+                if let Some(&(_, slot)) = self.scale.iter().find(|(v, _)| *v == bytes) {
+                    return Ok(slot);
+                }
+            }
+            None => {}
+        }
+        if let Some(m) = self.bad_text.get(bytes) {
+            return Err(Arc::clone(m));
+        }
+        let Ok(s) = std::str::from_utf8(bytes) else {
+            // Arrow guarantees valid UTF-8; say so if a producer broke that.
+            return Err(self.invalid("a value that is not valid UTF-8 text"));
+        };
+        match self.factor.encode(&Value::Text(s.to_owned())) {
+            Ok(code) => Ok(slot_of_code(self.factor, code)),
+            Err(message) => {
+                let m = self.problem(message);
+                self.bad_text.insert(bytes.to_vec(), Arc::clone(&m));
+                Err(m)
+            }
+        }
+    }
+
+    /// The slot of a boolean answer (decoded once per value).
+    fn boolean(&mut self, b: bool) -> Result<u32, Arc<str>> {
+        let cached = self.bools.get(usize::from(b)).cloned().flatten();
+        if let Some(r) = cached {
+            return r;
+        }
+        let r = self.value(Value::Boolean(b));
+        if let Some(c) = self.bools.get_mut(usize::from(b)) {
+            *c = Some(r.clone());
+        }
+        r
+    }
+
+    fn value(&mut self, v: Value) -> Result<u32, Arc<str>> {
+        if let (Value::Integer(i), carelevel::FactorKind::Integer { min, max, .. }) =
+            (&v, &self.factor.kind)
+        {
+            if (*min..=*max).contains(i) {
+                return Ok(slot_of_code(self.factor, *i));
+            }
+        }
+        let key = format!("{v:?}");
+        if let Some(m) = self.bad_other.get(&key) {
+            return Err(Arc::clone(m));
+        }
+        match self.factor.encode(&v) {
+            Ok(code) => Ok(slot_of_code(self.factor, code)),
+            Err(message) => {
+                let m = self.problem(message);
+                self.bad_other.insert(key, Arc::clone(&m));
+                Err(m)
+            }
+        }
+    }
+
+    /// A value that is not an answer at all (as the JSON reader words it).
+    fn invalid(&mut self, what: &str) -> Arc<str> {
+        if let Some(m) = self.bad_other.get(what) {
+            return Arc::clone(m);
+        }
+        let m = self.problem(format!(
+            "expected one value ({}), got {what}",
+            self.factor.allowed_answers()
+        ));
+        self.bad_other.insert(what.to_owned(), Arc::clone(&m));
+        m
+    }
+}
+
+/// `1 + class` of a valid code.
+fn slot_of_code(f: &Factor, code: i64) -> u32 {
+    let class = f
+        .classes()
+        .partition_point(|&r| r <= code)
+        .saturating_sub(1);
+    u32::try_from(class + 1).unwrap_or(BAD)
+}
+
+#[inline]
+fn push(out: &mut Slots, row: usize, r: Result<u32, Arc<str>>) {
+    match r {
+        Ok(s) => out.slots.push(s),
+        Err(m) => {
+            out.slots.push(BAD);
+            out.bad.push((row, m));
+        }
+    }
+}
+
+/// Slots of a `Utf8` or `LargeUtf8` array, read from its offsets and bytes.
+fn offset_string_slots<O: OffsetSizeTrait>(
+    enc: &mut Encoder<'_>,
+    a: &arrow_array::GenericStringArray<O>,
+    out: &mut Slots,
+) {
+    let offsets = a.value_offsets();
+    let values = a.value_data();
+    let nulls = a.nulls().filter(|n| n.null_count() > 0);
+    for (row, w) in offsets.windows(2).enumerate() {
+        if nulls.is_some_and(|n| n.is_null(row)) {
+            out.slots.push(0);
+            continue;
+        }
+        let bytes = match (w.first(), w.get(1)) {
+            (Some(start), Some(end)) => values.get(start.as_usize()..end.as_usize()),
+            _ => None,
+        };
+        let r = match bytes {
+            Some(b) => enc.text_bytes(b),
+            // Arrow guarantees offsets within the data; say so if a producer broke that.
+            None => Err(enc.invalid("a value whose offsets are outside the column's data")),
+        };
+        push(out, row, r);
+    }
+}
+
+fn strings_of(array: &dyn Array) -> Option<Vec<Option<&str>>> {
+    match array.data_type() {
+        DataType::Utf8 => Some(array.as_string::<i32>().iter().collect()),
+        DataType::LargeUtf8 => Some(array.as_string::<i64>().iter().collect()),
+        DataType::Utf8View => Some(array.as_string_view().iter().collect()),
+        _ => None,
+    }
+}
+
+/// Slots of a dictionary column: each dictionary value is mapped once, rows by index.
+fn dictionary_slots(enc: &mut Encoder<'_>, array: &dyn Array, key: &DataType, out: &mut Slots) {
+    let d = array.as_any_dictionary();
+    let mut mapped = Vec::new();
+    let mut mapped_bad: Vec<Option<Arc<str>>> = Vec::new();
+    for v in strings_of(d.values().as_ref()).unwrap_or_default() {
+        match v.map_or(Ok(0), |s| enc.text(s)) {
+            Ok(slot) => {
+                mapped.push(slot);
+                mapped_bad.push(None);
+            }
+            Err(m) => {
+                mapped.push(BAD);
+                mapped_bad.push(Some(m));
+            }
+        }
+    }
+    macro_rules! by_index {
+        ($t:ty) => {
+            out.slots.extend(
+                array
+                    .as_dictionary::<$t>()
+                    .keys()
+                    .values()
+                    .iter()
+                    .map(|&k| {
+                        usize::try_from(k)
+                            .ok()
+                            .and_then(|k| mapped.get(k))
+                            .copied()
+                            .unwrap_or(BAD)
+                    }),
+            )
+        };
+    }
+    match key {
+        DataType::Int8 => by_index!(Int8Type),
+        DataType::Int16 => by_index!(Int16Type),
+        DataType::Int32 => by_index!(Int32Type),
+        DataType::Int64 => by_index!(Int64Type),
+        DataType::UInt8 => by_index!(UInt8Type),
+        DataType::UInt16 => by_index!(UInt16Type),
+        DataType::UInt32 => by_index!(UInt32Type),
+        _ => by_index!(UInt64Type),
+    }
+    // A null key is unanswered, whatever index its slot holds.
+    if let Some(nulls) = d.keys().logical_nulls().filter(|n| n.null_count() > 0) {
+        for (s, valid) in out.slots.iter_mut().zip(nulls.iter()) {
+            if !valid {
+                *s = 0;
+            }
+        }
+    }
+    // A bad value, or a key past the dictionary (a broken producer), makes a bad row.
+    if out.slots.contains(&BAD) {
+        let keys = d.normalized_keys();
+        for (row, _) in out.slots.iter().enumerate().filter(|(_, &s)| s == BAD) {
+            let k = keys.get(row).copied().unwrap_or(usize::MAX);
+            let m = match mapped_bad.get(k) {
+                Some(Some(m)) => Arc::clone(m),
+                _ => enc.problem(format!("dictionary key {k} is out of range")),
+            };
+            out.bad.push((row, m));
+        }
+    }
+}
+
+/// The slots of one column of a batch, into `out` (emptied first, its buffer reused).
+pub(super) fn column_slots(enc: &mut Encoder<'_>, array: &dyn Array, out: &mut Slots) {
+    let len = array.len();
+    out.slots.clear();
+    out.bad.clear();
+    out.slots.reserve(len);
+    macro_rules! ints {
+        ($t:ty) => {{
+            let a = array.as_primitive::<$t>();
+            for row in 0..len {
+                if a.is_null(row) {
+                    out.slots.push(0);
+                    continue;
+                }
+                let v = a.value(row);
+                let r = match i64::try_from(v) {
+                    Ok(i) => enc.value(Value::Integer(i)),
+                    Err(_) => Err(enc.invalid(&format!("the number {v}, which is too large"))),
+                };
+                push(out, row, r);
+            }
+        }};
+    }
+    macro_rules! floats {
+        ($t:ty) => {{
+            let a = array.as_primitive::<$t>();
+            for row in 0..len {
+                if a.is_null(row) {
+                    out.slots.push(0);
+                    continue;
+                }
+                let r = match float_answer(f64::from(a.value(row))) {
+                    FloatAnswer::Null => Ok(0),
+                    FloatAnswer::Whole(i) => enc.value(Value::Integer(i)),
+                    FloatAnswer::Invalid(what) => Err(enc.invalid(&what)),
+                };
+                push(out, row, r);
+            }
+        }};
+    }
+    match array.data_type() {
+        DataType::Utf8 => offset_string_slots(enc, array.as_string::<i32>(), out),
+        DataType::LargeUtf8 => offset_string_slots(enc, array.as_string::<i64>(), out),
+        DataType::Utf8View => {
+            let a = array.as_string_view();
+            for row in 0..len {
+                if a.is_null(row) {
+                    out.slots.push(0);
+                } else {
+                    let r = enc.text(a.value(row));
+                    push(out, row, r);
+                }
+            }
+        }
+        DataType::Dictionary(key, _) => dictionary_slots(enc, array, key, out),
+        DataType::Boolean => {
+            let a = array.as_boolean();
+            for row in 0..len {
+                if a.is_null(row) {
+                    out.slots.push(0);
+                } else {
+                    let r = enc.boolean(a.value(row));
+                    push(out, row, r);
+                }
+            }
+        }
+        DataType::Int8 => ints!(Int8Type),
+        DataType::Int16 => ints!(Int16Type),
+        DataType::Int32 => ints!(Int32Type),
+        DataType::Int64 => ints!(Int64Type),
+        DataType::UInt8 => ints!(UInt8Type),
+        DataType::UInt16 => ints!(UInt16Type),
+        DataType::UInt32 => ints!(UInt32Type),
+        DataType::UInt64 => ints!(UInt64Type),
+        DataType::Float32 => floats!(Float32Type),
+        DataType::Float64 => floats!(Float64Type),
+        // Null columns (and anything `Plan` let through by mistake): unanswered.
+        _ => out.slots.resize(len, 0),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)] // reason: test code
+mod tests {
+    use super::*;
+    use carelevel::Ruleset;
+
+    #[test]
+    fn slots_are_one_plus_class() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let f = &rs.factors()[rs.factor_index("harm_risk").unwrap()];
+        let mut enc = Encoder::new(f);
+        assert_eq!(enc.text("none"), Ok(1));
+        assert_eq!(enc.text("imminent"), Ok(5));
+        let bad = enc.text("extreme").unwrap_err();
+        assert!(bad.starts_with("`harm_risk`: "), "{bad}");
+        // The same bad value gets the same (shared) message.
+        assert!(Arc::ptr_eq(&bad, &enc.text("extreme").unwrap_err()));
+        // A prefix, an extension and a long text are not scale values.
+        assert!(enc.text("non").is_err());
+        assert!(enc.text("none ").is_err());
+        assert!(enc
+            .text("imminent and very much longer than sixteen bytes")
+            .is_err());
+        assert!(enc.value(Value::Integer(2)).is_err());
+    }
+
+    #[test]
+    fn packed_texts_compare_as_the_texts() {
+        assert_eq!(packed(b"low"), packed(b"low"));
+        assert_ne!(packed(b"low"), packed(b"low\0"));
+        assert_ne!(packed(b""), packed(b"\0"));
+        assert!(packed(&[b'a'; 16]).is_some());
+        assert!(packed(&[b'a'; 17]).is_none());
+    }
+
+    #[test]
+    fn booleans_decode_once_with_the_core_result() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let i = rs.factor_index("step_down_from_inpatient").unwrap();
+        let f = &rs.factors()[i];
+        let mut enc = Encoder::new(f);
+        for b in [true, false, true, false] {
+            let want = f.encode(&Value::Boolean(b)).map(|c| slot_of_code(f, c));
+            assert_eq!(enc.boolean(b).map_err(|_| ()), want.map_err(|_| ()));
+        }
+        // A boolean for an ordinal question: the core's message, every time.
+        let g = &rs.factors()[rs.factor_index("severity").unwrap()];
+        let mut enc = Encoder::new(g);
+        let m = enc.boolean(true).unwrap_err();
+        assert!(m.starts_with("`severity`: "), "{m}");
+        assert_eq!(enc.boolean(true).unwrap_err(), m);
+    }
+}
