@@ -155,7 +155,7 @@ def test_mappings_other_than_dict(rs):
 
 def test_ruleset_properties(rs, root):
     assert rs.id == "default"
-    assert rs.version == "1.0.0"
+    assert rs.version == "1.1.0"
     assert len(rs.sha256) == 64
     assert rs.sha256 == rs.assess({})["provenance"]["ruleset_sha256"]
     assert [l["id"] for l in rs.levels] == ["outpatient", "iop", "residential"]
