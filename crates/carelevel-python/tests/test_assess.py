@@ -167,7 +167,7 @@ def test_ruleset_properties(rs, root):
     assert q["step_down_from_inpatient"]["missing"] == {"assume": False}
     same = carelevel.Ruleset.from_file(root / "rules" / "default.yaml")
     assert same.sha256 == rs.sha256
-    assert repr(rs) == "<carelevel.Ruleset default 1.0.0>"
+    assert repr(rs) == "<carelevel.Ruleset default 1.1.0>"
 
 
 def test_ruleset_errors_carry_locations(root):

@@ -5,7 +5,7 @@ final placement).
 >>> import carelevel
 >>> rs = carelevel.Ruleset.default()
 >>> rs.id, rs.version
-('default', '1.0.0')
+('default', '1.1.0')
 
 See ``Ruleset`` for loading and assessing, ``Ruleset.assess_table`` for tables
 (pyarrow, pandas, Polars), and ``diff`` for comparing two rulesets.
