@@ -133,3 +133,26 @@ fn an_analysis_past_its_work_budget_is_refused_up_front_with_the_numbers() {
         out.expect_code(code);
     }
 }
+
+#[test]
+fn json_format_gives_every_file_its_status_and_findings() {
+    let out = crate::util::run(&[
+        "check",
+        "--format",
+        "json",
+        "tests/cli/fixtures/small.yaml",
+        "tests/cli/fixtures/semantic-errors.yaml",
+        "tests/cli/fixtures/no-such.yaml",
+    ]);
+    out.expect_code(2);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let statuses: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["ok", "failed", "unreadable"]);
+    assert_eq!(v["files"][1]["errors"], 5);
+    crate::util::snapshot!("check_json", out.snapshot());
+}

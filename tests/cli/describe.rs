@@ -95,3 +95,86 @@ fn describe_source_prints_the_ruleset_text() {
     out.expect_code(2);
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
 }
+
+#[test]
+fn rules_prints_the_bundled_default_byte_for_byte() {
+    let out = crate::util::run(&["rules"]);
+    out.expect_code(0);
+    let file = std::fs::read_to_string(crate::util::root().join("rules/default.yaml")).unwrap();
+    assert_eq!(out.stdout, file);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn markdown_review_document() {
+    let out = run(&[
+        "describe",
+        "--rules",
+        "tests/cli/fixtures/interview.yaml",
+        "--format",
+        "markdown",
+    ]);
+    out.expect_code(0);
+    snapshot!("describe_markdown", out.snapshot());
+}
+
+#[test]
+fn html_review_document_is_self_contained() {
+    let out = run(&[
+        "describe",
+        "--rules",
+        "tests/cli/fixtures/interview.yaml",
+        "--format",
+        "html",
+    ]);
+    out.expect_code(0);
+    assert!(out.stdout.starts_with("<!DOCTYPE html>\n"));
+    for external in ["http:", "https:", "src=", "<script", "<link", "@import"] {
+        assert!(!out.stdout.contains(external), "{external}");
+    }
+    snapshot!("describe_html", out.snapshot());
+}
+
+/// Ruleset text is untrusted: tags, links, images, table pipes, headings and list
+/// markers in it come out as text in both formats.
+#[test]
+fn ruleset_markup_is_escaped_in_both_formats() {
+    let md = run(&[
+        "describe",
+        "--rules",
+        "tests/cli/fixtures/markup.yaml",
+        "--format",
+        "markdown",
+    ]);
+    md.expect_code(0);
+    let html = run(&[
+        "describe",
+        "--rules",
+        "tests/cli/fixtures/markup.yaml",
+        "--format",
+        "html",
+    ]);
+    html.expect_code(0);
+    for text in [&md.stdout, &html.stdout] {
+        for raw in ["<script", "<img", "<b>", "<i>"] {
+            assert!(!text.contains(raw), "{raw} in:\n{text}");
+        }
+    }
+    // Brackets are plain text in HTML; in Markdown they must not make a link or image.
+    assert!(
+        md.stdout.contains("\\[link\\](javascript:x)"),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains("!\\[img\\]"), "{}", md.stdout);
+    assert!(md
+        .stdout
+        .contains("Line one \\# not a heading - not a list"));
+    assert!(md.stdout.contains("High \\| pipe"));
+    assert!(html
+        .stdout
+        .contains("Title &lt;script&gt;alert(1)&lt;/script&gt; &amp;"));
+    assert!(html
+        .stdout
+        .contains("&quot;quotes&quot; and &#39;apostrophes&#39;"));
+}

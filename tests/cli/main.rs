@@ -27,6 +27,7 @@ mod fhir;
 mod fhir_out;
 mod input_limits;
 mod log;
+mod interview;
 mod output_files;
 mod safe_text;
 mod schema;

@@ -118,7 +118,7 @@ fn answers_format(path: &Path, text: &str) -> AnswersFormat {
 }
 
 /// Split `FACTOR=VALUE`.
-fn parse_override(arg: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_override(arg: &str) -> Option<(&str, &str)> {
     let (factor, value) = arg.split_once('=')?;
     let factor = factor.trim();
     (!factor.is_empty()).then_some((factor, value.trim()))
@@ -343,7 +343,7 @@ fn fhir_report(
 }
 
 /// Apply `--answer` overrides in order, collecting their problems.
-fn apply_overrides(
+pub(crate) fn apply_overrides(
     answers: &mut Answers<'_>,
     overrides: &[(&str, (&str, &str))],
     problems: &mut Vec<String>,
@@ -362,7 +362,7 @@ fn apply_overrides(
 /// Evaluate and write the assessment in the chosen format.
 /// `how` is (format, `--explain`, reasons from reading the input that force
 /// `needs_review`, added to `review_reasons`).
-fn report(
+pub(crate) fn report(
     ruleset: &Ruleset,
     answers: &Answers<'_>,
     how: (Format, bool, &[String]),

@@ -19,6 +19,43 @@ pub struct Args {
     /// Treat monotonicity violations (raising one answer lowers the level) as errors.
     #[arg(long)]
     pub strict: bool,
+    /// Output format: diagnostics for people, or one JSON document for tools.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Diagnostics with the source line and a caret, one summary line per file.
+    Text,
+    /// `{"files": [...]}`: per file its status, diagnostics or findings (docs/policy-authors.md).
+    Json,
+}
+
+/// One file's outcome, for `--format json`.
+#[derive(Debug, serde::Serialize)]
+struct FileOut {
+    /// The file as named.
+    file: String,
+    /// `ok`, `failed` (errors found) or `unreadable`.
+    status: &'static str,
+    /// Why the file could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    /// Ruleset id, version and SHA-256, when it compiled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ruleset: Option<serde_json::Value>,
+    /// Compile problems (when it did not compile).
+    diagnostics: Vec<Diagnostic>,
+    /// Whole-space findings (when it compiled), errors first.
+    findings: Vec<Finding>,
+    /// Answer-set classes checked.
+    classes: u64,
+    /// Number of errors.
+    errors: usize,
+    /// Number of warnings.
+    warnings: usize,
 }
 
 /// One line summarising a ruleset that compiled.
@@ -38,14 +75,46 @@ pub fn summary(ruleset: &Ruleset) -> String {
 /// Run `carelevel check`: every file is checked, and the worst outcome sets the exit code.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
     let mut code = ExitCode::Success;
+    let mut files = Vec::new();
+    let mut discard = io::sink();
+    let json = args.format == Format::Json;
+    let text: &mut dyn Write = if json { &mut discard } else { out };
     for path in &args.files {
+        let mut file = FileOut {
+            file: input::display_name(path),
+            status: "ok",
+            error: None,
+            ruleset: None,
+            diagnostics: Vec::new(),
+            findings: Vec::new(),
+            classes: 0,
+            errors: 0,
+            warnings: 0,
+        };
         let outcome = match input::load_ruleset_file(path) {
-            Ok((source, ruleset)) => analyse(out, &source, &ruleset, args.strict)?,
+            Ok((source, ruleset)) => {
+                file.ruleset = Some(serde_json::json!({
+                    "id": ruleset.metadata().id,
+                    "version": ruleset.metadata().version,
+                    "sha256": ruleset.sha256(),
+                }));
+                analyse(text, &source, &ruleset, args.strict, &mut file)?
+            }
             Err(LoadError::Read(message)) => {
                 input::error(err, &message)?;
+                file.status = "unreadable";
+                file.error = Some(message);
                 ExitCode::Usage
             }
             Err(LoadError::Invalid { source, error }) => {
+                let out = &mut *text;
+                file.status = "failed";
+                file.errors = error
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                file.diagnostics.clone_from(&error.diagnostics);
                 render::diagnostics(out, &source, &error.diagnostics)?;
                 let errors = error
                     .diagnostics
@@ -61,7 +130,14 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                 ExitCode::Failure
             }
         };
+        files.push(file);
         code = code.max(outcome);
+    }
+    if json {
+        let mut text = serde_json::to_string_pretty(&serde_json::json!({ "files": files }))
+            .map_err(io::Error::other)?;
+        text.push('\n');
+        out.write_all(text.as_bytes())?;
     }
     Ok(code)
 }
@@ -73,6 +149,7 @@ fn analyse(
     source: &Source,
     ruleset: &Ruleset,
     strict: bool,
+    file: &mut FileOut,
 ) -> io::Result<ExitCode> {
     let report = match analysis::check(ruleset, strict) {
         Ok(report) => report,
@@ -83,6 +160,9 @@ fn analyse(
                 message: format!("whole-space analysis impossible: {e}"),
                 location: None,
             };
+            file.status = "failed";
+            file.errors = 1;
+            file.diagnostics.push(d.clone());
             render::diagnostic_with(out, source, &d, &[])?;
             writeln!(out, "{}: failed (1 error)", source.name)?;
             return Ok(ExitCode::Failure);
@@ -93,6 +173,13 @@ fn analyse(
     }
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    file.errors = errors;
+    file.warnings = warnings;
+    file.classes = report.classes;
+    file.findings.clone_from(&report.findings);
+    if errors > 0 {
+        file.status = "failed";
+    }
     let holds = report
         .findings
         .iter()

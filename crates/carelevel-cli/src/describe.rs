@@ -17,6 +17,11 @@ pub enum Format {
     Text,
     /// A structured JSON object.
     Json,
+    /// A review document: every question, rule condition in words, flag and invariant
+    /// (with whether it is proved), version and SHA-256.
+    Markdown,
+    /// The review document as one self-contained HTML page.
+    Html,
 }
 
 /// Arguments of `carelevel describe`.
@@ -228,6 +233,16 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             }
         },
         Format::Text => text(out, &d)?,
+        Format::Markdown => {
+            out.write_all(
+                crate::describe_doc::markdown(&crate::describe_doc::document(&ruleset)).as_bytes(),
+            )?;
+        }
+        Format::Html => {
+            out.write_all(
+                crate::describe_doc::html_page(&crate::describe_doc::document(&ruleset)).as_bytes(),
+            )?;
+        }
     }
     Ok(ExitCode::Success)
 }

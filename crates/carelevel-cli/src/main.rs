@@ -7,6 +7,7 @@ mod assess;
 mod batch;
 mod check;
 mod describe;
+mod describe_doc;
 mod diff;
 mod diff_cases;
 mod fhir;
@@ -18,6 +19,7 @@ mod log_cmd;
 mod log_export;
 mod log_opt;
 mod log_replay;
+mod interview;
 mod output;
 mod render;
 mod schema;
@@ -71,12 +73,17 @@ struct Cli {
 enum Command {
     /// Assess one person's answers and explain the recommended level of care.
     Assess(assess::Args),
+    /// Ask one question at a time, only those that can still change the result, then
+    /// report.
+    Interview(interview::Args),
     /// Compile ruleset files and report every problem with its location.
     Check(check::Args),
     /// Run ruleset test files (`*.test.yaml`) and report every failing case.
     Test(test_cmd::Args),
     /// Describe a ruleset: its levels, questions, allowed answers and counts.
     Describe(describe::Args),
+    /// Print the bundled default ruleset's YAML, byte for byte, to start a ruleset from.
+    Rules,
     /// Show the exact impact of replacing one ruleset with another.
     Diff(diff::Args),
     /// Assess every record of a JSON Lines or CSV file (streaming, in input order).
@@ -131,9 +138,14 @@ fn main() -> std::process::ExitCode {
 fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
     match command {
         Command::Assess(args) => assess::run(&args, out, err),
+        Command::Interview(args) => interview::run(&args, out, err),
         Command::Check(args) => check::run(&args, out, err),
         Command::Test(args) => test_cmd::run(&args, out, err),
         Command::Describe(args) => describe::run(&args, out, err),
+        Command::Rules => {
+            out.write_all(carelevel::DEFAULT_RULESET.as_bytes())?;
+            Ok(ExitCode::Success)
+        }
         Command::Diff(args) => diff::run(&args, out, err),
         Command::Batch(args) => batch::run(&args, out, err),
         Command::Schema(args) => schema::run(&args, out, err),

@@ -217,7 +217,7 @@ impl Ruleset {
         }
     }
 
-    fn check_owner(&self, answers: &Answers<'_>) -> Result<(), EvalError> {
+    pub(crate) fn check_owner(&self, answers: &Answers<'_>) -> Result<(), EvalError> {
         if std::ptr::eq(answers.ruleset, self) || answers.ruleset.sha256 == self.sha256 {
             Ok(())
         } else {

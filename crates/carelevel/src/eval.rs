@@ -356,6 +356,38 @@ impl<'a> Search<'a> {
     }
 
     /// Whether some completion of the unknown factors exists in which changing only
+    /// factor `f` changes whether `node` holds.
+    pub(crate) fn node_depends_on(&mut self, node: NodeId, f: usize) -> Result<bool, Exhausted> {
+        self.spend()?;
+        if self.tri(node) != Tri::Unknown {
+            return Ok(false);
+        }
+        if let Some(g) = self.unknown_in(node, Some(f)) {
+            for &code in self.classes(g) {
+                self.set(g, Some(code));
+                if self.node_depends_on(node, f)? {
+                    self.set(g, None);
+                    return Ok(true);
+                }
+            }
+            self.set(g, None);
+            return Ok(false);
+        }
+        // Every other factor `node` reads is known: compare the classes of `f`.
+        let (mut seen_true, mut seen_false) = (false, false);
+        for &code in self.classes(f) {
+            self.set(f, Some(code));
+            match self.tri(node) {
+                Tri::True => seen_true = true,
+                Tri::False => seen_false = true,
+                Tri::Unknown => (seen_true, seen_false) = (true, true),
+            }
+        }
+        self.set(f, None);
+        Ok(seen_true && seen_false)
+    }
+
+    /// Whether some completion of the unknown factors exists in which changing only
     /// factor `f` changes the level.
     pub(crate) fn level_depends_on(&mut self, rs: &Ruleset, f: usize) -> Result<bool, Exhausted> {
         self.spend()?;

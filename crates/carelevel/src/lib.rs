@@ -7,6 +7,7 @@ mod budget;
 mod compile;
 mod error;
 mod eval;
+pub mod interview;
 pub mod json;
 pub mod limits;
 mod model;
@@ -14,6 +15,7 @@ pub mod schema;
 mod syntax;
 pub mod testing;
 pub mod text;
+mod words;
 
 pub use answers::{Answers, RecordId, Value};
 pub use assessment::{
