@@ -71,6 +71,7 @@ fn entries() -> Vec<LogEntry> {
             decision_id: Some("d-1".to_owned()),
             card_uuid: Some("card-d-1".to_owned()),
             outcome: Outcome::Overridden,
+            outcome_timestamp: Some("2026-12-05T10:15:00+01:00".to_owned()),
             override_reason: Some(CodedReason {
                 system: Some("https://example.org/override".to_owned()),
                 code: "clinical-judgement".to_owned(),

@@ -2,7 +2,9 @@
 //! port, called over HTTP/1.1 with ES384-signed bearer tokens; SIGHUP reloads a
 //! changed ruleset in the middle of traffic (the version in the responses changes,
 //! no request fails), a broken ruleset is refused and the old one keeps serving, and
-//! SIGTERM drains and exits 0.
+//! SIGTERM drains and exits 0; the decision log then holds exactly one record per
+//! 200 response, each with the decision id and ruleset version the response named.
+//! `kill -9` in the middle of traffic loses no decision whose response was received.
 //!
 //! The client is a minimal HTTP/1.1 one over `std::net::TcpStream` (one request per
 //! connection, `Connection: close`), which is all these checks need.
@@ -159,6 +161,7 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
     let rules = dir.path().join("t.yaml");
     std::fs::write(&rules, RULES).unwrap();
     let jwks = root().join("crates/carelevel-server/tests/keys/test-jwks.json");
+    let log = dir.path().join("decisions.jsonl");
     let mut server = start(&[
         "--listen",
         "127.0.0.1:0",
@@ -168,7 +171,11 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
         ISS,
         "--jwks",
         jwks.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
     ]);
+    // Every 200 from a decide: (decision id, ruleset version) as the response said.
+    let mut answered: Vec<(String, String)> = Vec::new();
     let addr = server.addr.clone();
     let public = format!("http://{addr}");
     let decide = "/v1/rulesets/t/decide";
@@ -178,7 +185,7 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
     let (status, headers, body) = http(&addr, "POST", decide, None, r#"{"risk":"some"}"#);
     assert_eq!(status, 401, "{body}");
     assert!(headers.iter().any(|(k, _)| k == "www-authenticate"));
-    let (status, _, body) = http(
+    let (status, headers, body) = http(
         &addr,
         "POST",
         decide,
@@ -186,6 +193,7 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
         r#"{"risk":"some"}"#,
     );
     assert_eq!(status, 200, "{body}");
+    answered.push(decision_of(&headers));
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         (v["level"].as_str(), v["ruleset"]["version"].as_str()),
@@ -207,13 +215,14 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
         let (addr, public, stop) = (addr.clone(), public.clone(), stop.clone());
         std::thread::spawn(move || {
             let mut versions = Vec::new();
+            let mut answered = Vec::new();
             let started = Instant::now();
             let mut n = 100;
             while !stop.load(Ordering::Relaxed)
                 && n < 2100
                 && started.elapsed() < Duration::from_secs(60)
             {
-                let (status, _, body) = http(
+                let (status, headers, body) = http(
                     &addr,
                     "POST",
                     decide,
@@ -221,11 +230,12 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
                     r#"{"risk":"none"}"#,
                 );
                 assert_eq!(status, 200, "{body}");
+                answered.push(decision_of(&headers));
                 let v: Value = serde_json::from_str(&body).unwrap();
                 versions.push(v["ruleset"]["version"].as_str().unwrap().to_owned());
                 n += 1;
             }
-            versions
+            (versions, answered)
         })
     };
     std::thread::sleep(Duration::from_millis(300));
@@ -235,13 +245,15 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
     let mut k = 5000;
     loop {
         k += 1;
-        let (_, headers, _) = http(
+        let (status, headers, body) = http(
             &addr,
             "POST",
             decide,
             Some(&token(&public, decide, k)),
             r#"{"risk":"none"}"#,
         );
+        assert_eq!(status, 200, "{body}");
+        answered.push(decision_of(&headers));
         if headers
             .iter()
             .any(|(k, v)| k == "carelevel-ruleset-version" && v == "2")
@@ -253,7 +265,8 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
     }
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let versions = traffic.join().unwrap();
+    let (versions, in_traffic) = traffic.join().unwrap();
+    answered.extend(in_traffic);
     assert!(versions.first().is_some_and(|v| v == "1"), "{versions:?}");
     assert!(versions.last().is_some_and(|v| v == "2"), "{versions:?}");
     // Once version 2 answered, version 1 never answers again.
@@ -283,6 +296,7 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
         r#"{"risk":"none"}"#,
     );
     assert_eq!(status, 200);
+    answered.push(decision_of(&headers));
     assert!(headers
         .iter()
         .any(|(k, v)| k == "carelevel-ruleset-version" && v == "2"));
@@ -304,6 +318,133 @@ fn serve_answers_with_jwt_reloads_on_sighup_and_drains_on_sigterm() {
         "{}",
         server.stderr.lock().unwrap()
     );
+    let stderr = server.stderr.lock().unwrap().clone();
+    assert!(
+        stderr.contains(&format!(
+            "decision log closed: {} records written, 0 failed",
+            answered.len()
+        )),
+        "{stderr}"
+    );
+
+    // Exactly one record per 200, in any order, with the version that answered.
+    let mut logged = logged_decisions(&log);
+    logged.sort();
+    answered.sort();
+    assert_eq!(logged.len(), answered.len());
+    assert_eq!(logged, answered);
+}
+
+/// The decision id and ruleset version headers of a 200.
+fn decision_of(headers: &[(String, String)]) -> (String, String) {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} header: {headers:?}"))
+    };
+    (get("carelevel-decision-id"), get("carelevel-ruleset-version"))
+}
+
+/// Every decision record in the log as (decision id, ruleset version); any entry
+/// that does not read is a failure.
+fn logged_decisions(log: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    carelevel_decision_log::read_log(log, &carelevel_decision_log::Filter::default(), &mut |e| {
+        match e.unwrap().entry {
+            carelevel_decision_log::LogEntry::Decision(d) => {
+                out.push((d.decision_id, d.ruleset.version));
+            }
+            other => panic!("not a decision: {other:?}"),
+        }
+        true
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn kill_9_under_load_loses_no_decision_whose_response_was_received() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("t.yaml");
+    std::fs::write(&rules, RULES).unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let mut server = start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    let addr = server.addr.clone();
+    let decide = "/v1/rulesets/t/decide";
+    // Four clients until the server is gone; each keeps the decisions it got.
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(30) {
+                    let Some((status, headers)) = try_http(&addr, decide, r#"{"risk":"some"}"#)
+                    else {
+                        break;
+                    };
+                    assert_eq!(status, 200);
+                    got.push(decision_of(&headers));
+                }
+                got
+            })
+        })
+        .collect();
+    // Let traffic run, then kill without warning.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&log).map_or(0, |m| m.len()) < 64 * 1024 {
+        assert!(Instant::now() < deadline, "no traffic reached the log");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&server.child, "KILL");
+    let _ = server.child.wait();
+    let mut answered: Vec<(String, String)> = Vec::new();
+    for c in clients {
+        answered.extend(c.join().unwrap());
+    }
+    assert!(answered.len() > 50, "too little traffic: {}", answered.len());
+    let logged: std::collections::BTreeSet<(String, String)> =
+        logged_decisions(&log).into_iter().collect();
+    let lost: Vec<_> = answered.iter().filter(|d| !logged.contains(*d)).collect();
+    assert!(lost.is_empty(), "{} answered but not logged: {lost:?}", lost.len());
+}
+
+/// One request, or `None` once the server is gone (refused, reset, or cut off
+/// before a whole response).
+fn try_http(addr: &str, path: &str, body: &str) -> Option<(u16, Vec<(String, String)>)> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (head, rest) = text.split_once("\r\n\r\n")?;
+    let mut lines = head.lines();
+    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    // A response counts as received only when its whole body arrived.
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())?;
+    (rest.len() == length).then_some((status, headers))
 }
 
 #[test]

@@ -43,6 +43,7 @@ pub const COLUMNS: &[&str] = &[
     "masked",
     "input",
     "outcome",
+    "outcome_timestamp",
     "override_system",
     "override_code",
     "override_display",
@@ -147,6 +148,7 @@ pub fn cells(entry: &LogEntry) -> Vec<String> {
                 }
                 .to_owned(),
             );
+            set("outcome_timestamp", opt(&f.outcome_timestamp));
             if let Some(r) = &f.override_reason {
                 set("override_system", opt(&r.system));
                 set("override_code", r.code.clone());

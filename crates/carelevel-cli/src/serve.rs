@@ -30,7 +30,7 @@ pub struct Args {
     /// The JWKS file (public keys) of --issuer.
     #[arg(long, value_name = "FILE", requires = "issuer")]
     pub jwks: Option<PathBuf>,
-    /// The decision log file (JSON Lines).
+    /// The decision log file: `.jsonl` (JSON Lines) or `.sqlite`/`.sqlite3`/`.db` (SQLite).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Serve a non-loopback address without auth (never in production).
@@ -58,12 +58,6 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::Usage;
         }
     };
-    if config.decision_log.is_some() {
-        let _ = writeln!(
-            io::stderr(),
-            "carelevel serve: WARNING: the decision log is configured but not written yet (it is not part of this build); decisions are NOT recorded"
-        );
-    }
     let stdout: carelevel_server::server::Status = Arc::new(Mutex::new(Box::new(io::stdout())));
     let stderr: carelevel_server::server::Status = Arc::new(Mutex::new(Box::new(io::stderr())));
     match carelevel_server::run(config, stdout, stderr) {

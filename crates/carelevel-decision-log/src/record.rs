@@ -152,6 +152,9 @@ pub struct FeedbackRecord {
     pub card_uuid: Option<String>,
     /// Accepted or overridden.
     pub outcome: Outcome,
+    /// When the clinician acted, as the client said (CDS Hooks `outcomeTimestamp`,
+    /// kept as sent), when given.
+    pub outcome_timestamp: Option<String>,
     /// Why it was overridden, when given.
     pub override_reason: Option<CodedReason>,
     /// The clinician's free-text comment on the override (CDS Hooks `userComment`), when given.
@@ -544,6 +547,7 @@ mod tests {
             decision_id: None,
             card_uuid: None,
             outcome: Outcome::Accepted,
+            outcome_timestamp: None,
             override_reason: None,
             override_comment: None,
             chosen_level: None,

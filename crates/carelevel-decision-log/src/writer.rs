@@ -338,6 +338,13 @@ impl LogWriter {
         self.stop()
     }
 
+    /// [`LogWriter::close`], returning the final counters (every entry submitted
+    /// before has had its `done`).
+    pub fn finish(mut self) -> Result<LogStats, LogError> {
+        self.stop()?;
+        Ok(self.stats())
+    }
+
     fn stop(&mut self) -> Result<(), LogError> {
         drop(self.tx.take());
         match self.thread.take() {
@@ -531,6 +538,7 @@ pub(crate) mod tests {
             decision_id: Some(format!("d{n}")),
             card_uuid: None,
             outcome: Outcome::Accepted,
+            outcome_timestamp: None,
             override_reason: None,
             override_comment: None,
             chosen_level: Some("iop".to_owned()),

@@ -7,12 +7,15 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use carelevel::{Assessment, EvalError, FactorKind, MissingPolicy};
+use axum::{Extension, Json};
+use carelevel::{Answers, Assessment, EvalError, FactorKind, MissingPolicy};
+use carelevel_decision_log::{Channel, Source};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::{read_body, AppState};
+use crate::auth::Caller;
+use crate::decisions::{self, with_decision_id};
 use crate::error::ApiError;
 use crate::registry::Served;
 
@@ -47,12 +50,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    let log = state.decision_log.as_ref().and_then(|l| l.metrics());
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        state.metrics.render(),
+        state.metrics.render(log),
     )
         .into_response()
 }
@@ -205,7 +209,10 @@ pub async fn schema(
 /// Parse the body as answers and assess them with `s`; every refusal is an
 /// [`ApiError`] (400 malformed JSON, 422 answers that do not fit the questions or
 /// leave too much open).
-pub fn assess_body<'s>(s: &'s Served, body: &[u8]) -> Result<Assessment<'s>, ApiError> {
+pub fn assess_body<'s>(
+    s: &'s Served,
+    body: &[u8],
+) -> Result<(Answers<'s>, Assessment<'s>), ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -231,13 +238,24 @@ pub fn assess_body<'s>(s: &'s Served, body: &[u8]) -> Result<Assessment<'s>, Api
         err.at = at;
         err
     })?;
-    s.ruleset.assess(&answers).map_err(|e| {
+    let assessment = s.ruleset.assess(&answers).map_err(|e| {
         let code = match e {
             EvalError::MissingRequired { .. } => "invalid_answers",
             _ => "not_assessable",
         };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()).at("body")
-    })
+    })?;
+    Ok((answers, assessment))
+}
+
+/// The source of a decision served by the JSON API at `route`.
+fn api_source(route: &str) -> Source {
+    Source {
+        channel: Channel::Api,
+        route: route.to_owned(),
+        hook: None,
+        hook_instance: None,
+    }
 }
 
 fn with_version(s: &Served, body: Value) -> Response {
@@ -253,15 +271,29 @@ fn with_version(s: &Served, body: Value) -> Response {
 pub async fn assess(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let s = served(&state, &id)?;
     let body = read_body(body).await?;
-    let assessment = assess_body(&s, &body)?;
-    state.metrics.decision(&s.id, &assessment.level.id);
+    let (answers, assessment) = assess_body(&s, &body)?;
     let value = serde_json::to_value(&assessment)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    Ok(with_version(&s, value))
+    let caller = caller.as_ref().map(|Extension(c)| c);
+    let source = api_source("/v1/rulesets/{id}/assess");
+    let decision_id = crate::cds::random_uuid()?;
+    decisions::record(
+        &state,
+        &decision_id,
+        source,
+        caller,
+        None,
+        &answers,
+        &assessment,
+    )
+    .await?;
+    state.metrics.decision(&s.id, &assessment.level.id);
+    Ok(with_decision_id(with_version(&s, value), &decision_id))
 }
 
 /// The compact decision: level, refer, needs_review, flag ids, missing question ids.
@@ -280,13 +312,28 @@ pub fn compact(s: &Served, a: &Assessment<'_>) -> Value {
 pub async fn decide(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let s = served(&state, &id)?;
     let body = read_body(body).await?;
-    let assessment = assess_body(&s, &body)?;
+    let (answers, assessment) = assess_body(&s, &body)?;
+    let value = compact(&s, &assessment);
+    let caller = caller.as_ref().map(|Extension(c)| c);
+    let source = api_source("/v1/rulesets/{id}/decide");
+    let decision_id = crate::cds::random_uuid()?;
+    decisions::record(
+        &state,
+        &decision_id,
+        source,
+        caller,
+        None,
+        &answers,
+        &assessment,
+    )
+    .await?;
     state.metrics.decision(&s.id, &assessment.level.id);
-    Ok(with_version(&s, compact(&s, &assessment)))
+    Ok(with_decision_id(with_version(&s, value), &decision_id))
 }
 
 /// `POST /admin/reload`: recompile every ruleset now (as SIGHUP does). 200 when every

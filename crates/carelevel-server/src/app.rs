@@ -24,13 +24,13 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{Caller, Verifier};
 use crate::config::Config;
+use crate::decisions::DecisionLog;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::{api, batch, cds};
 
-/// Everything a request handler shares. The decision log slots in here as one more
-/// `Option<Arc<..>>` field once `carelevel-decision-log` is wired in.
+/// Everything a request handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The resolved configuration.
@@ -41,6 +41,9 @@ pub struct AppState {
     pub verifier: Option<Arc<Verifier>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The decision log; `None` when none is configured (then nothing is recorded,
+    /// and the startup line says so).
+    pub decision_log: Option<Arc<DecisionLog>>,
 }
 
 /// The name of the request id header (set when absent, echoed in the response).

@@ -8,19 +8,26 @@
 //! or, for `questionnaire-inprogress`, from `context.questionnaireResponse`. No
 //! usable response is HTTP 412 with an OperationOutcome: carelevel does not fetch
 //! from the FHIR server itself.
+//!
+//! Every service call that answers 200 is recorded in the decision log (with the
+//! card's uuid, or none when an order needs no card) before the response is sent;
+//! feedback is recorded against the card's uuid.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use carelevel::Assessment;
+use carelevel_decision_log::{Channel, CodedReason, FeedbackRecord, LogEntry, Outcome, Source};
 use carelevel_fhir::card::{cds_card, escape_markdown, truncate_chars, CardInput, LABEL_MAX_CHARS};
 use carelevel_fhir::primitive::{format_uuid, uuid_v4};
 use carelevel_fhir::response::{read_response_value, ReadOptions};
 use serde_json::{json, Value};
 
 use crate::app::{read_body, AppState};
+use crate::auth::Caller;
+use crate::decisions::{self, with_decision_id};
 use crate::error::ApiError;
 use crate::registry::Served;
 
@@ -320,12 +327,14 @@ pub fn recommendation_card(
 /// `questionnaire-inprogress` get the recommendation card; `order-select` and
 /// `order-sign` get the order warning card when a draft referral is below the
 /// recommended level, and no card otherwise (at or above it, or no draft order with
-/// a level Coding). Returns the cards and the uuid of the card, if any.
+/// a level Coding). The card, if any, gets the uuid `card_uuid`; returns the cards
+/// and the uuid of the card, if any.
 pub fn cards(
     s: &Served,
     a: &Assessment<'_>,
     hook: &str,
     request: &Value,
+    card_uuid: &str,
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
     if hook == "order-select" || hook == "order-sign" {
         let orders = request
@@ -333,7 +342,7 @@ pub fn cards(
             .unwrap_or(&Value::Null);
         match compare_orders(s, a, orders) {
             OrderComparison::Below { order, ordered, .. } => {
-                let uuid = random_uuid()?;
+                let uuid = card_uuid.to_owned();
                 let card =
                     order_warning_card(s, a, &order, &ordered, uuid.clone(), random_uuid()?)?;
                 Ok((vec![card], Some(uuid)))
@@ -341,7 +350,7 @@ pub fn cards(
             OrderComparison::AtOrAbove | OrderComparison::NoLevelOrder => Ok((Vec::new(), None)),
         }
     } else {
-        let uuid = random_uuid()?;
+        let uuid = card_uuid.to_owned();
         Ok((vec![recommendation_card(s, a, uuid.clone())?], Some(uuid)))
     }
 }
@@ -378,6 +387,7 @@ fn parse_request(body: &[u8], hook: &str) -> Result<Value, ApiError> {
 pub async fn call(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let Some((ruleset_id, hook)) = split_service(&id) else {
@@ -443,27 +453,52 @@ pub async fn call(
             )]))
         }
     };
-    let (cards, _card_uuid) = cards(&s, &assessment, hook, &request)?;
+    // The card's uuid is the decision id: feedback on the card links to the
+    // decision by both.
+    let decision_id = random_uuid()?;
+    let (cards, card_uuid) = cards(&s, &assessment, hook, &request, &decision_id)?;
+    let source = Source {
+        channel: Channel::CdsHooks,
+        route: "/cds-services/{id}".to_owned(),
+        hook: Some(hook.to_owned()),
+        hook_instance: request
+            .get("hookInstance")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    };
+    let caller = caller.as_ref().map(|Extension(c)| c);
+    decisions::record(
+        &state,
+        &decision_id,
+        source,
+        caller,
+        card_uuid,
+        &read.answers,
+        &assessment,
+    )
+    .await?;
     state.metrics.decision(&s.id, &assessment.level.id);
     let mut response = Json(json!({ "cards": cards })).into_response();
     if let Ok(v) = HeaderValue::from_str(&s.ruleset.metadata().version) {
         response.headers_mut().insert(crate::api::VERSION_HEADER, v);
     }
-    Ok(response)
+    Ok(with_decision_id(response, &decision_id))
 }
 
 /// `POST /cds-services/{id}/feedback`: validated (`feedback[]` with `card`,
 /// `outcome` accepted|overridden, `outcomeTimestamp`, `acceptedSuggestions` for
-/// accepted, optional `overrideReason`). Recording it needs the decision log.
+/// accepted, optional `overrideReason`), then one feedback record per item is
+/// written to the decision log, linked to its decision by the card's uuid; 200 once
+/// every record is durable. Without a decision log it is 501 `feedback_not_recorded`:
+/// feedback is never accepted and dropped.
 pub async fn feedback(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if split_service(&id)
-        .and_then(|(r, _)| state.registry.get(r))
-        .is_none()
-    {
+    let Some((_, hook)) = split_service(&id).filter(|(r, _)| state.registry.get(r).is_some())
+    else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_service",
@@ -473,15 +508,67 @@ pub async fn feedback(
             ),
         )
         .at("path"));
-    }
+    };
     let body = read_body(body).await?;
     let value: Value = serde_json::from_slice(&body).map_err(|e| ApiError::malformed_json(&e))?;
     validate_feedback(&value)?;
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "feedback_not_recorded",
-        "the feedback is valid, but it cannot be recorded yet: the decision log is not wired in",
-    ))
+    let Some(log) = &state.decision_log else {
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "feedback_not_recorded",
+            "the feedback is valid, but this service has no decision log (`--log FILE` or `[decision_log]`), so it cannot be recorded",
+        ));
+    };
+    let caller = caller.as_ref().map(|Extension(c)| c);
+    let time = decisions::now()?;
+    let items = value
+        .get("feedback")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let entries = items
+        .iter()
+        .map(|item| feedback_record(item, hook, &time, caller).map(LogEntry::Feedback))
+        .collect::<Result<Vec<_>, _>>()?;
+    log.write(entries).await?;
+    Ok(Json(json!({})).into_response())
+}
+
+/// The feedback record of one validated `feedback[]` item.
+fn feedback_record(
+    item: &Value,
+    hook: &str,
+    time: &str,
+    caller: Option<&Caller>,
+) -> Result<FeedbackRecord, ApiError> {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let outcome = match item.get("outcome").and_then(Value::as_str) {
+        Some("accepted") => Outcome::Accepted,
+        _ => Outcome::Overridden,
+    };
+    let reason = item.get("overrideReason");
+    let override_reason = reason.and_then(|r| r.get("reason")).map(|c| CodedReason {
+        system: text(c.get("system")),
+        code: text(c.get("code")).unwrap_or_default(),
+        display: text(c.get("display")),
+    });
+    Ok(FeedbackRecord {
+        time: time.to_owned(),
+        // This service makes every card's uuid its decision's id.
+        decision_id: text(item.get("card")),
+        card_uuid: text(item.get("card")),
+        outcome,
+        outcome_timestamp: text(item.get("outcomeTimestamp")),
+        override_reason,
+        override_comment: text(reason.and_then(|r| r.get("userComment"))),
+        chosen_level: None,
+        source: Source {
+            channel: Channel::CdsHooks,
+            route: "/cds-services/{id}/feedback".to_owned(),
+            hook: Some(hook.to_owned()),
+            hook_instance: None,
+        },
+        requester: decisions::requester(caller),
+    })
 }
 
 fn bad_feedback(at: String, message: &str) -> ApiError {
@@ -538,6 +625,32 @@ pub fn validate_feedback(value: &Value) -> Result<(), ApiError> {
                         return Err(bad_feedback(
                             at("overrideReason"),
                             "expected an object with `reason` (a Coding) and/or `userComment`",
+                        ));
+                    }
+                    if let Some(coding) = reason.get("reason") {
+                        if coding
+                            .get("code")
+                            .and_then(Value::as_str)
+                            .is_none_or(str::is_empty)
+                        {
+                            return Err(bad_feedback(
+                                at("overrideReason.reason.code"),
+                                "expected the override reason's code (a Coding with `code`, and optionally `system` and `display`)",
+                            ));
+                        }
+                        for key in ["system", "display"] {
+                            if coding.get(key).is_some_and(|v| !v.is_string()) {
+                                return Err(bad_feedback(
+                                    at(&format!("overrideReason.reason.{key}")),
+                                    "expected a string",
+                                ));
+                            }
+                        }
+                    }
+                    if reason.get("userComment").is_some_and(|v| !v.is_string()) {
+                        return Err(bad_feedback(
+                            at("overrideReason.userComment"),
+                            "expected a string",
                         ));
                     }
                 }

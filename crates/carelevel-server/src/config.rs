@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+pub use carelevel_decision_log::FieldMask;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -126,8 +127,7 @@ pub struct FileLimits {
     pub max_concurrent: Option<usize>,
 }
 
-/// `[decision_log]`: parsed and checked now; the log itself is written once the
-/// decision-log crate is wired in (`docs/serve.md`, "Not done yet").
+/// `[decision_log]` (`docs/serve.md`, "Decision log").
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileDecisionLog {
@@ -148,19 +148,6 @@ pub enum Sink {
     Jsonl,
     /// SQLite (WAL).
     Sqlite,
-}
-
-/// How one answer is written to the decision log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldMask {
-    /// Written as given.
-    #[default]
-    Keep,
-    /// Replaced by a salted SHA-256.
-    Hash,
-    /// Left out (its question id is listed as masked).
-    Drop,
 }
 
 /// `[decision_log.masking]`.
@@ -192,7 +179,7 @@ pub struct Flags {
     pub issuer: Option<String>,
     /// `--jwks FILE`.
     pub jwks: Option<PathBuf>,
-    /// `--log FILE` (JSON Lines decision log).
+    /// `--log FILE`: the decision log (`.jsonl`: JSON Lines; `.sqlite`/`.sqlite3`/`.db`: SQLite).
     pub log: Option<PathBuf>,
     /// `--insecure-no-auth`.
     pub insecure_no_auth: bool,
@@ -274,7 +261,7 @@ impl Default for Limits {
     }
 }
 
-/// Decision log settings, resolved (checked, not yet used: see the module docs).
+/// Decision log settings, resolved; opened by `crate::decisions::DecisionLog::open`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionLog {
     /// The sink kind.
@@ -607,8 +594,13 @@ fn resolve(
     let decision_log = match (&flags.log, file.decision_log) {
         (Some(path), file_log) => {
             let masking = file_log.map(|l| l.masking).unwrap_or_default();
+            let sink = match carelevel_decision_log::LogFormat::of_path(path) {
+                Ok(carelevel_decision_log::LogFormat::Jsonl) => Sink::Jsonl,
+                Ok(carelevel_decision_log::LogFormat::Sqlite) => Sink::Sqlite,
+                Err(e) => return Err(ConfigError::Flag(format!("--log: {e}"))),
+            };
             Some(DecisionLog {
-                sink: Sink::Jsonl,
+                sink,
                 path: path.clone(),
                 default_mask: masking.default,
                 fields: masking.fields,

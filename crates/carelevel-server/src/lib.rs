@@ -3,9 +3,9 @@
 //!
 //! The core stays free of I/O; this crate owns the runtime glue: the configuration
 //! ([`config`]), the served rulesets and their atomic reload ([`registry`]), bearer
-//! token checks ([`auth`]), the routes ([`app`], [`api`], [`batch`], [`cds`]),
-//! counters ([`metrics`]) and the connection loop with reload and shutdown
-//! ([`server`]).
+//! token checks ([`auth`]), the routes ([`app`], [`api`], [`batch`], [`cds`]), the
+//! decision log of every recommendation served ([`decisions`]), counters
+//! ([`metrics`]) and the connection loop with reload and shutdown ([`server`]).
 
 pub mod api;
 pub mod app;
@@ -13,6 +13,7 @@ pub mod auth;
 pub mod batch;
 pub mod cds;
 pub mod config;
+pub mod decisions;
 pub mod error;
 pub mod metrics;
 pub mod registry;

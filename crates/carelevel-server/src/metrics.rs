@@ -4,13 +4,16 @@
 //! Names: `carelevel_http_requests_total{route,status}`,
 //! `carelevel_http_request_duration_seconds{route}` (histogram),
 //! `carelevel_decisions_total{ruleset,level}`, `carelevel_errors_total{code}`,
-//! `carelevel_reloads_total{result}`, `carelevel_decision_log_backlog` (0 until the
-//! decision log is wired in).
+//! `carelevel_reloads_total{result}`, and with a decision log
+//! `carelevel_decision_log_backlog`, `carelevel_decision_log_records_total{result}`,
+//! `carelevel_decision_log_groups_total{result}`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+
+use crate::decisions::LogMetrics;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 pub const BUCKETS: [f64; 14] = [
@@ -88,7 +91,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every counter.
-    pub fn render(&self) -> String {
+    pub fn render(&self, log: Option<LogMetrics>) -> String {
         self.with(|m| {
             let mut out = String::new();
             out.push_str("# HELP carelevel_http_requests_total Requests answered, by route template and status.\n# TYPE carelevel_http_requests_total counter\n");
@@ -143,7 +146,31 @@ impl Metrics {
             for (result, n) in &m.reloads {
                 let _ = writeln!(out, "carelevel_reloads_total{{result=\"{result}\"}} {n}");
             }
-            out.push_str("# HELP carelevel_decision_log_backlog Decision records accepted but not yet durable (0: no decision log yet).\n# TYPE carelevel_decision_log_backlog gauge\ncarelevel_decision_log_backlog 0\n");
+            if let Some(log) = log {
+                let st = log.stats;
+                let _ = write!(
+                    out,
+                    "# HELP carelevel_decision_log_backlog Decision log records accepted and not yet durable.\n# TYPE carelevel_decision_log_backlog gauge\ncarelevel_decision_log_backlog {}\n",
+                    log.backlog
+                );
+                out.push_str("# HELP carelevel_decision_log_records_total Decision log records, by result (written: durable; failed: I/O or full disk, the response was 503; refused: not loggable; mask_failed: masking failed, the response was 503).\n# TYPE carelevel_decision_log_records_total counter\n");
+                for (result, n) in [
+                    ("written", st.written),
+                    ("failed", st.failed),
+                    ("refused", st.refused),
+                    ("mask_failed", st.mask_failures),
+                ] {
+                    let _ = writeln!(
+                        out,
+                        "carelevel_decision_log_records_total{{result=\"{result}\"}} {n}"
+                    );
+                }
+                let _ = write!(
+                    out,
+                    "# HELP carelevel_decision_log_groups_total Group commits of the decision log, by result.\n# TYPE carelevel_decision_log_groups_total counter\ncarelevel_decision_log_groups_total{{result=\"ok\"}} {}\ncarelevel_decision_log_groups_total{{result=\"failed\"}} {}\n",
+                    st.groups, st.failed_groups
+                );
+            }
             out
         })
     }
@@ -168,7 +195,7 @@ mod tests {
         m.request("/a", 200, Duration::from_millis(3));
         m.request("/a", 500, Duration::from_secs(20));
         m.decision("d\"x", "iop");
-        let text = m.render();
+        let text = m.render(None);
         assert!(text.contains("carelevel_http_requests_total{route=\"/a\",status=\"200\"} 2\n"));
         assert!(text.contains("{route=\"/a\",le=\"0.0005\"} 1\n"), "{text}");
         assert!(text.contains("{route=\"/a\",le=\"0.005\"} 2\n"), "{text}");
@@ -179,6 +206,20 @@ mod tests {
             text.contains("ruleset=\"d\\\"x\",level=\"iop\"} 1\n"),
             "{text}"
         );
-        assert!(text.contains("carelevel_decision_log_backlog 0\n"));
+        assert!(!text.contains("decision_log"), "no log, no log metrics: {text}");
+        let log = LogMetrics {
+            stats: carelevel_decision_log::LogStats {
+                written: 7,
+                mask_failures: 2,
+                groups: 3,
+                ..Default::default()
+            },
+            backlog: 4,
+        };
+        let text = m.render(Some(log));
+        assert!(text.contains("carelevel_decision_log_backlog 4\n"), "{text}");
+        assert!(text.contains("carelevel_decision_log_records_total{result=\"written\"} 7\n"));
+        assert!(text.contains("carelevel_decision_log_records_total{result=\"mask_failed\"} 2\n"));
+        assert!(text.contains("carelevel_decision_log_groups_total{result=\"ok\"} 3\n"));
     }
 }

@@ -48,6 +48,18 @@ pub struct ReloadReport {
     pub refused: Vec<LoadError>,
 }
 
+/// A check every ruleset must pass before it is served, at start-up and on
+/// reload (e.g. that the decision log's masking names only its questions); the
+/// error says why it is refused.
+#[derive(Clone)]
+pub struct Admission(pub Arc<dyn Fn(&Ruleset) -> Result<(), String> + Send + Sync>);
+
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Admission(..)")
+    }
+}
+
 /// The served rulesets and how to reload them.
 #[derive(Debug)]
 pub struct Registry {
@@ -55,15 +67,25 @@ pub struct Registry {
     current: ArcSwap<Snapshot>,
     /// One reload at a time.
     reloading: Mutex<()>,
+    admission: Option<Admission>,
 }
 
 impl Registry {
     /// Load every ruleset; any failure (or two rulesets with one id) is an error.
     pub fn load(specs: Vec<RulesetSpec>) -> Result<Registry, Vec<LoadError>> {
+        Registry::load_admitting(specs, None)
+    }
+
+    /// [`Registry::load`], where every ruleset must also pass `admission`, now and on
+    /// every reload.
+    pub fn load_admitting(
+        specs: Vec<RulesetSpec>,
+        admission: Option<Admission>,
+    ) -> Result<Registry, Vec<LoadError>> {
         let mut map = Snapshot::new();
         let mut errors = Vec::new();
         for spec in &specs {
-            match compile(spec) {
+            match compile(spec, admission.as_ref()) {
                 Ok(served) => {
                     if map.contains_key(&served.id) {
                         errors.push(LoadError {
@@ -87,6 +109,7 @@ impl Registry {
             specs,
             current: ArcSwap::from_pointee(map),
             reloading: Mutex::new(()),
+            admission,
         })
     }
 
@@ -113,7 +136,7 @@ impl Registry {
         let mut report = ReloadReport::default();
         for spec in &self.specs {
             let old_served = old.values().find(|s| same_spec(spec, s));
-            match compile(spec) {
+            match compile(spec, self.admission.as_ref()) {
                 Ok(served) => {
                     let Some(old_served) = old_served else {
                         continue;
@@ -157,8 +180,8 @@ fn source_name(origin: &RulesetOrigin) -> String {
     }
 }
 
-/// Read and compile one ruleset.
-fn compile(spec: &RulesetSpec) -> Result<Served, LoadError> {
+/// Read and compile one ruleset, and check it passes `admission`.
+fn compile(spec: &RulesetSpec, admission: Option<&Admission>) -> Result<Served, LoadError> {
     let source = source_name(&spec.origin);
     let fail = |message: String| LoadError {
         source_name: source.clone(),
@@ -186,6 +209,9 @@ fn compile(spec: &RulesetSpec) -> Result<Served, LoadError> {
                 "it is configured as `{id}` but its `id:` is `{own_id}`; the two must be equal"
             )));
         }
+    }
+    if let Some(Admission(admit)) = admission {
+        admit(&ruleset).map_err(fail)?;
     }
     Ok(Served {
         id: own_id,

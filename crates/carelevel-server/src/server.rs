@@ -15,7 +15,8 @@ use crate::app::{router, AppState};
 use crate::auth::Verifier;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::registry::{Registry, ReloadReport};
+use crate::decisions::DecisionLog;
+use crate::registry::{Admission, Registry, ReloadReport};
 
 /// How long in-flight requests may take to finish after SIGTERM.
 pub const DRAIN_SECS: u64 = 30;
@@ -40,6 +41,9 @@ pub enum ServeError {
         /// The error.
         error: std::io::Error,
     },
+    /// The decision log could not be opened, or its masking does not fit.
+    #[error("cannot serve: {0}")]
+    DecisionLog(String),
     /// The runtime could not be started.
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
@@ -51,17 +55,31 @@ fn say(status: &Status, line: &str) {
     let _ = out.flush();
 }
 
-/// Build the state from a configuration: compile the rulesets, read the JWKS files.
+/// Build the state from a configuration: open the decision log, compile the
+/// rulesets (each must fit the log's masking), read the JWKS files.
 pub fn state(config: Config) -> Result<AppState, ServeError> {
-    let registry = Registry::load(config.rulesets.clone()).map_err(|errors| {
-        ServeError::Rulesets(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    let decision_log = match &config.decision_log {
+        Some(c) => Some(Arc::new(
+            DecisionLog::open(c).map_err(|e| ServeError::DecisionLog(e.to_string()))?,
+        )),
+        None => None,
+    };
+    let admission = decision_log.clone().map(|log| {
+        Admission(Arc::new(move |ruleset: &carelevel::Ruleset| {
+            log.admits(ruleset)
+                .map_err(|e| format!("the decision log cannot record it: {e}"))
+        }))
+    });
+    let registry =
+        Registry::load_admitting(config.rulesets.clone(), admission).map_err(|errors| {
+            ServeError::Rulesets(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
     let verifier = if config.auth.enabled() {
         Some(Arc::new(Verifier::load(&config.auth)?))
     } else {
@@ -72,6 +90,7 @@ pub fn state(config: Config) -> Result<AppState, ServeError> {
         registry: Arc::new(registry),
         verifier,
         metrics: Arc::new(Metrics::default()),
+        decision_log,
     })
 }
 
@@ -122,6 +141,19 @@ async fn serve(mut config: Config, stdout: Status, status: Status) -> Result<(),
         config.public_url = format!("http://{bound}");
     }
     let state = state(config)?;
+    match &state.decision_log {
+        Some(log) => say(
+            &status,
+            &format!(
+                "carelevel serve: decision log: {} (every recommendation is recorded, durably, before it is sent)",
+                log.path().display()
+            ),
+        ),
+        None => say(
+            &status,
+            "carelevel serve: WARNING: NO DECISION LOG: recommendations are not recorded. Give --log FILE (or [decision_log]) for an audit trail.",
+        ),
+    }
     if state.verifier.is_none() {
         say(
             &status,
@@ -201,11 +233,25 @@ async fn serve(mut config: Config, stdout: Status, status: Status) -> Result<(),
         "carelevel serve: shutting down: no new connections; draining requests in flight",
     );
     tokio::select! {
-        () = graceful.shutdown() => say(&status, "carelevel serve: drained; bye"),
+        () = graceful.shutdown() => say(&status, "carelevel serve: drained"),
         () = tokio::time::sleep(Duration::from_secs(DRAIN_SECS)) => {
             say(&status, &format!("carelevel serve: requests still in flight after {DRAIN_SECS} s were cut off"));
         }
     }
+    if let Some(log) = state.decision_log.clone() {
+        match tokio::task::spawn_blocking(move || log.close()).await {
+            Ok(Ok(stats)) => say(
+                &status,
+                &format!(
+                    "carelevel serve: decision log closed: {} records written, {} failed, {} not masked",
+                    stats.written, stats.failed, stats.mask_failures
+                ),
+            ),
+            Ok(Err(e)) => say(&status, &format!("carelevel serve: decision log: {e}")),
+            Err(e) => say(&status, &format!("carelevel serve: decision log: {e}")),
+        }
+    }
+    say(&status, "carelevel serve: bye");
     Ok(())
 }
 

@@ -11,18 +11,14 @@
 )]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use carelevel_server::app::{now, router, AppState};
-use carelevel_server::auth::Verifier;
+use carelevel_server::app::{now, router};
 use carelevel_server::config::{
     Auth, Config, Issuer, Limits, RulesetOrigin, RulesetSpec, DEFAULT_JTI_CACHE,
 };
-use carelevel_server::metrics::Metrics;
-use carelevel_server::registry::Registry;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -30,6 +26,10 @@ use tower::ServiceExt;
 const PUBLIC: &str = "http://carelevel.test";
 const ISS: &str = "https://ehr.test";
 const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The decision log wired into the service.
+#[path = "spec/decision_log.rs"]
+mod decision_log;
 
 fn keys() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/keys")
@@ -47,6 +47,12 @@ fn app(auth: bool) -> Router {
 }
 
 fn app_with(auth: bool, limits: Limits, cors_origins: Vec<String>) -> Router {
+    router(carelevel_server::server::state(config(auth, limits, cors_origins)).unwrap())
+}
+
+/// The configuration of a test service: the bundled ruleset, auth with the test
+/// issuer (tenant `clinic`) when `auth`, no decision log.
+fn config(auth: bool, limits: Limits, cors_origins: Vec<String>) -> Config {
     let issuers = if auth {
         vec![Issuer {
             iss: ISS.into(),
@@ -56,7 +62,7 @@ fn app_with(auth: bool, limits: Limits, cors_origins: Vec<String>) -> Router {
     } else {
         Vec::new()
     };
-    let config = Config {
+    Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         public_url: PUBLIC.into(),
         public_url_from_listen: false,
@@ -74,17 +80,7 @@ fn app_with(auth: bool, limits: Limits, cors_origins: Vec<String>) -> Router {
         limits,
         decision_log: None,
         insecure_no_auth: false,
-    };
-    let verifier = config
-        .auth
-        .enabled()
-        .then(|| Arc::new(Verifier::load(&config.auth).unwrap()));
-    router(AppState {
-        registry: Arc::new(Registry::load(config.rulesets.clone()).unwrap()),
-        config: Arc::new(config),
-        verifier,
-        metrics: Arc::new(Metrics::default()),
-    })
+    }
 }
 
 fn es384() -> EncodingKey {
