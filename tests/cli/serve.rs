@@ -344,7 +344,10 @@ fn decision_of(headers: &[(String, String)]) -> (String, String) {
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| panic!("no {name} header: {headers:?}"))
     };
-    (get("carelevel-decision-id"), get("carelevel-ruleset-version"))
+    (
+        get("carelevel-decision-id"),
+        get("carelevel-ruleset-version"),
+    )
 }
 
 /// Every decision record in the log as (decision id, ruleset version); any entry
@@ -411,18 +414,28 @@ fn kill_9_under_load_loses_no_decision_whose_response_was_received() {
     for c in clients {
         answered.extend(c.join().unwrap());
     }
-    assert!(answered.len() > 50, "too little traffic: {}", answered.len());
+    assert!(
+        answered.len() > 50,
+        "too little traffic: {}",
+        answered.len()
+    );
     let logged: std::collections::BTreeSet<(String, String)> =
         logged_decisions(&log).into_iter().collect();
     let lost: Vec<_> = answered.iter().filter(|d| !logged.contains(*d)).collect();
-    assert!(lost.is_empty(), "{} answered but not logged: {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} answered but not logged: {lost:?}",
+        lost.len()
+    );
 }
 
 /// One request, or `None` once the server is gone (refused, reset, or cut off
 /// before a whole response).
 fn try_http(addr: &str, path: &str, body: &str) -> Option<(u16, Vec<(String, String)>)> {
     let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .ok()?;
     write!(
         stream,
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

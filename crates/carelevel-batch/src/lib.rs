@@ -44,7 +44,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Mutex, PoisonError};
 
-use carelevel::Ruleset;
+use carelevel::{RecordId, Ruleset};
+pub use carelevel_decision_log::LogEntry;
 use carelevel_fhir::response::ReadOptions;
 
 use process::Processor;
@@ -208,6 +209,8 @@ pub enum Error {
     Errors(io::Error),
     /// A result could not be produced or serialized: a bug in carelevel.
     Internal(String),
+    /// The decision log could not record a chunk's results; they were not written.
+    Log(String),
 }
 
 impl fmt::Display for Error {
@@ -220,6 +223,10 @@ impl fmt::Display for Error {
             Error::Output(error) => write!(f, "cannot write the output: {error}"),
             Error::Errors(error) => write!(f, "cannot write the errors file: {error}"),
             Error::Internal(message) => write!(f, "internal error (a bug): {message}"),
+            Error::Log(message) => write!(
+                f,
+                "{message}; the results not yet written were not logged, so they are not written"
+            ),
         }
     }
 }
@@ -306,6 +313,29 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Records every assessed record in a decision log (`batch --decision-log`, the
+/// service's batch route).
+///
+/// [`Recorder::entry`] is called on the worker threads for every record that is
+/// assessed; [`Recorder::commit`] is called on the writing thread, in input order,
+/// with the entries of one chunk, *before* that chunk's output is written, so no
+/// result reaches the output unless its record is durable. A record whose entry
+/// cannot be built (e.g. masking fails) is written as an error record instead of a
+/// result; a failed commit stops the batch with [`Error::Log`].
+pub trait Recorder: Sync {
+    /// The log entry of one assessed record (`line` is its line number in the input).
+    fn entry(
+        &self,
+        line: u64,
+        id: Option<&RecordId>,
+        answers: &carelevel::Answers<'_>,
+        assessment: &carelevel::Assessment<'_>,
+    ) -> Result<LogEntry, String>;
+
+    /// Make `entries` durable (all of them, or an error).
+    fn commit(&self, entries: Vec<LogEntry>) -> Result<(), String>;
+}
+
 /// Assess every record of `input` with `ruleset` and write one result record per
 /// input record to `out`, in input order. Error records go to `errors` when it is
 /// given, else into `out`. `progress` is called with the running tally after every
@@ -318,7 +348,30 @@ pub fn run(
     errors: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(&Tally),
 ) -> Result<Tally, Error> {
-    run_with(ruleset, input, options, None, out, errors, progress)
+    run_with(ruleset, input, options, None, None, out, errors, progress)
+}
+
+/// [`run`], recording every assessed record with `recorder` before its result is
+/// written (see [`Recorder`]).
+pub fn run_recorded(
+    ruleset: &Ruleset,
+    input: Input<'_>,
+    options: &Options,
+    recorder: &dyn Recorder,
+    out: &mut dyn Write,
+    errors: Option<&mut dyn Write>,
+    progress: &mut dyn FnMut(&Tally),
+) -> Result<Tally, Error> {
+    run_with(
+        ruleset,
+        input,
+        options,
+        None,
+        Some(recorder),
+        out,
+        errors,
+        progress,
+    )
 }
 
 /// [`run`], writing each assessed record as FHIR (`fhir`): one `GuidanceResponse` or
@@ -339,14 +392,28 @@ pub fn run_fhir(
         fields: Fields::Full,
         ..*options
     };
-    run_with(ruleset, input, &options, Some(fhir), out, errors, progress)
+    run_with(
+        ruleset,
+        input,
+        &options,
+        Some(fhir),
+        None,
+        out,
+        errors,
+        progress,
+    )
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the one place the public entry points meet; each argument is one of theirs"
+)]
 fn run_with(
     ruleset: &Ruleset,
     input: Input<'_>,
     options: &Options,
     fhir_out: Option<FhirOutput>,
+    recorder: Option<&dyn Recorder>,
     out: &mut dyn Write,
     mut errors: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(&Tally),
@@ -365,6 +432,7 @@ fn run_with(
     );
     processor.fhir = fhir;
     processor.fhir_out = fhir_out;
+    processor.recorder = recorder;
     out.write_all(&processor.output_header())
         .map_err(Error::Output)?;
     if let Some(errors) = errors.as_mut() {
@@ -374,16 +442,27 @@ fn run_with(
     }
     let mut tally = Tally::new(ruleset);
     let process = |chunk: &Chunk| processor.process(chunk);
-    let read = drive(&mut source, options.threads, &process, &mut |done: Done| {
-        out.write_all(&done.out).map_err(Error::Output)?;
-        if let Some(errors) = errors.as_mut() {
-            errors.write_all(&done.errors).map_err(Error::Errors)?;
-        }
-        processor.recycle(done.out);
-        tally.add(&done.tally);
-        progress(&tally);
-        Ok(())
-    })?;
+    let read = drive(
+        &mut source,
+        options.threads,
+        &process,
+        &mut |mut done: Done| {
+            if let Some(r) = recorder {
+                if !done.entries.is_empty() {
+                    r.commit(std::mem::take(&mut done.entries))
+                        .map_err(Error::Log)?;
+                }
+            }
+            out.write_all(&done.out).map_err(Error::Output)?;
+            if let Some(errors) = errors.as_mut() {
+                errors.write_all(&done.errors).map_err(Error::Errors)?;
+            }
+            processor.recycle(done.out);
+            tally.add(&done.tally);
+            progress(&tally);
+            Ok(())
+        },
+    )?;
     tally.add(&read);
     Ok(tally)
 }
@@ -429,6 +508,7 @@ pub fn parse_only(input: Input<'_>, threads: usize, into: Ceiling) -> Result<Tal
             out: Vec::new(),
             errors: Vec::new(),
             tally: t,
+            entries: Vec::new(),
         })
     };
     let read = drive(&mut source, threads, &process, &mut |done: Done| {
@@ -445,6 +525,8 @@ pub(crate) struct Done {
     pub out: Vec<u8>,
     pub errors: Vec<u8>,
     pub tally: Tally,
+    /// The decision log entries of the chunk's results (with a [`Recorder`]).
+    pub entries: Vec<LogEntry>,
 }
 
 /// A processed chunk as sent to the writer: its sequence number and the result (an

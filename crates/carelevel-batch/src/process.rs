@@ -11,7 +11,7 @@ use super::csv_out;
 use super::fhir_out::{FhirOutput, FromResponse};
 use super::json_out::JsonCache;
 use super::read::{Chunk, CsvChunk, CsvHeader, CsvRecord};
-use super::{Done, Fields, Options, OutputFormat, Tally, MAX_RECORD_BYTES};
+use super::{Done, Fields, Options, OutputFormat, Recorder, Tally, MAX_RECORD_BYTES};
 
 /// Call `f(line number, line)` for every line of `data` (without its `\n` or `\r\n`).
 pub(crate) fn for_each_line(data: &[u8], first_line: u64, mut f: impl FnMut(u64, &[u8])) {
@@ -72,6 +72,8 @@ pub(crate) struct Processor<'r> {
     pub fhir: Option<carelevel_fhir::response::ReadOptions>,
     /// Set for FHIR output: each assessed record becomes this resource or card.
     pub fhir_out: Option<FhirOutput>,
+    /// Set when every assessed record is logged (see [`Recorder`]).
+    pub recorder: Option<&'r dyn Recorder>,
     json: JsonCache,
     /// Whether the fast full-record writer agrees with serde (checked on the first
     /// full record of every chunk; once off, serde writes every full record).
@@ -103,6 +105,7 @@ impl<'r> Processor<'r> {
             separate_errors,
             fhir: None,
             fhir_out: None,
+            recorder: None,
             json: JsonCache::new(ruleset),
             fast_full: AtomicBool::new(true),
             out_hint: AtomicUsize::new(super::CHUNK_BYTES * 2),
@@ -353,6 +356,25 @@ impl<'r> Processor<'r> {
         from: FromResponse<'_>,
     ) {
         let review = !reasons.is_empty();
+        if let Some(recorder) = self.recorder {
+            // The entry needs the whole assessment, as served (review reasons applied).
+            let mut a = match self.ruleset.assess(answers) {
+                Ok(a) => a,
+                Err(e) => return sink.error(line, id, &e.to_string()),
+            };
+            a.needs_review |= review;
+            a.review_reasons.extend(reasons.iter().cloned());
+            match recorder.entry(line, id, answers, &a) {
+                Ok(entry) => sink.entries.push(entry),
+                Err(e) => {
+                    return sink.error(
+                        line,
+                        id,
+                        &format!("{e}; the result was not logged, so it is not given"),
+                    )
+                }
+            }
+        }
         if let Some(fhir_out) = &self.fhir_out {
             return match self.ruleset.assess(answers) {
                 Ok(mut a) => {
@@ -438,6 +460,8 @@ struct Sink<'p, 'r> {
     checked: bool,
     /// The first serialization failure (a bug), reported for the whole chunk.
     failed: Option<String>,
+    /// Decision log entries of the results (with a recorder).
+    entries: Vec<carelevel_decision_log::LogEntry>,
 }
 
 impl<'p, 'r> Sink<'p, 'r> {
@@ -449,6 +473,7 @@ impl<'p, 'r> Sink<'p, 'r> {
             tally: Tally::new(p.ruleset),
             checked: false,
             failed: None,
+            entries: Vec::new(),
         }
     }
 
@@ -576,6 +601,7 @@ impl<'p, 'r> Sink<'p, 'r> {
                 None => Vec::new(),
             },
             tally: self.tally,
+            entries: self.entries,
         })
     }
 }

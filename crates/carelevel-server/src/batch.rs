@@ -9,6 +9,12 @@
 //! a body that cannot be read, ends the output with one last line
 //! `{"error": {...}}` and then aborts the response, so a client never takes a cut
 //! result for a whole one.
+//!
+//! With a decision log, every result is recorded before it is sent: a chunk's
+//! records are group-committed, then its output lines go out
+//! (`carelevel_batch::Recorder`). A record that cannot be masked becomes an error
+//! line; a log that cannot be written stops the batch with a last `{"error": ...}`
+//! line (`batch_stopped`), and no unlogged result is sent.
 
 use std::io::{self, Read, Write};
 
@@ -16,6 +22,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -23,7 +30,13 @@ use tokio::sync::mpsc;
 
 use crate::api::{served, VERSION_HEADER};
 use crate::app::AppState;
+use crate::auth::Caller;
+use crate::decisions::{self, BatchRecorder};
 use crate::error::ApiError;
+
+/// The header naming the batch: with a decision log, the record of input line `N`
+/// has decision id `<batch id>-<N>`.
+pub const BATCH_ID_HEADER: &str = "carelevel-batch-id";
 
 /// Frames (of the body in, of output out) buffered between the two sides.
 const CHANNEL_FRAMES: usize = 4;
@@ -98,6 +111,7 @@ pub async fn batch(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<BatchQuery>,
+    caller: Option<Extension<Caller>>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let s = served(&state, &id)?;
@@ -116,6 +130,12 @@ pub async fn batch(
             .at("query fields"))
         }
     };
+    let batch_id = crate::cds::random_uuid()?;
+    let recorder = state.decision_log.clone().map(|log| BatchRecorder {
+        log,
+        batch_id: batch_id.clone(),
+        requester: decisions::requester(caller.as_ref().map(|Extension(c)| c)),
+    });
     let limit = state.config.limits.batch_body_bytes;
     let (in_tx, in_rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_FRAMES);
     let (out_tx, out_rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_FRAMES);
@@ -161,14 +181,25 @@ pub async fn batch(
             fields,
             threads: 1,
         };
-        let result = carelevel_batch::run(
-            &ruleset.ruleset,
-            input,
-            &options,
-            &mut writer,
-            None,
-            &mut |_| {},
-        );
+        let result = match &recorder {
+            Some(r) => carelevel_batch::run_recorded(
+                &ruleset.ruleset,
+                input,
+                &options,
+                r,
+                &mut writer,
+                None,
+                &mut |_| {},
+            ),
+            None => carelevel_batch::run(
+                &ruleset.ruleset,
+                input,
+                &options,
+                &mut writer,
+                None,
+                &mut |_| {},
+            ),
+        };
         let end = match result {
             Ok(_) => writer.flush(),
             Err(e) => {
@@ -196,6 +227,9 @@ pub async fn batch(
     );
     if let Ok(v) = HeaderValue::from_str(&s.ruleset.metadata().version) {
         headers.insert(VERSION_HEADER, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&batch_id) {
+        headers.insert(BATCH_ID_HEADER, v);
     }
     Ok(response)
 }

@@ -10,7 +10,7 @@
 //! recommendation is not sent: a response the client got is always in the log.
 
 use std::path::{Path, PathBuf};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderValue, StatusCode};
@@ -141,17 +141,53 @@ impl DecisionLog {
         answers: &Answers<'_>,
         assessment: &Assessment<'_>,
     ) -> Result<LogEntry, ApiError> {
+        self.entry(meta, answers, assessment)
+            .map_err(|_| not_logged("its record cannot be masked as configured"))
+    }
+
+    /// The masked record of a decision; a failure is counted and logged.
+    pub fn entry(
+        &self,
+        meta: DecisionMeta,
+        answers: &Answers<'_>,
+        assessment: &Assessment<'_>,
+    ) -> Result<LogEntry, MaskError> {
         DecisionRecord::new(meta, answers, assessment, &self.masking)
             .map(LogEntry::Decision)
-            .map_err(|e| {
+            .inspect_err(|e| {
                 if let Some(w) = self.read().as_ref() {
                     w.count_mask_failure();
                 }
                 tracing::error!(
                     "carelevel serve: decision NOT served: its record cannot be masked: {e}"
                 );
-                not_logged("its record cannot be masked as configured")
             })
+    }
+
+    /// [`DecisionLog::write`] for a blocking caller (the batch route's worker).
+    pub fn write_blocking(&self, entries: Vec<LogEntry>) -> Result<(), LogError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let n = entries.len();
+        {
+            let guard = self.read();
+            let Some(writer) = guard.as_ref() else {
+                return Err(LogError::Closed);
+            };
+            for entry in entries {
+                let tx = tx.clone();
+                writer.submit(
+                    entry,
+                    Box::new(move |r| {
+                        // reason: the receiver waits below until every entry is done.
+                        let _ = tx.send(r);
+                    }),
+                );
+            }
+        }
+        for _ in 0..n {
+            rx.recv().unwrap_or(Err(LogError::Closed))?;
+        }
+        Ok(())
     }
 
     /// Write `entries` and wait until every one is durable. Any failure is a 503
@@ -302,4 +338,53 @@ pub fn with_decision_id(mut response: Response, decision_id: &str) -> Response {
         response.headers_mut().insert(DECISION_ID_HEADER, v);
     }
     response
+}
+
+/// Logs every record of one batch request: decision id `<batch id>-<line>`, the
+/// batch route as source, the caller as requester.
+#[derive(Debug)]
+pub struct BatchRecorder {
+    /// The log.
+    pub log: Arc<DecisionLog>,
+    /// The batch's id (a UUID v4, sent as the `carelevel-batch-id` header).
+    pub batch_id: String,
+    /// The requester, from the verified token.
+    pub requester: Option<Requester>,
+}
+
+impl carelevel_batch::Recorder for BatchRecorder {
+    fn entry(
+        &self,
+        line: u64,
+        _id: Option<&carelevel::RecordId>,
+        answers: &Answers<'_>,
+        assessment: &Assessment<'_>,
+    ) -> Result<LogEntry, String> {
+        let meta = DecisionMeta {
+            decision_id: format!("{}-{line}", self.batch_id),
+            time: now().map_err(|e| e.message)?,
+            source: Source {
+                channel: carelevel_decision_log::Channel::Api,
+                route: "/v1/rulesets/{id}/batch".to_owned(),
+                hook: None,
+                hook_instance: None,
+            },
+            requester: self.requester.clone(),
+            card_uuid: None,
+        };
+        self.log
+            .entry(meta, answers, assessment)
+            .map_err(|_| "its decision record cannot be masked as configured".to_owned())
+    }
+
+    fn commit(&self, entries: Vec<LogEntry>) -> Result<(), String> {
+        self.log.write_blocking(entries).map_err(|e| {
+            tracing::error!("carelevel serve: batch results NOT written: {e}");
+            if e.is_disk_full() {
+                "the decision log's disk is full".to_owned()
+            } else {
+                "the decision log could not be written".to_owned()
+            }
+        })
+    }
 }

@@ -206,7 +206,10 @@ mod tests {
             text.contains("ruleset=\"d\\\"x\",level=\"iop\"} 1\n"),
             "{text}"
         );
-        assert!(!text.contains("decision_log"), "no log, no log metrics: {text}");
+        assert!(
+            !text.contains("decision_log"),
+            "no log, no log metrics: {text}"
+        );
         let log = LogMetrics {
             stats: carelevel_decision_log::LogStats {
                 written: 7,
@@ -217,7 +220,10 @@ mod tests {
             backlog: 4,
         };
         let text = m.render(Some(log));
-        assert!(text.contains("carelevel_decision_log_backlog 4\n"), "{text}");
+        assert!(
+            text.contains("carelevel_decision_log_backlog 4\n"),
+            "{text}"
+        );
         assert!(text.contains("carelevel_decision_log_records_total{result=\"written\"} 7\n"));
         assert!(text.contains("carelevel_decision_log_records_total{result=\"mask_failed\"} 2\n"));
         assert!(text.contains("carelevel_decision_log_groups_total{result=\"ok\"} 3\n"));

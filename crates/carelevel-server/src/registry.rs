@@ -52,7 +52,10 @@ pub struct ReloadReport {
 /// reload (e.g. that the decision log's masking names only its questions); the
 /// error says why it is refused.
 #[derive(Clone)]
-pub struct Admission(pub Arc<dyn Fn(&Ruleset) -> Result<(), String> + Send + Sync>);
+pub struct Admission(pub Arc<AdmissionCheck>);
+
+/// The check of an [`Admission`].
+pub type AdmissionCheck = dyn Fn(&Ruleset) -> Result<(), String> + Send + Sync;
 
 impl std::fmt::Debug for Admission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -14,8 +14,8 @@ use tokio::net::TcpListener;
 use crate::app::{router, AppState};
 use crate::auth::Verifier;
 use crate::config::Config;
-use crate::metrics::Metrics;
 use crate::decisions::DecisionLog;
+use crate::metrics::Metrics;
 use crate::registry::{Admission, Registry, ReloadReport};
 
 /// How long in-flight requests may take to finish after SIGTERM.

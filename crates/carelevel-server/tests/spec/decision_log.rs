@@ -13,10 +13,8 @@ use super::*;
 
 /// A fresh folder for one test's files.
 fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "carelevel-spec-log-{name}-{}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("carelevel-spec-log-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -125,7 +123,10 @@ async fn every_recommendation_served_is_logged_once_and_no_refusal_is() {
             metrics.contains("carelevel_decision_log_records_total{result=\"written\"} 4\n"),
             "{metrics}"
         );
-        assert!(metrics.contains("carelevel_decision_log_backlog 0\n"), "{metrics}");
+        assert!(
+            metrics.contains("carelevel_decision_log_backlog 0\n"),
+            "{metrics}"
+        );
 
         let stats = st.decision_log.as_ref().unwrap().close().unwrap();
         assert_eq!((stats.written, stats.failed), (4, 0));
@@ -145,7 +146,10 @@ async fn every_recommendation_served_is_logged_once_and_no_refusal_is() {
             assert_eq!(d.ruleset.version, rs_version());
             if let Some(hook) = hook {
                 assert_eq!(d.source.channel, Channel::CdsHooks);
-                assert_eq!(d.source.hook_instance.as_deref(), Some(&*format!("hi-{hook}")));
+                assert_eq!(
+                    d.source.hook_instance.as_deref(),
+                    Some(&*format!("hi-{hook}"))
+                );
                 let card = (*hook == "patient-view").then(|| id.clone());
                 assert_eq!(d.card_uuid, card);
             } else {
@@ -202,11 +206,17 @@ async fn feedback_is_recorded_against_its_card() {
     assert_eq!(over.card_uuid.as_deref(), Some(&*card));
     assert_eq!(over.decision_id.as_deref(), Some(&*card));
     assert_eq!(over.outcome, Outcome::Overridden);
-    assert_eq!(over.outcome_timestamp.as_deref(), Some("2026-12-05T10:00:00+01:00"));
+    assert_eq!(
+        over.outcome_timestamp.as_deref(),
+        Some("2026-12-05T10:00:00+01:00")
+    );
     let reason = over.override_reason.as_ref().unwrap();
     assert_eq!(reason.code, "patient-preference");
     assert_eq!(reason.system.as_deref(), Some("https://example.org/why"));
-    assert_eq!(over.override_comment.as_deref(), Some("prefers evening groups"));
+    assert_eq!(
+        over.override_comment.as_deref(),
+        Some("prefers evening groups")
+    );
     assert_eq!(over.source.hook.as_deref(), Some("patient-view"));
     assert_eq!(over.requester.as_ref().unwrap().iss, ISS);
     let LogEntry::Feedback(acc) = &got[2] else {
@@ -279,7 +289,10 @@ fn a_masking_that_does_not_fit_a_ruleset_is_refused_at_start_and_on_reload() {
             .contains("the decision log cannot record it"),
         "{report:?}"
     );
-    assert_eq!(st.registry.get("t").unwrap().ruleset.metadata().version, "1");
+    assert_eq!(
+        st.registry.get("t").unwrap().ruleset.metadata().version,
+        "1"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -306,4 +319,106 @@ async fn a_full_disk_turns_every_recommendation_into_a_503() {
     );
     assert!(metrics.contains("carelevel_errors_total{code=\"decision_not_logged\"} 2\n"));
     let _ = st.decision_log.as_ref().unwrap().close();
+}
+
+/// A streamed response: status, headers, the body up to where it ended, and whether
+/// it was aborted (a stream error after the last frame).
+async fn stream(app: &Router, path: &str, body: &str) -> (Got, bool) {
+    use futures_util::StreamExt;
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {}", token(path)))
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut frames = response.into_body().into_data_stream();
+    let mut bytes = Vec::new();
+    let mut aborted = false;
+    while let Some(frame) = frames.next().await {
+        match frame {
+            Ok(b) => bytes.extend_from_slice(&b),
+            Err(_) => {
+                aborted = true;
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8(bytes).unwrap();
+    (
+        Got {
+            status,
+            headers,
+            text,
+        },
+        aborted,
+    )
+}
+
+#[tokio::test]
+async fn every_batch_result_is_logged_before_it_is_sent() {
+    let dir = folder("batch");
+    let path = dir.join("d.sqlite");
+    let (app, st) = logged_app(log_config(&path));
+    let p = "/v1/rulesets/default/batch";
+    let body = format!("{ANSWERS}\n{{\"nope\":1}}\n\n{ANSWERS}\n");
+    let (got, aborted) = stream(&app, p, &body).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(!aborted);
+    let batch = got.headers["carelevel-batch-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(is_uuid_v4(&batch), "{batch}");
+    let lines: Vec<Value> = got
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", got.text);
+    assert_eq!(
+        (lines[0]["line"].as_u64(), lines[2]["line"].as_u64()),
+        (Some(1), Some(4))
+    );
+    st.decision_log.as_ref().unwrap().close().unwrap();
+    let ids: Vec<String> = entries(&path)
+        .iter()
+        .map(|e| match e {
+            LogEntry::Decision(d) => {
+                assert_eq!(d.source.route, "/v1/rulesets/{id}/batch");
+                assert_eq!(d.requester.as_ref().unwrap().iss, ISS);
+                assert_eq!(d.result.level, "iop");
+                d.decision_id.clone()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // The results of lines 1 and 4; the error record of line 2 is not a decision.
+    assert_eq!(ids, vec![format!("{batch}-1"), format!("{batch}-4")]);
+
+    // A log that cannot be written: no result line is sent, the batch ends with
+    // `batch_stopped` and the response is aborted.
+    let (app, st) = logged_app(log_config(Path::new("/dev/full")));
+    let (got, aborted) = stream(&app, p, &body).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(aborted, "{}", got.text);
+    let lines: Vec<Value> = got
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", got.text);
+    assert_eq!(lines[0]["error"]["code"], "batch_stopped");
+    assert!(
+        lines[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disk is full"),
+        "{}",
+        got.text
+    );
+    let _ = st.decision_log.as_ref().unwrap().close();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
