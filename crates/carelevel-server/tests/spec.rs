@@ -1043,3 +1043,38 @@ fn rs_version() -> String {
         .version
         .clone()
 }
+
+#[tokio::test]
+async fn the_cds_hooks_sandbox_key_loads_and_is_the_one_checked() {
+    // examples/serve/cds-sandbox-jwks.json: the public key the CDS Hooks Sandbox
+    // signs with (issuer https://sandbox.cds-hooks.org), for demos.
+    let mut c = config(false, Limits::default(), Vec::new());
+    c.auth.issuers = vec![Issuer {
+        iss: "https://sandbox.cds-hooks.org".into(),
+        jwks: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/serve/cds-sandbox-jwks.json"),
+        tenant: None,
+    }];
+    let app = router(carelevel_server::server::state(c).unwrap());
+    // A token with the Sandbox's iss and kid, signed by another key: refused on its
+    // signature, so the Sandbox's key is the one checked.
+    let path = "/cds-services";
+    let mut claims = claims(path);
+    claims["iss"] = json!("https://sandbox.cds-hooks.org");
+    let forged = sign(
+        Algorithm::ES384,
+        Some("44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"),
+        &es384(),
+        &claims,
+    );
+    let got = call(&app, Method::GET, path, Some(&forged), "").await;
+    assert_eq!(got.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        got.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("signature"),
+        "{}",
+        got.text
+    );
+}
