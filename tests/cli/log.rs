@@ -421,3 +421,106 @@ fn assess_decision_log_writes_the_record_before_showing_the_result() {
     );
     assert!(!dir.path().join("bad.jsonl").exists());
 }
+
+#[test]
+fn batch_decision_log_records_every_result_before_writing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = STRONG.replace('\n', " ");
+    let input = format!("{good}\n{{\"severity\":\"catastrophic\"}}\n{good}\n");
+    std::fs::write(dir.path().join("in.jsonl"), &input).unwrap();
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"{"fields": {"housing": "drop"}}"#,
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "batch",
+            "in.jsonl",
+            "--output",
+            "out.jsonl",
+            "--decision-log",
+            "b.jsonl",
+            "--decision-log-masking",
+            "m.json",
+            "--threads",
+            "2",
+        ],
+    );
+    // One error record: exit 1, the two results written and logged.
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("carelevel: decision log `b.jsonl`: 2 records written"),
+        "{}",
+        out.stderr
+    );
+    let results = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert_eq!(results.lines().count(), 3, "{results}");
+    let logged = run_in(dir.path(), &["log", "query", "b.jsonl"]);
+    logged.expect_code(0);
+    let entries: Vec<serde_json::Value> = logged
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2);
+    let run = entries[0]["decision_id"]
+        .as_str()
+        .unwrap()
+        .strip_suffix("-1")
+        .unwrap()
+        .to_owned();
+    assert!(run.starts_with("cli-"), "{run}");
+    assert_eq!(entries[1]["decision_id"], format!("{run}-3"));
+    for e in &entries {
+        assert_eq!(e["source"]["route"], "batch");
+        assert_eq!(e["source"]["channel"], "cli");
+        assert!(e["input"].get("housing").is_none());
+        assert_eq!(e["masked"], serde_json::json!(["housing"]));
+    }
+
+    // A log that cannot be written: exit 2, no output file, and it says why.
+    let out = run_in(
+        dir.path(),
+        &[
+            "batch",
+            "in.jsonl",
+            "--output",
+            "out2.jsonl",
+            "--decision-log",
+            "/dev/full",
+        ],
+    );
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("unknown format"),
+        "/dev/full has no log extension: {}",
+        out.stderr
+    );
+    let full = dir.path().join("full.jsonl");
+    std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "batch",
+            "in.jsonl",
+            "--output",
+            "out2.jsonl",
+            "--decision-log",
+            "full.jsonl",
+        ],
+    );
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("disk full")
+            && out
+                .stderr
+                .contains("were not logged, so they are not written")
+            && out.stderr.contains("no output file was written"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("out2.jsonl").exists());
+}

@@ -351,27 +351,45 @@ pub fn run(
     run_with(ruleset, input, options, None, None, out, errors, progress)
 }
 
-/// [`run`], recording every assessed record with `recorder` before its result is
-/// written (see [`Recorder`]).
+/// [`run`] (or with `fhir`, [`run_fhir`]), recording every assessed record with
+/// `recorder` before its result is written (see [`Recorder`]).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "run's arguments plus the two optional parts, each one of the caller's"
+)]
 pub fn run_recorded(
     ruleset: &Ruleset,
     input: Input<'_>,
     options: &Options,
+    fhir: Option<FhirOutput>,
     recorder: &dyn Recorder,
     out: &mut dyn Write,
     errors: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(&Tally),
 ) -> Result<Tally, Error> {
+    let options = match fhir {
+        Some(_) => fhir_options(options),
+        None => *options,
+    };
     run_with(
         ruleset,
         input,
-        options,
-        None,
+        &options,
+        fhir,
         Some(recorder),
         out,
         errors,
         progress,
     )
+}
+
+/// The options of FHIR output: JSON Lines of full results.
+fn fhir_options(options: &Options) -> Options {
+    Options {
+        format: OutputFormat::Jsonl,
+        fields: Fields::Full,
+        ..*options
+    }
 }
 
 /// [`run`], writing each assessed record as FHIR (`fhir`): one `GuidanceResponse` or
@@ -387,11 +405,7 @@ pub fn run_fhir(
     errors: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(&Tally),
 ) -> Result<Tally, Error> {
-    let options = Options {
-        format: OutputFormat::Jsonl,
-        fields: Fields::Full,
-        ..*options
-    };
+    let options = fhir_options(options);
     run_with(
         ruleset,
         input,

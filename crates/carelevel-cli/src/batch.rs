@@ -114,6 +114,10 @@ pub struct Args {
     /// guidance-response|cds-card`).
     #[command(flatten)]
     pub fhir_out: FhirOutArgs,
+
+    /// Also record every result in a decision log, each durable before it is written.
+    #[command(flatten)]
+    pub log: crate::log_opt::DecisionLogArgs,
 }
 
 /// Parse `--threads`: a whole number from 1 to [`MAX_THREADS`].
@@ -356,6 +360,10 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             ),
         );
     }
+    let log = match crate::log_opt::BatchLog::open(&args.log, &ruleset) {
+        Ok(log) => log,
+        Err(message) => return input::usage_error(err, &message),
+    };
     let reader = match open_input(&args.input) {
         Ok(r) => r,
         Err(message) => return input::usage_error(err, &message),
@@ -418,7 +426,11 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     let result = write_batch(
         &ruleset,
         batch_input,
-        (&options, fhir),
+        (
+            &options,
+            fhir,
+            log.as_ref().map(|l| l as &dyn pipeline::Recorder),
+        ),
         (out, &mut output),
         errors.as_mut(),
         &mut |tally| progress.update(err, tally),
@@ -461,12 +473,23 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         }
     };
 
+    let logged = match log.map(crate::log_opt::BatchLog::close).transpose() {
+        Ok(n) => n,
+        Err(message) => return input::usage_error(err, &message),
+    };
     let mut outputs: Vec<&mut Output> = vec![&mut output];
     outputs.extend(errors.as_mut());
     if let Err(message) = output::commit(&mut outputs) {
         return input::usage_error(err, &message);
     }
     summary(err, &ruleset, &tally, args, started.elapsed())?;
+    if let (Some(n), Some(path)) = (logged, &args.log.decision_log) {
+        writeln!(
+            err,
+            "carelevel: decision log `{}`: {n} records written",
+            path.display()
+        )?;
+    }
     Ok(if tally.errors == 0 {
         ExitCode::Success
     } else {
@@ -504,7 +527,11 @@ fn open_outputs(
 fn write_batch(
     ruleset: &Ruleset,
     batch_input: Input<'_>,
-    (options, fhir): (&Options, Option<FhirOutput>),
+    (options, fhir, recorder): (
+        &Options,
+        Option<FhirOutput>,
+        Option<&dyn pipeline::Recorder>,
+    ),
     (out, output): (&mut dyn Write, &mut Output),
     errors: Option<&mut Output>,
     progress: &mut dyn FnMut(&Tally),
@@ -529,9 +556,19 @@ fn write_batch(
             }
             (None, None) => (out, None),
         };
-    let tally = match fhir {
-        None => pipeline::run(ruleset, batch_input, options, sink, errors_sink, progress)?,
-        Some(fhir) => pipeline::run_fhir(
+    let tally = match (fhir, recorder) {
+        (fhir, Some(recorder)) => pipeline::run_recorded(
+            ruleset,
+            batch_input,
+            options,
+            fhir,
+            recorder,
+            sink,
+            errors_sink,
+            progress,
+        )?,
+        (None, None) => pipeline::run(ruleset, batch_input, options, sink, errors_sink, progress)?,
+        (Some(fhir), None) => pipeline::run_fhir(
             ruleset,
             batch_input,
             options,

@@ -301,6 +301,31 @@ impl LogWriter {
         rx.recv().unwrap_or(Err(LogError::Closed))
     }
 
+    /// Queue every entry of `entries` (so they share group commits) and wait until
+    /// all are durable; the first error if any failed.
+    pub fn append_all(&self, entries: Vec<LogEntry>) -> Result<(), LogError> {
+        let (tx, rx) = mpsc::channel();
+        let n = entries.len();
+        for entry in entries {
+            let tx = tx.clone();
+            self.submit(
+                entry,
+                Box::new(move |r| {
+                    // reason: the receiver waits below until every entry is done.
+                    let _ = tx.send(r);
+                }),
+            );
+        }
+        let mut first = Ok(());
+        for _ in 0..n {
+            let r = rx.recv().unwrap_or(Err(LogError::Closed));
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+
     /// Entries submitted and not yet acknowledged.
     pub fn backlog(&self) -> usize {
         let c = &self.counters;
@@ -604,6 +629,26 @@ pub(crate) mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn append_all_waits_for_every_entry_and_finish_counts_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let w = LogWriter::open(&SinkConfig::Jsonl { path: path.clone() }).unwrap();
+        w.append_all((0..50).map(feedback).collect()).unwrap();
+        // Durable on return: on the file before the writer is closed.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 50);
+        let stats = w.finish().unwrap();
+        assert_eq!((stats.submitted, stats.written, stats.failed), (50, 50, 0));
+        let full = LogWriter::open(&SinkConfig::Jsonl {
+            path: PathBuf::from("/dev/full"),
+        })
+        .unwrap();
+        let e = full.append_all((0..3).map(feedback).collect()).unwrap_err();
+        assert!(e.is_disk_full(), "{e}");
+        assert_eq!(full.finish().unwrap().failed, 3);
     }
 
     #[test]

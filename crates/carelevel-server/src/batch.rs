@@ -186,6 +186,7 @@ pub async fn batch(
                 &ruleset.ruleset,
                 input,
                 &options,
+                None,
                 r,
                 &mut writer,
                 None,

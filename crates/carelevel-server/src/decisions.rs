@@ -166,28 +166,10 @@ impl DecisionLog {
 
     /// [`DecisionLog::write`] for a blocking caller (the batch route's worker).
     pub fn write_blocking(&self, entries: Vec<LogEntry>) -> Result<(), LogError> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let n = entries.len();
-        {
-            let guard = self.read();
-            let Some(writer) = guard.as_ref() else {
-                return Err(LogError::Closed);
-            };
-            for entry in entries {
-                let tx = tx.clone();
-                writer.submit(
-                    entry,
-                    Box::new(move |r| {
-                        // reason: the receiver waits below until every entry is done.
-                        let _ = tx.send(r);
-                    }),
-                );
-            }
+        match self.read().as_ref() {
+            Some(writer) => writer.append_all(entries),
+            None => Err(LogError::Closed),
         }
-        for _ in 0..n {
-            rx.recv().unwrap_or(Err(LogError::Closed))?;
-        }
-        Ok(())
     }
 
     /// Write `entries` and wait until every one is durable. Any failure is a 503
