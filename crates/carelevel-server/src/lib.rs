@@ -4,8 +4,8 @@
 //! The core stays free of I/O; this crate owns the runtime glue: the configuration
 //! ([`config`]), the served rulesets and their atomic reload ([`registry`]), bearer
 //! token checks ([`auth`]), the routes ([`app`], [`api`], [`batch`], [`cds`]),
-//! counters ([`metrics`]) and the connection loop with reload and shutdown
-//! ([`server`]).
+//! counters ([`metrics`]), the connection loop with reload and shutdown
+//! ([`server`]) and the clinician web form at `/` ([`web`]).
 
 pub mod api;
 pub mod app;
@@ -17,5 +17,6 @@ pub mod error;
 pub mod metrics;
 pub mod registry;
 pub mod server;
+pub mod web;
 
 pub use server::{run, ServeError};
