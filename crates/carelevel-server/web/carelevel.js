@@ -407,6 +407,7 @@
       : "Needs review: no (no missing answer could change the level or raise a refer flag).";
     clear($("review-reasons"));
     if (a.needs_review) a.review_reasons.forEach((r) => $("review-reasons").append(el("li", { text: r })));
+    show($("review-reasons"), a.needs_review && a.review_reasons.length > 0);
 
     $("why").textContent = why(a);
 
@@ -507,13 +508,19 @@
   // ----------------------------------------------------------------- print
 
   function renderPrintAnswers(answers) {
-    const body = $("print-answers-body");
-    clear(body);
+    const list = $("print-answers-list");
+    clear(list);
     for (const q of state.ruleset.questions) {
       const given = Object.prototype.hasOwnProperty.call(answers, q.id);
-      body.append(el("tr", {},
-        el("th", { scope: "row", text: `${q.question} (${q.id})` }),
-        el("td", { className: given ? "" : "unanswered", text: given ? displayValue(q, answers[q.id]) : "not answered" })));
+      list.append(el("li", { "data-question": q.id },
+        el("span", { className: "question-text", text: q.question }),
+        " ",
+        el("span", { className: "id", text: `(${q.id})` }),
+        ": ",
+        el("strong", {
+          className: given ? "answer" : "answer unanswered",
+          text: given ? displayValue(q, answers[q.id]) : "not answered",
+        })));
     }
   }
 
