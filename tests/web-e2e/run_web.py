@@ -548,6 +548,36 @@ def check_structure(context, server, shots):
     page.close()
 
 
+def check_refusal(context, server):
+    """A number outside its range: the server refuses it (422), the page hides the
+    result, says why next to the question, and recovers once the answer is fixed."""
+    page, watch = open_form(context, server, "six-levels")
+    field = page.locator("#a-ciwa_score")
+    field.click()
+    page.keyboard.type("99")
+    page.wait_for_selector("#result[data-state=error]", timeout=WAIT_MS)
+    if page.is_visible("#outcome"):
+        raise Failure("a result is still shown for answers the server refused")
+    text = page.inner_text("#assess-problem")
+    if "422" not in text or "ciwa_score" not in text:
+        raise Failure(f"the refusal says {text!r}")
+    if not page.is_visible("#problem-ciwa_score"):
+        raise Failure("the refusal is not shown next to the question")
+    field.fill("")
+    page.keyboard.type("10")
+    page.wait_for_function(
+        """() => { const r = document.getElementById('result');
+                   return r.dataset.state === 'ready' && r.dataset.answers === '{"ciwa_score":10}'; }""",
+        timeout=WAIT_MS)
+    if not page.is_visible("#outcome") or page.is_visible("#problem-ciwa_score"):
+        raise Failure("the page did not recover after the answer was fixed")
+    # The refused request is logged by the browser as a failed resource (422).
+    others = [p for p in watch.problems if "422" not in p]
+    if others:
+        raise Failure("; ".join(others))
+    page.close()
+
+
 def check_auth_on(context, binary, shots):
     server = Server(binary, ["--issuer", TEST_ISSUER, "--jwks", TEST_JWKS])
     try:
@@ -622,6 +652,8 @@ def main():
             for case in cases:
                 checks.append((f"{case.name} [{case.method}]",
                                lambda case=case: check_case(context, server, described, case, shots, pdf_dir)))
+            checks.append(("a refused answer hides the result and says why",
+                           lambda: check_refusal(context, server)))
             checks.append(("auth on: the page says it needs a token",
                            lambda: check_auth_on(context, binary, shots)))
             for name, check in checks:

@@ -194,14 +194,16 @@
     state.ruleset.questions.forEach((q, index) => {
       const scale = scaleOf(q.id);
       const description = scale.description;
+      const descId = `desc-${q.id}`;
+      const policyId = `policy-${q.id}`;
+      const describedBy = description ? `${policyId} ${descId}` : policyId;
       const fieldset = el("fieldset", {
         className: "question",
         id: `q-${q.id}`,
         "data-question": q.id,
         "data-kind": q.kind,
+        "aria-describedby": describedBy,
       });
-      const descId = `desc-${q.id}`;
-      const policyId = `policy-${q.id}`;
       fieldset.append(el("legend", {},
         el("span", { className: "number", text: `${index + 1}. ` }),
         el("span", { className: "question-text", text: q.question }),
@@ -213,7 +215,6 @@
           el("summary", { text: "What the answers mean" }),
           el("p", { id: descId, text: description })));
       }
-      const describedBy = description ? `${policyId} ${descId}` : policyId;
       if (q.kind === "integer") {
         const inputId = `a-${q.id}`;
         const min = scale.minimum;
@@ -237,7 +238,6 @@
             el("input", {
               type: "radio", id: inputId, name: q.id, value,
               checked: value === NOT_ANSWERED,
-              "aria-describedby": i === 0 ? describedBy : null,
             }),
             " ",
             label));
