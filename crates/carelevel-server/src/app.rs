@@ -28,7 +28,7 @@ use crate::decisions::DecisionLog;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
-use crate::{api, batch, cds};
+use crate::{api, batch, cds, web};
 
 /// Everything a request handler shares.
 #[derive(Debug, Clone)]
@@ -75,7 +75,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
-        .route("/openapi.json", get(api::openapi));
+        .route("/openapi.json", get(api::openapi))
+        // The web form (public; the API calls it makes are protected as above).
+        .route("/", get(web::page))
+        .route("/web/carelevel.js", get(web::script))
+        .route("/web/carelevel.css", get(web::style))
+        .route("/web/icon.svg", get(web::icon));
     let request_id = HeaderName::from_static(REQUEST_ID);
     let cors = cors(&state.config.cors_origins);
     open.merge(protected)

@@ -5,7 +5,8 @@
 //! ([`config`]), the served rulesets and their atomic reload ([`registry`]), bearer
 //! token checks ([`auth`]), the routes ([`app`], [`api`], [`batch`], [`cds`]), the
 //! decision log of every recommendation served ([`decisions`]), counters
-//! ([`metrics`]) and the connection loop with reload and shutdown ([`server`]).
+//! ([`metrics`]), the connection loop with reload and shutdown ([`server`]) and the
+//! clinician web form at `/` ([`web`]).
 
 pub mod api;
 pub mod app;
@@ -18,5 +19,6 @@ pub mod error;
 pub mod metrics;
 pub mod registry;
 pub mod server;
+pub mod web;
 
 pub use server::{run, ServeError};
