@@ -279,11 +279,18 @@ fn text(
     };
     writeln!(out, "Refer: {}", change(&r.refer))?;
     writeln!(out, "Needs review: {}", change(&r.needs_review))?;
+    // Cleared flag ids may come from a stored file: shown escaped like all input text.
+    let ids = |ids: &[String]| {
+        ids.iter()
+            .map(|id| Shown::full(id).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if !r.flags.raised.is_empty() {
-        writeln!(out, "Flags raised: {}", r.flags.raised.join(", "))?;
+        writeln!(out, "Flags raised: {}", ids(&r.flags.raised))?;
     }
     if !r.flags.cleared.is_empty() {
-        writeln!(out, "Flags cleared: {}", r.flags.cleared.join(", "))?;
+        writeln!(out, "Flags cleared: {}", ids(&r.flags.cleared))?;
     }
 
     writeln!(out)?;
@@ -372,7 +379,7 @@ fn text(
                 &format!(
                     "{}: the smallest set of these changes that, applied alone to the previous \
                      answers, gives {} ({others})",
-                    changes.join(", "),
+                    ids(changes),
                     r.movement.to.id
                 ),
             )?;
@@ -391,7 +398,7 @@ fn text(
         writeln!(
             out,
             "Ruleset: {} {} for both results (sha256 {})",
-            c.ruleset_id,
+            Shown::full(&c.ruleset_id),
             Shown::full(&c.ruleset_version),
             c.ruleset_sha256.get(..12).unwrap_or(&c.ruleset_sha256)
         )?;
