@@ -327,3 +327,21 @@ fn a_stored_level_the_ruleset_does_not_have_is_refused() {
          earlier result holds no answers to re-assess: the movement cannot be measured\n"
     );
 }
+
+/// Answers stored with an earlier result are read with the current ruleset: one that no
+/// longer fits is an error naming the question, never dropped.
+#[test]
+fn stored_answers_that_do_not_fit_the_ruleset_are_refused() {
+    let stored = std::fs::read_to_string(crate::util::root().join(STORED_WITH_ANSWERS)).unwrap();
+    let mut doc: Value = serde_json::from_str(&stored).unwrap();
+    doc["answers"]["medical"] = Value::from("acute-ish");
+    let out = run_with_stdin(&["reassess", "-", WEEK_4], Some(&doc.to_string()));
+    out.expect_code(2);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "carelevel: error: cannot reassess (previous: <stdin>): the answers stored in the \
+         earlier result (`answers`) do not fit the current ruleset: `medical`: `acute-ish` is \
+         not one of none, stable, unstable, acute\n"
+    );
+}
