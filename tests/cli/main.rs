@@ -29,6 +29,7 @@ mod input_limits;
 mod interview;
 mod log;
 mod output_files;
+mod reassess;
 mod safe_text;
 mod schema;
 mod serve;

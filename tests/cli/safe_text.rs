@@ -442,3 +442,33 @@ fn a_ruleset_version_is_escaped_in_check_and_diff() {
         assert!(out.stdout.contains(r"2\u{1b}[2J\u{202e}"), "{}", out.stdout);
     }
 }
+
+/// A stored assessment's texts (flag ids, level label, ruleset id and version) are shown
+/// escaped by `reassess`.
+#[test]
+fn stored_assessment_texts_are_escaped_by_reassess() {
+    let stored =
+        std::fs::read_to_string(root().join("examples/reassess/admission-1.0.0-stored.json"))
+            .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let nasty: String = serde_json::from_str(&format!("\"{NASTY_JSON}\"")).unwrap();
+    doc["flags"] = serde_json::json!([{"id": nasty.clone()}]);
+    doc["level"]["label"] = serde_json::json!(nasty.clone());
+    doc["provenance"]["ruleset_id"] = serde_json::json!(nasty.clone());
+    doc["provenance"]["ruleset_version"] = serde_json::json!(nasty);
+    let out = run_with_stdin(
+        &["reassess", "-", "examples/reassess/week-4.yaml"],
+        Some(&doc.to_string()),
+    );
+    out.expect_code(0);
+    assert_clean("reassess", &out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("Flags cleared: {NASTY_SHOWN}\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains(&format!("  previous: {NASTY_SHOWN} {NASTY_SHOWN} (sha256 ")));
+}

@@ -95,14 +95,16 @@ struct Origin {
 
 /// How the answers file is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AnswersFormat {
+pub(crate) enum AnswersFormat {
+    /// JSON.
     Json,
+    /// YAML.
     Yaml,
 }
 
 /// `.json` is JSON and `.yaml`/`.yml` YAML; stdin and other names are JSON when the
 /// first non-whitespace character is `{`, YAML otherwise.
-fn answers_format(path: &Path, text: &str) -> AnswersFormat {
+pub(crate) fn answers_format(path: &Path, text: &str) -> AnswersFormat {
     if !input::is_stdin(path) {
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => return AnswersFormat::Json,
@@ -128,7 +130,7 @@ pub(crate) fn parse_override(arg: &str) -> Option<(&str, &str)> {
 const MAX_PROBLEMS_SHOWN: usize = 50;
 
 /// One answer problem, prefixed with where the answer came from.
-fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
+pub(crate) fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
     // The origin quotes a file name or a whole `--answer` argument: an excerpt.
     format!("{}: {problem}", carelevel::text::Shown::excerpt(origin))
 }
@@ -218,26 +220,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     };
     apply_overrides(&mut answers, &overrides, &mut problems);
     if !problems.is_empty() {
-        input::error(
-            err,
-            &format!(
-                "invalid answers ({}):",
-                render::plural(problems.len(), "problem", "problems")
-            ),
-        )?;
-        // A file of 400,000 unknown keys must not print 400,000 lines.
-        for problem in problems.iter().take(MAX_PROBLEMS_SHOWN) {
-            writeln!(err, "  {problem}")?;
-        }
-        if problems.len() > MAX_PROBLEMS_SHOWN {
-            let more = problems.len() - MAX_PROBLEMS_SHOWN;
-            let noun = if more == 1 { "problem" } else { "problems" };
-            writeln!(
-                err,
-                "  ... and {more} more {noun} (only the first {MAX_PROBLEMS_SHOWN} are shown)"
-            )?;
-        }
-        return Ok(ExitCode::Usage);
+        return invalid_answers(err, "answers", &problems);
     }
     let log = crate::log_opt::record(
         &args.log,
@@ -340,6 +323,35 @@ fn fhir_report(
         }
         Err(e) => input::usage_error(err, &format!("cannot write the FHIR result: {e}")),
     }
+}
+
+/// Write `invalid WHAT (N problems):` and the problems (at most [`MAX_PROBLEMS_SHOWN`],
+/// the rest counted), and return [`ExitCode::Usage`].
+pub(crate) fn invalid_answers(
+    err: &mut dyn Write,
+    what: &str,
+    problems: &[String],
+) -> io::Result<ExitCode> {
+    input::error(
+        err,
+        &format!(
+            "invalid {what} ({}):",
+            render::plural(problems.len(), "problem", "problems")
+        ),
+    )?;
+    // A file of 400,000 unknown keys must not print 400,000 lines.
+    for problem in problems.iter().take(MAX_PROBLEMS_SHOWN) {
+        writeln!(err, "  {problem}")?;
+    }
+    if problems.len() > MAX_PROBLEMS_SHOWN {
+        let more = problems.len() - MAX_PROBLEMS_SHOWN;
+        let noun = if more == 1 { "problem" } else { "problems" };
+        writeln!(
+            err,
+            "  ... and {more} more {noun} (only the first {MAX_PROBLEMS_SHOWN} are shown)"
+        )?;
+    }
+    Ok(ExitCode::Usage)
 }
 
 /// Apply `--answer` overrides in order, collecting their problems.

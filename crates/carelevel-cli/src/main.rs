@@ -21,6 +21,7 @@ mod log_export;
 mod log_opt;
 mod log_replay;
 mod output;
+mod reassess;
 mod render;
 mod schema;
 mod serve;
@@ -73,6 +74,9 @@ struct Cli {
 enum Command {
     /// Assess one person's answers and explain the recommended level of care.
     Assess(assess::Args),
+    /// Assess a person again during treatment: the movement since a previous result
+    /// (step-down, continued stay, step-up), the changed answers and what drove it.
+    Reassess(reassess::Args),
     /// Ask one question at a time, only those that can still change the result, then
     /// report.
     Interview(interview::Args),
@@ -138,6 +142,7 @@ fn main() -> std::process::ExitCode {
 fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
     match command {
         Command::Assess(args) => assess::run(&args, out, err),
+        Command::Reassess(args) => reassess::run(&args, out, err),
         Command::Interview(args) => interview::run(&args, out, err),
         Command::Check(args) => check::run(&args, out, err),
         Command::Test(args) => test_cmd::run(&args, out, err),

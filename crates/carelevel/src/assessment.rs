@@ -174,7 +174,7 @@ pub struct Assessment<'r> {
 }
 
 impl Ruleset {
-    fn level_ref(&self, index: LevelIndex) -> LevelRef<'_> {
+    pub(crate) fn level_ref(&self, index: LevelIndex) -> LevelRef<'_> {
         let level = self.level_at(index);
         LevelRef {
             id: level.map_or(Cow::Borrowed(""), |l| Cow::Borrowed(&l.id)),

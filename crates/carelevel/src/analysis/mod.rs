@@ -12,12 +12,14 @@
 //! On top of it: [`check`] (completeness, monotonicity, rules that never decide,
 //! unreachable levels and flags, invariants), [`diff`] (exact impact of a change),
 //! [`suggest_case`] (answers that exercise a rule or flag) and [`hinges`] (the nearest
-//! answers that move one person's level).
+//! answers that move one person's level), and [`reassess`] (a later assessment against an
+//! earlier one: movement, changed answers, the changes that drove it).
 
 mod check;
 mod diff;
 mod hinges;
 mod parallel;
+mod reassess;
 mod space;
 mod suggest;
 
@@ -27,6 +29,12 @@ pub use diff::{
     OneSided, Pattern, PatternItem,
 };
 pub use hinges::{hinges, Hinge};
+pub use reassess::{
+    is_stored_assessment, reassess, AnswerChange, BeforeAfter, Drivers, EarlierResult,
+    EarlierResultError, FlagChanges, LevelMove, Movement, Previous, PreviousError, PreviousResult,
+    PreviousSource, ReassessError, Reassessment, Reverted, RulesetComparison, RulesetId, Side,
+    StoredLevel,
+};
 pub use space::{AnswerItem, AnswerSet};
 pub use suggest::{suggest_case, suggest_cases, SuggestedCase, Target};
 
