@@ -9,8 +9,9 @@
 #   decide    POST /v1/rulesets/default/decide    (auth off, JSON Lines log)
 #   assess    POST /v1/rulesets/default/assess    (auth off, JSON Lines log)
 #   cds       POST /cds-services/default-patient-view, a prefetched QR and an ES384
-#             JWT per request (auth on), at 16 connections paced to ~500 req/s,
+#             JWT per request (auth on), at 32 connections paced to about 500 req/s,
 #             and unpaced at 16 connections
+# plus decide and assess without a log (what the log costs, same run).
 # and checks after each server's SIGTERM that the log holds at least one record per
 # 200 (it may hold up to one more per connection cut off by wrk's deadline: a record
 # is durable before its response is sent, so a response cut off in flight leaves a
@@ -43,13 +44,14 @@ req = {"hook": "patient-view", "hookInstance": "d1bd2b5c-7c1c-4d3e-9a57-5a1d5e0f
 json.dump(req, open(f"{d}/cds.json", "w"))
 PY
 
-# start PORTFILE LOG ARGS...: start a server, wait for its address.
+# start OUTFILE ARGS...: start a server, wait for its address.
 start() {
   local out=$1; shift
+  : > "$out"
   "$bin" serve --listen 127.0.0.1:0 "$@" > "$out" 2> "$out.err" &
   server=$!
   for _ in $(seq 1 100); do
-    addr=$(sed -n 's|^carelevel serve: listening on http://||p' "$out")
+    addr=$(sed -n 's|^carelevel serve: listening on http://||p' "$out" || true)
     [ -n "$addr" ] && return 0
     sleep 0.1
   done
@@ -65,9 +67,9 @@ run() {
   local out
   out=$(env "$@" wrk -t1 -c"$conns" -d"${secs}s" --latency -s crates/carelevel-server/bench/post.lua "http://$addr$path")
   local result statuses
-  result=$(grep '^RESULT' <<<"$out" | sed 's/^RESULT //')
-  statuses=$(grep '^STATUSES' <<<"$out" | sed 's/^STATUSES //')
-  ok200=$(grep -o '200=[0-9]*' <<<"$statuses" | cut -d= -f2); ok200=${ok200:-0}
+  result=$(grep '^RESULT' <<<"$out" | sed 's/^RESULT //' || true)
+  statuses=$(grep '^STATUSES' <<<"$out" | sed 's/^STATUSES //' || true)
+  ok200=$(grep -o '200=[0-9]*' <<<"$statuses" | cut -d= -f2 || true); ok200=${ok200:-0}
   printf '%-9s c=%-3s %s statuses: %s\n' "$name" "$conns" "$result" "$statuses"
   total200=$((total200 + ok200))
 }
@@ -82,6 +84,16 @@ for c in 1 16 64; do
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$line")
   p50=$(awk '$1=="50%" {print $2}' <<<"$line"); p99=$(awk '$1=="99%" {print $2}' <<<"$line")
   printf '%-9s c=%-3s rps=%s p50=%s p99=%s\n' baseline "$c" "$rps" "$p50" "$p99"
+done
+stop
+
+# The same routes without a decision log: what the log costs, in the same run.
+total200=0
+start "$work/nolog.out"
+for route in decide assess; do
+  for c in 1 16 64; do
+    run "$route-nolog" "$c" "/v1/rulesets/default/$route" BODY_FILE="$work/answers.json"
+  done
 done
 stop
 
@@ -102,11 +114,13 @@ jwks=crates/carelevel-server/tests/keys/test-jwks.json
 start "$work/cds.out" --issuer https://ehr.load.test --jwks "$jwks" --log "$work/cds.jsonl"
 path=/cds-services/default-patient-view
 "$signer" https://ehr.load.test "http://$addr$path" $((600 * secs + 1000)) > "$work/paced.tokens"
-run cds-paced 16 "$path" BODY_FILE="$work/cds.json" TOKENS_FILE="$work/paced.tokens" DELAY_MS=32
+# 32 connections, each waiting 50 ms before its next request: about 500 req/s when
+# a call takes ~15 ms (the rate reached is printed).
+run cds-paced 32 "$path" BODY_FILE="$work/cds.json" TOKENS_FILE="$work/paced.tokens" DELAY_MS=50
 "$signer" https://ehr.load.test "http://$addr$path" $((6000 * secs)) > "$work/free.tokens"
 run cds 16 "$path" BODY_FILE="$work/cds.json" TOKENS_FILE="$work/free.tokens"
 stop
 n=$(count_log "$work/cds.jsonl")
-echo "cds: 200 responses $total200, log records $n (difference $((n - total200)), at most 32 allowed)"
-[ "$n" -ge "$total200" ] && [ $((n - total200)) -le 32 ] || { echo "load.sh: LOG COUNT MISMATCH" >&2; exit 1; }
+echo "cds: 200 responses $total200, log records $n (difference $((n - total200)), at most 48 allowed)"
+[ "$n" -ge "$total200" ] && [ $((n - total200)) -le 48 ] || { echo "load.sh: LOG COUNT MISMATCH" >&2; exit 1; }
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -39,18 +39,30 @@ if delay_ms then
   end
 end
 
-local statuses = {}
-response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
+-- Per-thread counters (wrk runs `response` in each thread's own Lua state; `done`
+-- reads them back through the thread objects kept by `setup`).
+local threads = {}
+setup = function(thread)
+  threads[#threads + 1] = thread
 end
 
--- One thread (-t1): its counts are the run's.
-done = function(summary, latency, requests)
-  local parts = {}
-  for status, n in pairs(statuses) do
-    parts[#parts + 1] = status .. "=" .. n
+ok = 0
+other = 0
+response = function(status, headers, body)
+  if status == 200 then
+    ok = ok + 1
+  else
+    other = other + 1
   end
-  io.write(string.format("STATUSES %s\n", table.concat(parts, " ")))
+end
+
+done = function(summary, latency, requests)
+  local n200, nother = 0, 0
+  for _, t in ipairs(threads) do
+    n200 = n200 + t:get("ok")
+    nother = nother + t:get("other")
+  end
+  io.write(string.format("STATUSES 200=%d other=%d\n", n200, nother))
   io.write(string.format("RESULT requests=%d errors=%d p50_ms=%.3f p99_ms=%.3f rps=%.0f\n",
     summary.requests,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
