@@ -405,7 +405,8 @@ pub(crate) fn report(
             return input::usage_error(err, "FHIR output is written by `fhir_report` (a bug)")
         }
         Format::Text => {
-            render::assessment_with(out, &assessment, hinges.as_deref())?;
+            let style = crate::style::Style::for_stdout();
+            render::assessment_with(out, &assessment, hinges.as_deref(), style)?;
             return Ok(ExitCode::Success);
         }
         Format::Json => if hinges.is_some() {

@@ -24,6 +24,7 @@ mod output;
 mod render;
 mod schema;
 mod serve;
+mod style;
 mod test_cmd;
 
 use std::io::{self, Write};

@@ -1,7 +1,9 @@
 //! Plain-text rendering shared by the subcommands: the assessment report and
 //! diagnostics with the offending source line and a caret.
 //!
-//! The output is plain text with no colours and a stable order: it is snapshot-tested.
+//! The output is plain text in a stable order (it is snapshot-tested). On a terminal
+//! the report's refer banner and review heading are coloured ([`Style`]); redirected
+//! output never is.
 
 use std::io::{self, Write};
 
@@ -9,6 +11,7 @@ use carelevel::text::Shown;
 use carelevel::{Assessment, Basis, Diagnostic, FiredFlag, FlagKind};
 
 use crate::input::Source;
+use crate::style::Style;
 
 /// Width that wrapped paragraphs are filled to.
 const WIDTH: usize = 80;
@@ -175,9 +178,21 @@ fn by_kind<'a>(flags: &'a [FiredFlag<'a>]) -> Vec<&'a FiredFlag<'a>> {
     sorted
 }
 
-/// Write a flag with its message and source, indented.
-fn write_flag(out: &mut dyn Write, flag: &FiredFlag<'_>) -> io::Result<()> {
-    writeln!(out, "  {}  {}", flag_tag(flag.kind), flag.id)?;
+/// Write a flag with its message and source, indented; a fired refer flag's tag in
+/// the alert style.
+fn write_flag(
+    out: &mut dyn Write,
+    flag: &FiredFlag<'_>,
+    fired: bool,
+    style: Style,
+) -> io::Result<()> {
+    let tag = flag_tag(flag.kind);
+    let tag = if fired && flag.kind == FlagKind::Refer {
+        style.alert(tag)
+    } else {
+        tag.to_owned()
+    };
+    writeln!(out, "  {tag}  {}", flag.id)?;
     write_wrapped(out, "      ", "      ", &flag.message)?;
     if let Some(source) = &flag.source {
         write_wrapped(out, "      Source: ", "        ", source)?;
@@ -205,14 +220,48 @@ fn why(a: &Assessment<'_>) -> String {
     }
 }
 
-/// Write the plain-text report of an assessment.
+/// The banner that opens a report in which a refer flag fired: a rule of `=` above and
+/// below, so that it cannot be overlooked, and the alert style on a terminal.
+fn refer_banner(out: &mut dyn Write, a: &Assessment<'_>, style: Style) -> io::Result<()> {
+    let refer: Vec<&str> = a
+        .flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::Refer)
+        .map(|f| f.id.as_ref())
+        .collect();
+    let rule = "=".repeat(WIDTH);
+    let mut lines = vec![rule.clone()];
+    lines.extend(wrap(
+        &format!(
+            "{} fired. The person needs care beyond these levels, or an emergency \
+             evaluation, before any placement. The level below applies only after that \
+             (see Flags below).",
+            refer.join(", ")
+        ),
+        "REFER FIRST: ",
+        "",
+    ));
+    lines.push(rule);
+    for line in lines {
+        writeln!(out, "{}", style.alert(line.trim_end()))?;
+    }
+    Ok(())
+}
+
+/// Write the plain-text report of an assessment, styled with `style` (plain unless
+/// the output is a terminal: [`Style::for_stdout`]).
 ///
-/// The `--explain` section (when given) comes before the footer.
+/// A fired refer flag opens the report with a banner; the `--explain` section (when
+/// given) comes before the footer.
 pub fn assessment_with(
     out: &mut dyn Write,
     a: &Assessment<'_>,
     hinges_section: Option<&[carelevel::analysis::Hinge]>,
+    style: Style,
 ) -> io::Result<()> {
+    if a.refer {
+        refer_banner(out, a, style)?;
+    }
     writeln!(
         out,
         "Recommended level: {} ({})",
@@ -220,24 +269,6 @@ pub fn assessment_with(
         a.level.id
     )?;
     write_wrapped(out, "Why: ", "     ", &why(a))?;
-    if a.refer {
-        let refer: Vec<&str> = a
-            .flags
-            .iter()
-            .filter(|f| f.kind == FlagKind::Refer)
-            .map(|f| f.id.as_ref())
-            .collect();
-        write_wrapped(
-            out,
-            "REFER FIRST: ",
-            "             ",
-            &format!(
-                "{} fired: the person needs care beyond these levels, or an emergency \
-                 evaluation, before any placement (see Flags below).",
-                refer.join(", ")
-            ),
-        )?;
-    }
     let range = &a.level_range;
     if range.lowest.rank != range.highest.rank {
         write_wrapped(
@@ -250,15 +281,28 @@ pub fn assessment_with(
             ),
         )?;
     }
+    // `needs_review` is about the answers (missing ones, or input warnings), not about
+    // the person: say so, so that it cannot read as "nothing to do" under a referral.
     if a.needs_review {
-        writeln!(out, "NEEDS REVIEW before placement:")?;
+        writeln!(
+            out,
+            "{}",
+            style.caution("NEEDS REVIEW of the answers before placement:")
+        )?;
         for reason in &a.review_reasons {
             write_wrapped(out, "  - ", "    ", reason)?;
         }
     } else {
-        writeln!(
+        let then = if a.refer {
+            " The referral above still comes first."
+        } else {
+            ""
+        };
+        write_wrapped(
             out,
-            "Needs review: no (no missing answer could change the level or raise a refer flag)"
+            "Review of the answers: not needed; ",
+            "  ",
+            &format!("no missing answer could change the level or raise a refer flag.{then}"),
         )?;
     }
     writeln!(out)?;
@@ -322,7 +366,7 @@ pub fn assessment_with(
     } else {
         writeln!(out, "Flags ({}):", a.flags.len())?;
         for flag in by_kind(&a.flags) {
-            write_flag(out, flag)?;
+            write_flag(out, flag, true, style)?;
         }
     }
     if !a.possible_flags.is_empty() {
@@ -332,7 +376,7 @@ pub fn assessment_with(
             a.possible_flags.len()
         )?;
         for flag in by_kind(&a.possible_flags) {
-            write_flag(out, flag)?;
+            write_flag(out, flag, false, style)?;
         }
     }
 
@@ -424,7 +468,7 @@ fn hinges(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
     use super::*;
 
@@ -452,6 +496,58 @@ mod tests {
             shown.chars().skip(caret).take(6).collect::<String>(),
             "\\u{1b}"
         );
+    }
+
+    /// The report of `text` (YAML answers) under the default ruleset.
+    fn report(yaml: &str, style: Style) -> String {
+        let rules = carelevel::Ruleset::default_ruleset().unwrap();
+        let answers = rules.answers_from_yaml(yaml).unwrap();
+        let a = rules.assess(&answers).unwrap();
+        let mut out = Vec::new();
+        assessment_with(&mut out, &a, None, style).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    const REFER: &str = include_str!("../../../examples/answers/refer.yaml");
+
+    #[test]
+    fn a_refer_report_opens_with_the_banner_and_words_review_as_about_answers() {
+        let text = report(REFER, Style::PLAIN);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "=".repeat(WIDTH), "{text}");
+        assert!(lines[1].starts_with("REFER FIRST: "), "{text}");
+        let close = lines.iter().skip(1).position(|l| *l == "=".repeat(WIDTH));
+        let close = close.unwrap() + 1;
+        assert!(
+            lines[close + 1].starts_with("Recommended level: "),
+            "{text}"
+        );
+        assert!(!text.contains("Needs review: no"), "{text}");
+        assert!(
+            text.contains("The referral above still comes first."),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'), "{text}");
+    }
+
+    #[test]
+    fn on_a_terminal_the_banner_and_fired_refer_tags_are_red() {
+        let text = report(REFER, Style::ON);
+        let first = text.lines().next().unwrap();
+        assert_eq!(first, format!("\x1b[1;31m{}\x1b[0m", "=".repeat(WIDTH)));
+        assert!(text.contains("\x1b[1;31mREFER FIRST: "), "{text}");
+        assert!(text.contains("  \x1b[1;31mREFER \x1b[0m  refer_"), "{text}");
+    }
+
+    #[test]
+    fn without_a_referral_there_is_no_banner() {
+        let text = report(
+            include_str!("../../../examples/answers/outpatient.yaml"),
+            Style::ON,
+        );
+        assert!(text.starts_with("Recommended level: "), "{text}");
+        assert!(!text.contains("REFER FIRST"), "{text}");
+        assert!(!text.contains("still comes first"), "{text}");
     }
 
     #[test]
