@@ -235,6 +235,60 @@ fn explain_shows_the_answers_the_level_hinges_on() {
         .find(|h| h["factor"] == "severity")
         .unwrap();
     assert_eq!(severity["up"], serde_json::json!(["severe", "residential"]));
+    assert_eq!(v["missing"], serde_json::json!([]));
+}
+
+/// With missing answers, `--explain` says which answers to each one would change the
+/// level, shows an assumed answer's value, and the missing list shows allowed answers.
+#[test]
+fn explain_on_missing_answers() {
+    let args = [
+        "assess",
+        "--explain",
+        "--rules",
+        "tests/cli/fixtures/interview.yaml",
+        "--answer",
+        "risk=some",
+    ];
+    let out = run(&args);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains("  * score: 0 to 9 -> mid; 10 to 20 -> high (as now)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("alone = false (assumed):"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("      Answers: good, poor\n"),
+        "{}",
+        out.stdout
+    );
+    snapshot!("assess_explain_missing", out.snapshot());
+    let json = run(&[&args[..], &["--format", "json"]].concat());
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        v["missing"][0],
+        serde_json::json!({"factor": "score", "answers": [
+            {"values": [0, 9], "level": "mid", "changes_level": true},
+            {"values": [10, 20], "level": "high", "changes_level": false},
+        ]})
+    );
+    assert_eq!(v["missing"][1]["factor"], "mood");
+    // The default example with two missing answers: neither alone moves the level.
+    let both = run(&["assess", "--explain", "examples/answers/missing.yaml"]);
+    assert!(
+        both.stdout.contains(
+            "    harm_risk: no answer to it alone changes the level (residential with any\n      answer while mental_health is unknown)"
+        ),
+        "{}",
+        both.stdout
+    );
 }
 
 /// `--cases` streams JSON Lines and CSV through the batch reader: a line that is not

@@ -378,9 +378,11 @@ pub(crate) fn report(
         }
         Err(e) => return input::usage_error(err, &format!("cannot assess these answers: {e}")),
     };
-    let hinges = if explain {
-        match analysis::hinges(answers) {
-            Ok(h) => Some(h),
+    let explanation = if explain {
+        match analysis::hinges(answers).and_then(|hinges| {
+            analysis::missing_hinges(answers).map(|missing| render::Explanation { hinges, missing })
+        }) {
+            Ok(e) => Some(e),
             Err(e) => {
                 return input::usage_error(err, &format!("cannot explain these answers: {e}"))
             }
@@ -392,13 +394,9 @@ pub(crate) fn report(
     #[derive(serde::Serialize)]
     struct Explained<'a> {
         assessment: &'a carelevel::Assessment<'a>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        hinges: Option<&'a [analysis::Hinge]>,
+        #[serde(flatten)]
+        explanation: &'a render::Explanation,
     }
-    let explained = Explained {
-        assessment: &assessment,
-        hinges: hinges.as_deref(),
-    };
     let serialized = match format {
         // Written by `fhir_report`; `run` never passes them here.
         Format::GuidanceResponse | Format::CdsCard => {
@@ -406,23 +404,27 @@ pub(crate) fn report(
         }
         Format::Text => {
             let style = crate::style::Style::for_stdout();
-            render::assessment_with(out, &assessment, hinges.as_deref(), style)?;
+            render::assessment_with(out, ruleset, &assessment, explanation.as_ref(), style)?;
             return Ok(ExitCode::Success);
         }
-        Format::Json => if hinges.is_some() {
-            serde_json::to_string_pretty(&explained)
-        } else {
-            serde_json::to_string_pretty(&assessment)
+        Format::Json => match &explanation {
+            Some(explanation) => serde_json::to_string_pretty(&Explained {
+                assessment: &assessment,
+                explanation,
+            }),
+            None => serde_json::to_string_pretty(&assessment),
         }
         .map(|mut s| {
             s.push('\n');
             s
         })
         .map_err(|e| e.to_string()),
-        Format::Yaml => if hinges.is_some() {
-            serde_yaml::to_string(&explained)
-        } else {
-            serde_yaml::to_string(&assessment)
+        Format::Yaml => match &explanation {
+            Some(explanation) => serde_yaml::to_string(&Explained {
+                assessment: &assessment,
+                explanation,
+            }),
+            None => serde_yaml::to_string(&assessment),
         }
         .map_err(|e| e.to_string()),
     };

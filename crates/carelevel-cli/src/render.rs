@@ -7,8 +7,9 @@
 
 use std::io::{self, Write};
 
+use carelevel::analysis::{Hinge, MissingHinge};
 use carelevel::text::Shown;
-use carelevel::{Assessment, Basis, Diagnostic, FiredFlag, FlagKind};
+use carelevel::{Assessment, Basis, Diagnostic, FiredFlag, FlagKind, Ruleset, Value};
 
 use crate::input::Source;
 use crate::style::Style;
@@ -248,15 +249,25 @@ fn refer_banner(out: &mut dyn Write, a: &Assessment<'_>, style: Style) -> io::Re
     Ok(())
 }
 
-/// Write the plain-text report of an assessment, styled with `style` (plain unless
-/// the output is a terminal: [`Style::for_stdout`]).
+/// What `assess --explain` adds to a report.
+#[derive(Debug, serde::Serialize)]
+pub struct Explanation {
+    /// For each answer given (or assumed), the nearest answers that move the level.
+    pub hinges: Vec<Hinge>,
+    /// For each missing question, the level each answer to it would lead to.
+    pub missing: Vec<MissingHinge>,
+}
+
+/// Write the plain-text report of an assessment of answers to `ruleset`, styled with
+/// `style` (plain unless the output is a terminal: [`Style::for_stdout`]).
 ///
 /// A fired refer flag opens the report with a banner; the `--explain` section (when
 /// given) comes before the footer.
 pub fn assessment_with(
     out: &mut dyn Write,
+    ruleset: &Ruleset,
     a: &Assessment<'_>,
-    hinges_section: Option<&[carelevel::analysis::Hinge]>,
+    explanation: Option<&Explanation>,
     style: Style,
 ) -> io::Result<()> {
     if a.refer {
@@ -393,6 +404,16 @@ pub fn assessment_with(
             };
             writeln!(out, "  - {} ({effect})", m.factor)?;
             write_wrapped(out, "      ", "      ", &m.question)?;
+            if let Some(f) = ruleset.factor_index(&m.factor) {
+                if let Some(factor) = ruleset.factors().get(f) {
+                    write_wrapped(
+                        out,
+                        "      Answers: ",
+                        "        ",
+                        &factor.allowed_answers(),
+                    )?;
+                }
+            }
         }
     }
     if !a.assumed.is_empty() {
@@ -406,8 +427,9 @@ pub fn assessment_with(
         }
     }
 
-    if let Some(h) = hinges_section {
-        hinges(out, &a.level.id, h)?;
+    if let Some(e) = explanation {
+        hinges(out, a, &e.hinges)?;
+        missing_hinges(out, a, &e.missing)?;
     }
     let p = &a.provenance;
     writeln!(out)?;
@@ -430,21 +452,23 @@ pub fn assessment_with(
 }
 
 /// The `--explain` section: for each answer, the nearest answers that move the level.
-fn hinges(
-    out: &mut dyn Write,
-    level: &str,
-    hinges: &[carelevel::analysis::Hinge],
-) -> io::Result<()> {
+/// An assumed answer shows the value that was assumed.
+fn hinges(out: &mut dyn Write, a: &Assessment<'_>, hinges: &[Hinge]) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
         "What would change the result (the nearest answer up and down each scale that moves the level, everything else as given):"
     )?;
     for h in hinges {
-        let current = h
-            .current
-            .as_ref()
-            .map_or_else(|| "(assumed)".to_owned(), ToString::to_string);
+        let current = h.current.as_ref().map_or_else(
+            || {
+                a.assumed.iter().find(|x| x.factor == h.factor).map_or_else(
+                    || "(assumed)".to_owned(),
+                    |x| format!("{} (assumed)", x.value),
+                )
+            },
+            ToString::to_string,
+        );
         let up = h.up.as_ref().map_or_else(
             || "no higher answer changes it".to_owned(),
             |(v, l)| format!("raised to {v} -> {l}"),
@@ -462,8 +486,96 @@ fn hinges(
     }
     writeln!(
         out,
-        "  (* the recommendation of {level} hinges on this answer)"
+        "  (* the recommendation of {} hinges on this answer)",
+        a.level.id
     )
+}
+
+/// Answers in words: `none, low or moderate`; an integer interval `0 to 19`.
+fn answers_in_words(values: &[Value], integer: bool) -> String {
+    match values {
+        [lo, hi] if integer && lo != hi => format!("{lo} to {hi}"),
+        [one, ..] if integer => one.to_string(),
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(ToString::to_string).collect();
+            format!("{} or {last}", init.join(", "))
+        }
+    }
+}
+
+/// The `--explain` part on missing answers: for each, the level each answer would lead
+/// to when only it is answered.
+fn missing_hinges(
+    out: &mut dyn Write,
+    a: &Assessment<'_>,
+    missing: &[MissingHinge],
+) -> io::Result<()> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What each missing answer would do (answered alone, the other missing answers still unknown):"
+    )?;
+    for m in missing {
+        let integer = m
+            .answers
+            .first()
+            .is_some_and(|o| matches!(o.values.first(), Some(Value::Integer(_))));
+        let text = if m.changes_level() {
+            let parts: Vec<String> = m
+                .answers
+                .iter()
+                .map(|o| {
+                    let now = if o.changes_level { "" } else { " (as now)" };
+                    format!(
+                        "{} -> {}{now}",
+                        answers_in_words(&o.values, integer),
+                        o.level
+                    )
+                })
+                .collect();
+            parts.join("; ")
+        } else {
+            let level = m.answers.first().map_or("", |o| o.level.as_str());
+            let others: Vec<&str> = missing
+                .iter()
+                .filter(|x| x.factor != m.factor)
+                .map(|x| x.factor.as_str())
+                .collect();
+            // Whether some answer to it changes the level in some completion of the others.
+            let matters = a
+                .missing
+                .iter()
+                .any(|x| x.factor == m.factor && x.could_change_level);
+            if others.is_empty() || !matters {
+                format!("no answer to it changes the level ({level} with any answer)")
+            } else {
+                format!(
+                    "no answer to it alone changes the level ({level} with any answer while {} {} unknown)",
+                    others.join(", "),
+                    if others.len() == 1 { "is" } else { "are" }
+                )
+            }
+        };
+        let marker = if m.changes_level() { "*" } else { " " };
+        write_wrapped(
+            out,
+            &format!("  {marker} {}: ", Shown::full(&m.factor)),
+            "      ",
+            &text,
+        )?;
+    }
+    if missing.iter().any(MissingHinge::changes_level) {
+        writeln!(
+            out,
+            "  (* answering this question could change the recommendation)"
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -504,7 +616,7 @@ mod tests {
         let answers = rules.answers_from_yaml(yaml).unwrap();
         let a = rules.assess(&answers).unwrap();
         let mut out = Vec::new();
-        assessment_with(&mut out, &a, None, style).unwrap();
+        assessment_with(&mut out, &rules, &a, None, style).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -26,7 +26,7 @@ pub use diff::{
     diff, ChangedCell, DiffExample, DiffLevel, DiffReport, Direction, FlagChange, LevelCount,
     OneSided, Pattern, PatternItem,
 };
-pub use hinges::{hinges, Hinge};
+pub use hinges::{hinges, missing_hinges, Hinge, MissingHinge, MissingOutcome};
 pub use space::{AnswerItem, AnswerSet};
 pub use suggest::{suggest_case, suggest_cases, SuggestedCase, Target};
 
