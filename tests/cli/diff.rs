@@ -467,3 +467,47 @@ fn default_1_0_0_to_1_1_0_moves_only_the_new_answer() {
         "New answers (only NEW accepts them: medical=acute): 115200 classes that did not exist in OLD's answer space; not counted as moved"
     ));
 }
+
+/// docs/policy-authors.md shows the edit that turns 1.0.0 into the limited-support
+/// proposal and says that copying the proposal gives the same file apart from its
+/// opening comment: apply the page's diff block to 1.0.0 and compare.
+#[test]
+fn the_policy_authors_diff_gives_the_limited_support_file() {
+    let root = crate::util::root();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let page = read("docs/policy-authors.md");
+    let block = page
+        .split("```diff\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .unwrap();
+    let mut text = read("examples/policy-change/default-1.0.0.yaml");
+    // Each part between ` ...` lines is one hunk: context and `-` lines before, context
+    // and `+` lines after.
+    let hunks: Vec<&str> = block.split("\n ...\n").collect();
+    assert_eq!(hunks.len(), 2, "{block}");
+    for hunk in hunks {
+        let side = |keep: char| {
+            let lines: Vec<&str> = hunk
+                .lines()
+                .filter(|l| l.starts_with(' ') || l.starts_with(keep))
+                .map(|l| &l[1..])
+                .collect();
+            lines.join("\n") + "\n"
+        };
+        let (from, to) = (side('-'), side('+'));
+        assert_ne!(from, to);
+        assert_eq!(text.matches(&from).count(), 1, "{from}");
+        text = text.replacen(&from, &to, 1);
+    }
+    let body = |t: &str| {
+        t.lines()
+            .skip_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        body(&text),
+        body(&read("examples/policy-change/limited-support.yaml"))
+    );
+}

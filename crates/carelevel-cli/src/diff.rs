@@ -270,8 +270,15 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
     }
     let _ = writeln!(
         s,
-        "Needs review: {} classes newly need review, {} no longer do.",
-        r.review_gained, r.review_lost
+        "Needs review: {} newly {} review, {} no longer {}.",
+        render::plural(to_usize(r.review_gained), "class", "classes"),
+        if r.review_gained == 1 {
+            "needs"
+        } else {
+            "need"
+        },
+        r.review_lost,
+        if r.review_lost == 1 { "does" } else { "do" }
     );
     for (title, side) in one_sided(r) {
         let _ = writeln!(s, "\n{title}");

@@ -256,8 +256,11 @@ impl DiffReport {
             || self.in_neither > 0
     }
 
-    /// The one-line summary.
+    /// The one-line summary, with every count's noun in the singular for one.
     pub fn summary(&self) -> String {
+        fn n(count: u64, one: &str, many: &str) -> String {
+            format!("{count} {}", if count == 1 { one } else { many })
+        }
         let mut one_sided = String::new();
         for (p, who) in [
             (&self.new_population, "only NEW accepts (a new population"),
@@ -267,28 +270,31 @@ impl DiffReport {
             ),
         ] {
             if let Some(p) = p {
+                let verb = if p.classes == 1 { "gives" } else { "give" };
                 one_sided.push_str(&format!(
-                    "; {} classes give an answer {who}, not compared)",
-                    p.classes
+                    "; {} {verb} an answer {who}, not compared)",
+                    n(p.classes, "class", "classes")
                 ));
             }
         }
         if self.in_neither > 0 {
             one_sided.push_str(&format!(
-                "; {} classes neither ruleset can assess",
-                self.in_neither
+                "; {} neither ruleset can assess",
+                n(self.in_neither, "class", "classes")
             ));
         }
+        let flags = u64::try_from(self.flag_changes.len()).unwrap_or(u64::MAX);
         format!(
-            "{} of {} answer-set classes change level ({} escalations, {} de-escalations, {} other); {} flags change; review needed for {} more and {} fewer classes",
+            "{} of {} change level ({}, {}, {} other); {}; review needed for {} more and {} fewer {}",
             self.changed,
-            self.classes,
-            self.escalations,
-            self.de_escalations,
+            n(self.classes, "answer-set class", "answer-set classes"),
+            n(self.escalations, "escalation", "escalations"),
+            n(self.de_escalations, "de-escalation", "de-escalations"),
             self.changed - self.escalations - self.de_escalations,
-            self.flag_changes.len(),
+            if flags == 1 { "1 flag changes".to_owned() } else { format!("{flags} flags change") },
             self.review_gained,
-            self.review_lost
+            self.review_lost,
+            if self.review_lost == 1 { "class" } else { "classes" }
         ) + &one_sided
     }
 
@@ -1064,5 +1070,33 @@ fn deciding_rules(rs: Option<&Ruleset>, r: usize, space: &Space, digits: &[usize
     match rs.assess(&answers) {
         Ok(a) => a.deciding_rules.iter().map(ToString::to_string).collect(),
         Err(e) => vec![format!("({e})")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    fn ruleset(rules: &str) -> Ruleset {
+        let text = format!(
+            "id: t\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {{id: low, label: Low, description: l}}\n  - {{id: high, label: High, description: h}}\nfactors:\n  - {{id: f0, question: q, kind: boolean, missing: {{assume: false}}}}\n{rules}"
+        );
+        Ruleset::from_yaml(&text).unwrap()
+    }
+
+    #[test]
+    fn the_summary_says_one_escalation_and_one_flag_in_the_singular() {
+        let old = ruleset("rules: []\n");
+        let new = ruleset(
+            "rules:\n  - {id: r, level: high, because: b, when: {f0: true}}\nflags:\n  - {id: i, kind: info, when: {f0: true}, message: m}\n",
+        );
+        let report = diff(&old, &new).unwrap();
+        assert_eq!(
+            report.summary(),
+            "1 of 2 answer-set classes change level (1 escalation, 0 de-escalations, 0 other); \
+             1 flag changes; review needed for 0 more and 0 fewer classes"
+        );
     }
 }
