@@ -193,6 +193,20 @@ pub struct OneSided {
     pub needs_review: u64,
 }
 
+/// The note of a diff between two rulesets with the same `id` and `version:` but
+/// different content ([`Ruleset::same_version_other_content`]).
+fn same_version_note(old: &Ruleset, new: &Ruleset) -> Option<String> {
+    old.same_version_other_content(new).then(|| {
+        format!(
+            "OLD and NEW both say they are `{} {}` but their content differs (sha256 {} vs {}): give the changed ruleset a new `version:` so that decisions made under each can be told apart",
+            old.meta.id,
+            crate::text::Shown::full(&old.meta.version),
+            old.short_sha256(),
+            new.short_sha256()
+        )
+    })
+}
+
 /// The exact impact of replacing one ruleset with another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DiffReport {
@@ -200,6 +214,10 @@ pub struct DiffReport {
     pub old: String,
     /// `id version` of NEW.
     pub new: String,
+    /// SHA-256 of OLD's source text.
+    pub old_sha256: String,
+    /// SHA-256 of NEW's source text.
+    pub new_sha256: String,
     /// What differs in shape (levels or factors in only one ruleset) and how it was handled.
     pub notes: Vec<String>,
     /// Whether answer sets with missing answers were enumerated too.
@@ -379,6 +397,9 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     let mut space = Space::new(&rulesets, true)?;
     let mut with_missing = space.factors.iter().any(|f| f.missing);
     let mut notes = Vec::new();
+    if let Some(warning) = same_version_note(old, new) {
+        notes.push(warning);
+    }
     if with_missing && space.size(true) > MAX_STORED_CLASSES as u128 {
         notes.push(format!(
             "answer sets with unanswered questions were not enumerated: with them the space has {} classes, above the {} that can be stored; only complete answer sets are counted",
@@ -833,6 +854,8 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     Ok(DiffReport {
         old: format!("{} {}", old.meta.id, old.meta.version),
         new: format!("{} {}", new.meta.id, new.meta.version),
+        old_sha256: old.sha256.clone(),
+        new_sha256: new.sha256.clone(),
         notes,
         includes_missing_answers: with_missing,
         levels,
