@@ -229,3 +229,33 @@ fn a_changed_ruleset_with_an_unchanged_version_is_warned_about() {
         diff.stdout
     );
 }
+
+/// `--strict` turns every warning into an error, not only monotonicity: here a rule
+/// that never decides. Notes stay notes.
+#[test]
+fn strict_makes_every_warning_an_error() {
+    let file = "tests/cli/fixtures/never-decides.yaml";
+    let plain = run(&["check", file]);
+    plain.expect_code(0);
+    assert!(
+        plain.stdout.starts_with(&format!(
+            "{file}:22:5: warning: rule `high_risk_mid` never decides"
+        )),
+        "{}",
+        plain.stdout
+    );
+    let strict = run(&["check", "--strict", file]);
+    strict.expect_code(1);
+    snapshot!("check_strict_never_decides", strict.snapshot());
+    assert!(
+        strict.stdout.contains(": note: 1 of 3"),
+        "{}",
+        strict.stdout
+    );
+    let json = run(&["check", "--strict", "--format", "json", file]);
+    json.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["files"][0]["status"], "failed");
+    assert_eq!(v["files"][0]["errors"], 1);
+    assert_eq!(v["files"][0]["warnings"], 0);
+}

@@ -16,7 +16,9 @@ pub struct Args {
     /// Ruleset files (YAML) to check.
     #[arg(value_name = "RULES", required = true)]
     pub files: Vec<PathBuf>,
-    /// Treat monotonicity violations (raising one answer lowers the level) as errors.
+    /// Treat every warning as an error: non-monotone rules (raising one answer lowers
+    /// the level), rules that never decide, unreachable levels and flags, and a
+    /// changed ruleset that kept another's id and version. Notes stay notes.
     #[arg(long)]
     pub strict: bool,
     /// Output format: diagnostics for people, or one JSON document for tools.
