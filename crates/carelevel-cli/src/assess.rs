@@ -127,10 +127,15 @@ pub(crate) fn parse_override(arg: &str) -> Option<(&str, &str)> {
 /// Most answer problems listed; the rest are counted.
 const MAX_PROBLEMS_SHOWN: usize = 50;
 
-/// One answer problem, prefixed with where the answer came from.
+/// One answer problem, prefixed with where the answer came from: `FILE:LINE:COL:` for
+/// an answer in a file, the `--answer` argument otherwise.
 fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
     // The origin quotes a file name or a whole `--answer` argument: an excerpt.
-    format!("{}: {problem}", carelevel::text::Shown::excerpt(origin))
+    let origin = carelevel::text::Shown::excerpt(origin);
+    match problem.location {
+        Some(l) => format!("{origin}:{}:{}: {problem}", l.line, l.column),
+        None => format!("{origin}: {problem}"),
+    }
 }
 
 /// Run `carelevel assess`.
