@@ -6,6 +6,7 @@
 mod assess;
 mod batch;
 mod check;
+mod completions;
 mod describe;
 mod describe_doc;
 mod diff;
@@ -20,6 +21,7 @@ mod log_cmd;
 mod log_export;
 mod log_opt;
 mod log_replay;
+mod man;
 mod output;
 mod render;
 mod schema;
@@ -97,6 +99,10 @@ enum Command {
     Serve(serve::Args),
     /// Read a decision log: query, export, or replay it under a new ruleset.
     Log(log_cmd::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the manual page (roff) of carelevel or of one subcommand.
+    Man(man::Args),
 }
 
 /// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
@@ -153,5 +159,7 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Fhir(args) => fhir::run(&args, out, err),
         Command::Serve(args) => Ok(serve::run(&args)),
         Command::Log(args) => log_cmd::run(&args, out, err),
+        Command::Completions(args) => completions::run(&args, out),
+        Command::Man(args) => man::run(&args, out, err),
     }
 }
