@@ -288,3 +288,45 @@ fn answers_format_by_extension_and_content() {
         assert_eq!(out.stdout, expected.stdout, "{file}");
     }
 }
+
+/// On a terminal the refer banner is red; `NO_COLOR` and redirected output are plain.
+#[cfg(unix)]
+mod pty {
+    use rexpect::session::spawn_command;
+
+    use crate::util::{command, run};
+
+    fn terminal_output(no_color: bool) -> String {
+        let mut cmd = command(&["assess", "examples/answers/refer.yaml"]);
+        cmd.env_remove("NO_COLOR").env("TERM", "xterm");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+        p.exp_eof().unwrap()
+    }
+
+    #[test]
+    fn the_refer_banner_is_red_on_a_terminal() {
+        let text = terminal_output(false);
+        assert!(
+            text.starts_with(&format!("\x1b[1;31m{}\x1b[0m", "=".repeat(80))),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\x1b[1;31mREFER FIRST: refer_severe_withdrawal"),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn no_color_and_a_pipe_give_plain_text() {
+        let text = terminal_output(true);
+        assert!(!text.contains('\x1b'), "{text:?}");
+        assert!(text.starts_with(&"=".repeat(80)), "{text:?}");
+        let piped = run(&["assess", "examples/answers/refer.yaml"]);
+        assert!(!piped.stdout.contains('\x1b'), "{:?}", piped.stdout);
+        // The terminal turns line ends into CR LF.
+        assert_eq!(text.replace("\r\n", "\n"), piped.stdout);
+    }
+}

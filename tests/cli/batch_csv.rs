@@ -336,3 +336,35 @@ fn spreadsheet_booleans_are_accepted_in_any_case() {
         "{bad}"
     );
 }
+
+/// `batch -` reads JSON Lines; CSV on stdin is refused with a hint (no output, exit 2),
+/// and `--input-format csv` reads it.
+#[test]
+fn csv_on_stdin_without_input_format_is_refused_with_a_hint() {
+    let csv =
+        std::fs::read_to_string(crate::util::root().join("examples/cases/people.csv")).unwrap();
+    let out = crate::util::run_with_stdin(&["batch", "-"], Some(&csv));
+    out.expect_code(2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.starts_with("carelevel: error: standard input looks like CSV, not JSON Lines: its first line is `id,"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("Pass `--input-format csv`"),
+        "{}",
+        out.stderr
+    );
+    let read = crate::util::run_with_stdin(&["batch", "-", "--input-format", "csv"], Some(&csv));
+    read.expect_code(0);
+    let file = crate::util::run(&["batch", "examples/cases/people.csv"]);
+    assert_eq!(read.stdout, file.stdout);
+    // JSON Lines on stdin still works, and is read whole.
+    let jsonl =
+        std::fs::read_to_string(crate::util::root().join("examples/cases/people.jsonl")).unwrap();
+    let piped = crate::util::run_with_stdin(&["batch", "-"], Some(&jsonl));
+    let named = crate::util::run(&["batch", "examples/cases/people.jsonl"]);
+    assert_eq!(piped.code, named.code);
+    assert_eq!(piped.stdout, named.stdout);
+}

@@ -156,3 +156,106 @@ fn json_format_gives_every_file_its_status_and_findings() {
     assert_eq!(v["files"][1]["errors"], 5);
     crate::util::snapshot!("check_json", out.snapshot());
 }
+
+/// A copy of the bundled default with an edit but the same `version:`: `check` warns
+/// (against the bundled default, and between two files given), `--strict` fails, and
+/// `diff` warns, notes it and shows both hashes in its header.
+#[test]
+fn a_changed_ruleset_with_an_unchanged_version_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let edited = dir.path().join("edited.yaml");
+    let default = std::fs::read_to_string(crate::util::root().join("rules/default.yaml")).unwrap();
+    std::fs::write(&edited, format!("{default}# an edit\n")).unwrap();
+    let edited = edited.to_str().unwrap();
+
+    let out = run(&["check", edited]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.starts_with(&format!(
+            "{edited}: warning: version: `default 1.1.0` is also the id and version of the bundled default ruleset, but the content differs (sha256 "
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("9 invariants proved, 1 warning)"),
+        "{}",
+        out.stdout
+    );
+    // The unchanged bundled file is the bundled default: no warning for it alone.
+    let same = run(&["check", "rules/default.yaml"]);
+    assert!(!same.stdout.contains("warning"), "{}", same.stdout);
+    // Two files given: the second is warned about against the first.
+    let both = run(&["check", edited, "rules/default.yaml"]);
+    assert!(
+        both.stdout.contains(&format!(
+            "rules/default.yaml: warning: version: `default 1.1.0` is also the id and version of `{edited}`"
+        )),
+        "{}",
+        both.stdout
+    );
+    let strict = run(&["check", "--strict", edited]);
+    strict.expect_code(1);
+    assert!(
+        strict
+            .stdout
+            .starts_with(&format!("{edited}: error: version: ")),
+        "{}",
+        strict.stdout
+    );
+
+    let diff = run(&["diff", "rules/default.yaml", edited]);
+    diff.expect_code(0);
+    assert!(
+        diff.stderr.starts_with(
+            "carelevel: warning: OLD and NEW are both `default 1.1.0` but their content differs (sha256 "
+        ),
+        "{}",
+        diff.stderr
+    );
+    let header = diff.stdout.lines().next().unwrap();
+    let hashes: Vec<&str> = header
+        .split("(sha256 ")
+        .skip(1)
+        .map(|h| h.split(')').next().unwrap())
+        .collect();
+    assert_eq!(hashes.len(), 2, "{header}");
+    assert_ne!(hashes[0], hashes[1], "{header}");
+    assert!(
+        diff.stdout.contains(
+            "Note: OLD and NEW both say they are `default 1.1.0` but their content differs"
+        ),
+        "{}",
+        diff.stdout
+    );
+}
+
+/// `--strict` turns every warning into an error, not only monotonicity: here a rule
+/// that never decides. Notes stay notes.
+#[test]
+fn strict_makes_every_warning_an_error() {
+    let file = "tests/cli/fixtures/never-decides.yaml";
+    let plain = run(&["check", file]);
+    plain.expect_code(0);
+    assert!(
+        plain.stdout.starts_with(&format!(
+            "{file}:22:5: warning: rule `high_risk_mid` never decides"
+        )),
+        "{}",
+        plain.stdout
+    );
+    let strict = run(&["check", "--strict", file]);
+    strict.expect_code(1);
+    snapshot!("check_strict_never_decides", strict.snapshot());
+    assert!(
+        strict.stdout.contains(": note: 1 of 3"),
+        "{}",
+        strict.stdout
+    );
+    let json = run(&["check", "--strict", "--format", "json", file]);
+    json.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["files"][0]["status"], "failed");
+    assert_eq!(v["files"][0]["errors"], 1);
+    assert_eq!(v["files"][0]["warnings"], 0);
+}

@@ -235,6 +235,60 @@ fn explain_shows_the_answers_the_level_hinges_on() {
         .find(|h| h["factor"] == "severity")
         .unwrap();
     assert_eq!(severity["up"], serde_json::json!(["severe", "residential"]));
+    assert_eq!(v["missing"], serde_json::json!([]));
+}
+
+/// With missing answers, `--explain` says which answers to each one would change the
+/// level, shows an assumed answer's value, and the missing list shows allowed answers.
+#[test]
+fn explain_on_missing_answers() {
+    let args = [
+        "assess",
+        "--explain",
+        "--rules",
+        "tests/cli/fixtures/interview.yaml",
+        "--answer",
+        "risk=some",
+    ];
+    let out = run(&args);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains("  * score: 0 to 9 -> mid; 10 to 20 -> high (as now)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("alone = false (assumed):"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("      Answers: good, poor\n"),
+        "{}",
+        out.stdout
+    );
+    snapshot!("assess_explain_missing", out.snapshot());
+    let json = run(&[&args[..], &["--format", "json"]].concat());
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        v["missing"][0],
+        serde_json::json!({"factor": "score", "answers": [
+            {"values": [0, 9], "level": "mid", "changes_level": true},
+            {"values": [10, 20], "level": "high", "changes_level": false},
+        ]})
+    );
+    assert_eq!(v["missing"][1]["factor"], "mood");
+    // The default example with two missing answers: neither alone moves the level.
+    let both = run(&["assess", "--explain", "examples/answers/missing.yaml"]);
+    assert!(
+        both.stdout.contains(
+            "    harm_risk: no answer to it alone changes the level (residential with any\n      answer while mental_health is unknown)"
+        ),
+        "{}",
+        both.stdout
+    );
 }
 
 /// `--cases` streams JSON Lines and CSV through the batch reader: a line that is not
@@ -412,4 +466,48 @@ fn default_1_0_0_to_1_1_0_moves_only_the_new_answer() {
     assert!(text.stdout.contains(
         "New answers (only NEW accepts them: medical=acute): 115200 classes that did not exist in OLD's answer space; not counted as moved"
     ));
+}
+
+/// docs/policy-authors.md shows the edit that turns 1.0.0 into the limited-support
+/// proposal and says that copying the proposal gives the same file apart from its
+/// opening comment: apply the page's diff block to 1.0.0 and compare.
+#[test]
+fn the_policy_authors_diff_gives_the_limited_support_file() {
+    let root = crate::util::root();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let page = read("docs/policy-authors.md");
+    let block = page
+        .split("```diff\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .unwrap();
+    let mut text = read("examples/policy-change/default-1.0.0.yaml");
+    // Each part between ` ...` lines is one hunk: context and `-` lines before, context
+    // and `+` lines after.
+    let hunks: Vec<&str> = block.split("\n ...\n").collect();
+    assert_eq!(hunks.len(), 2, "{block}");
+    for hunk in hunks {
+        let side = |keep: char| {
+            let lines: Vec<&str> = hunk
+                .lines()
+                .filter(|l| l.starts_with(' ') || l.starts_with(keep))
+                .map(|l| &l[1..])
+                .collect();
+            lines.join("\n") + "\n"
+        };
+        let (from, to) = (side('-'), side('+'));
+        assert_ne!(from, to);
+        assert_eq!(text.matches(&from).count(), 1, "{from}");
+        text = text.replacen(&from, &to, 1);
+    }
+    let body = |t: &str| {
+        t.lines()
+            .skip_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        body(&text),
+        body(&read("examples/policy-change/limited-support.yaml"))
+    );
 }

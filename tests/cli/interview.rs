@@ -230,8 +230,10 @@ mod pty {
         p.exp_string("> ").unwrap();
         p.send_line("15").unwrap();
         p.exp_string("asked 2 of 4 questions").unwrap();
+        // The report opens with the refer banner, red on a terminal.
+        p.exp_string("\x1b[1;31mREFER FIRST: refer_acute fired.")
+            .unwrap();
         p.exp_string("Recommended level: High (high)").unwrap();
-        p.exp_string("REFER FIRST").unwrap();
         p.exp_eof().unwrap();
         let status = format!("{:?}", p.process().wait().unwrap());
         assert!(status.ends_with(", 0)"), "{status}");

@@ -20,6 +20,7 @@ mod batch;
 mod batch_csv;
 mod bom;
 mod check;
+mod completions;
 mod corpus;
 mod describe;
 mod diff;

@@ -158,12 +158,29 @@ invariants:
         failed.example.as_ref().unwrap().to_string(),
         "severity=none, support=none"
     );
-    // --strict turns monotonicity into an error.
+    // --strict turns monotonicity, and every other warning, into an error.
     let strict = check(&rs, true).unwrap();
     assert!(strict
         .findings
         .iter()
         .any(|f| f.kind == FindingKind::NotMonotone && f.severity == Severity::Error));
+    assert!(strict
+        .findings
+        .iter()
+        .any(|f| f.kind == FindingKind::LevelUnreachable && f.severity == Severity::Error));
+    assert!(strict
+        .findings
+        .iter()
+        .all(|f| f.severity != Severity::Warning));
+    assert_eq!(
+        strict.findings.len(),
+        report_len(&rs),
+        "strict changes severities only"
+    );
+}
+
+fn report_len(rs: &Ruleset) -> usize {
+    check(rs, false).unwrap().findings.len()
 }
 
 #[test]

@@ -129,10 +129,15 @@ pub(crate) fn parse_override(arg: &str) -> Option<(&str, &str)> {
 /// Most answer problems listed; the rest are counted.
 const MAX_PROBLEMS_SHOWN: usize = 50;
 
-/// One answer problem, prefixed with where the answer came from.
+/// One answer problem, prefixed with where the answer came from: `FILE:LINE:COL:` for
+/// an answer in a file, the `--answer` argument otherwise.
 pub(crate) fn problem_line(origin: &str, problem: &AnswerProblem) -> String {
     // The origin quotes a file name or a whole `--answer` argument: an excerpt.
-    format!("{}: {problem}", carelevel::text::Shown::excerpt(origin))
+    let origin = carelevel::text::Shown::excerpt(origin);
+    match problem.location {
+        Some(l) => format!("{origin}:{}:{}: {problem}", l.line, l.column),
+        None => format!("{origin}: {problem}"),
+    }
 }
 
 /// Run `carelevel assess`.
@@ -390,9 +395,11 @@ pub(crate) fn report(
         }
         Err(e) => return input::usage_error(err, &format!("cannot assess these answers: {e}")),
     };
-    let hinges = if explain {
-        match analysis::hinges(answers) {
-            Ok(h) => Some(h),
+    let explanation = if explain {
+        match analysis::hinges(answers).and_then(|hinges| {
+            analysis::missing_hinges(answers).map(|missing| render::Explanation { hinges, missing })
+        }) {
+            Ok(e) => Some(e),
             Err(e) => {
                 return input::usage_error(err, &format!("cannot explain these answers: {e}"))
             }
@@ -404,36 +411,37 @@ pub(crate) fn report(
     #[derive(serde::Serialize)]
     struct Explained<'a> {
         assessment: &'a carelevel::Assessment<'a>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        hinges: Option<&'a [analysis::Hinge]>,
+        #[serde(flatten)]
+        explanation: &'a render::Explanation,
     }
-    let explained = Explained {
-        assessment: &assessment,
-        hinges: hinges.as_deref(),
-    };
     let serialized = match format {
         // Written by `fhir_report`; `run` never passes them here.
         Format::GuidanceResponse | Format::CdsCard => {
             return input::usage_error(err, "FHIR output is written by `fhir_report` (a bug)")
         }
         Format::Text => {
-            render::assessment_with(out, &assessment, hinges.as_deref())?;
+            let style = crate::style::Style::for_stdout();
+            render::assessment_with(out, ruleset, &assessment, explanation.as_ref(), style)?;
             return Ok(ExitCode::Success);
         }
-        Format::Json => if hinges.is_some() {
-            serde_json::to_string_pretty(&explained)
-        } else {
-            serde_json::to_string_pretty(&assessment)
+        Format::Json => match &explanation {
+            Some(explanation) => serde_json::to_string_pretty(&Explained {
+                assessment: &assessment,
+                explanation,
+            }),
+            None => serde_json::to_string_pretty(&assessment),
         }
         .map(|mut s| {
             s.push('\n');
             s
         })
         .map_err(|e| e.to_string()),
-        Format::Yaml => if hinges.is_some() {
-            serde_yaml::to_string(&explained)
-        } else {
-            serde_yaml::to_string(&assessment)
+        Format::Yaml => match &explanation {
+            Some(explanation) => serde_yaml::to_string(&Explained {
+                assessment: &assessment,
+                explanation,
+            }),
+            None => serde_yaml::to_string(&assessment),
         }
         .map_err(|e| e.to_string()),
     };

@@ -71,7 +71,8 @@ pub struct Args {
     pub rules: RulesArg,
 
     /// Input records: JSON Lines (`.jsonl`, `.ndjson`) or CSV (`.csv`), or `-` for
-    /// stdin (JSON Lines unless `--input-format` says otherwise).
+    /// stdin (JSON Lines unless `--input-format` says otherwise; stdin whose first line
+    /// looks like a CSV header is refused with a hint).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
@@ -265,6 +266,57 @@ fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
         .map_err(|e| format!("cannot read input `{name}`: {}", input::io_message(&e)))
 }
 
+/// Most bytes of standard input read ahead to look at its first line.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Whether the first line of an input looks like a CSV header rather than a JSON
+/// Lines record: it does not start with `{` (after a BOM and blanks) and has a comma.
+fn looks_like_csv(first_line: &[u8]) -> bool {
+    let line = first_line
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(first_line);
+    let line = line.trim_ascii_start();
+    !line.is_empty() && !line.starts_with(b"{") && line.contains(&b',')
+}
+
+/// Read standard input up to its first line end (at most [`SNIFF_BYTES`]) and refuse
+/// it when that line looks like a CSV header (`batch -` reads JSON Lines unless told
+/// otherwise: 41 errors and no hint helped nobody). Returns the input with the bytes
+/// read put back in front.
+fn sniff_stdin(mut reader: Box<dyn Read + Send>) -> Result<Box<dyn Read + Send>, String> {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while !head.contains(&b'\n') && head.len() < SNIFF_BYTES {
+        let n = loop {
+            match reader.read(&mut chunk) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(format!(
+                        "cannot read standard input: {}",
+                        input::io_message(&e)
+                    ))
+                }
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    if looks_like_csv(first) {
+        let shown = String::from_utf8_lossy(first);
+        return Err(format!(
+            "standard input looks like CSV, not JSON Lines: its first line is `{}`. \
+             Pass `--input-format csv` (or `--input-format jsonl` to read it as JSON \
+             Lines anyway)",
+            Shown::excerpt(shown.trim_end_matches('\r'))
+        ));
+    }
+    Ok(Box::new(io::Cursor::new(head).chain(reader)))
+}
+
 /// Progress on a terminal: records, rate, elapsed, at most a few times a second.
 struct Progress {
     enabled: bool,
@@ -364,7 +416,13 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Ok(log) => log,
         Err(message) => return input::usage_error(err, &message),
     };
-    let reader = match open_input(&args.input) {
+    let reader = match open_input(&args.input).and_then(|r| {
+        if input::is_stdin(&args.input) && args.input_format.is_none() {
+            sniff_stdin(r)
+        } else {
+            Ok(r)
+        }
+    }) {
         Ok(r) => r,
         Err(message) => return input::usage_error(err, &message),
     };
@@ -665,4 +723,39 @@ fn summary(
         elapsed.as_secs_f64(),
         rate(t.records, elapsed)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    #[test]
+    fn a_csv_header_is_told_from_a_json_lines_record() {
+        assert!(looks_like_csv(b"id,severity,housing"));
+        assert!(looks_like_csv(b"\xef\xbb\xbfid,severity\r"));
+        assert!(!looks_like_csv(b"{\"id\": 1, \"severity\": \"mild\"}"));
+        assert!(!looks_like_csv(b"  {\"a\": 1,"));
+        assert!(!looks_like_csv(b""));
+        // Not JSON, but not CSV either: left to the JSON Lines reader, which reports it.
+        assert!(!looks_like_csv(b"severity"));
+    }
+
+    #[test]
+    fn sniffing_gives_back_every_byte_read() {
+        let text = format!("{{\"a\": 1}}\n{}\n", "x".repeat(100_000));
+        let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.clone().into_bytes()));
+        let mut back = String::new();
+        sniff_stdin(reader)
+            .unwrap()
+            .read_to_string(&mut back)
+            .unwrap();
+        assert_eq!(back, text);
+        let csv: Box<dyn Read + Send> =
+            Box::new(io::Cursor::new(b"id,severity\n1,mild\n".to_vec()));
+        let message = sniff_stdin(csv).err().unwrap();
+        assert!(message.contains("`id,severity`"), "{message}");
+        assert!(message.contains("--input-format csv"), "{message}");
+    }
 }

@@ -16,7 +16,9 @@ pub struct Args {
     /// Ruleset files (YAML) to check.
     #[arg(value_name = "RULES", required = true)]
     pub files: Vec<PathBuf>,
-    /// Treat monotonicity violations (raising one answer lowers the level) as errors.
+    /// Treat every warning as an error: non-monotone rules (raising one answer lowers
+    /// the level), rules that never decide, unreachable levels and flags, and a
+    /// changed ruleset that kept another's id and version. Notes stay notes.
     #[arg(long)]
     pub strict: bool,
     /// Output format: diagnostics for people, or one JSON document for tools.
@@ -79,6 +81,12 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     let mut discard = io::sink();
     let json = args.format == Format::Json;
     let text: &mut dyn Write = if json { &mut discard } else { out };
+    // Rulesets seen so far, to warn when one has the `id` and `version:` of another
+    // but other content: the bundled default first, then each file checked.
+    let mut seen: Vec<(String, Ruleset)> = Vec::new();
+    if let Ok(default) = Ruleset::default_ruleset() {
+        seen.push(("the bundled default ruleset".to_owned(), default));
+    }
     for path in &args.files {
         let mut file = FileOut {
             file: input::display_name(path),
@@ -98,7 +106,10 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                     "version": ruleset.metadata().version,
                     "sha256": ruleset.sha256(),
                 }));
-                analyse(text, &source, &ruleset, args.strict, &mut file)?
+                let same = version_warnings(&seen, &ruleset, args.strict);
+                let code = analyse(text, &source, &ruleset, (args.strict, &same), &mut file)?;
+                seen.push((format!("`{}`", source.name), ruleset));
+                code
             }
             Err(LoadError::Read(message)) => {
                 input::error(err, &message)?;
@@ -142,15 +153,53 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     Ok(code)
 }
 
+/// A warning (an error under `--strict`) for each ruleset in `seen` that has the `id`
+/// and `version:` of `ruleset` but other content.
+fn version_warnings(
+    seen: &[(String, Ruleset)],
+    ruleset: &Ruleset,
+    strict: bool,
+) -> Vec<Diagnostic> {
+    let meta = ruleset.metadata();
+    seen.iter()
+        .filter(|(_, other)| other.same_version_other_content(ruleset))
+        .map(|(name, other)| Diagnostic {
+            severity: if strict {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            path: Some("version".to_owned()),
+            message: format!(
+                "`{} {}` is also the id and version of {name}, but the content differs \
+                 (sha256 {} here, {} there): give this ruleset a new `version:` so that \
+                 decisions made under each can be told apart",
+                meta.id,
+                carelevel::text::Shown::full(&meta.version),
+                ruleset.short_sha256(),
+                other.short_sha256()
+            ),
+            location: None,
+        })
+        .collect()
+}
+
 /// Whole-space analysis of a ruleset that compiled: every finding with its location and
-/// an example answer set, then one summary line.
+/// an example answer set, then one summary line. `how` is (`--strict`, warnings found
+/// before the analysis, already at their `--strict` severity).
 fn analyse(
     out: &mut dyn Write,
     source: &Source,
     ruleset: &Ruleset,
-    strict: bool,
+    how: (bool, &[Diagnostic]),
     file: &mut FileOut,
 ) -> io::Result<ExitCode> {
+    let (strict, before) = how;
+    for d in before {
+        render::diagnostic_with(out, source, d, &[])?;
+    }
+    file.diagnostics.extend(before.iter().cloned());
+    let before_count = |s: Severity| before.iter().filter(|d| d.severity == s).count();
     let report = match analysis::check(ruleset, strict) {
         Ok(report) => report,
         Err(e) => {
@@ -172,7 +221,10 @@ fn analyse(
         write_finding(out, source, finding)?;
     }
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
-    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    let (errors, warnings) = (
+        count(Severity::Error) + before_count(Severity::Error),
+        count(Severity::Warning) + before_count(Severity::Warning),
+    );
     file.errors = errors;
     file.warnings = warnings;
     file.classes = report.classes;

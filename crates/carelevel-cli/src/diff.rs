@@ -67,6 +67,11 @@ fn unlisted(cases: &Cases) -> Option<String> {
     })
 }
 
+/// The first 12 hex digits of a SHA-256, as reports show it.
+fn short(sha256: &str) -> &str {
+    sha256.get(..12).unwrap_or(sha256)
+}
+
 /// A count as `usize` (saturating; counts of cases in memory fit).
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
@@ -100,6 +105,17 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Ok(r) => r,
         Err(e) => return input::usage_error(err, &e.to_string()),
     };
+    if old.same_version_other_content(&new) {
+        writeln!(
+            err,
+            "carelevel: warning: OLD and NEW are both `{} {}` but their content differs \
+             (sha256 {} vs {}): give the changed ruleset a new `version:`",
+            old.metadata().id,
+            Shown::full(&old.metadata().version),
+            old.short_sha256(),
+            new.short_sha256()
+        )?;
+    }
     let mut cases = Cases::default();
     if let Some(path) = &args.cases {
         cases = match diff_cases::count(path, &old, &new) {
@@ -210,7 +226,12 @@ fn cell_counts(cell: &ChangedCell) -> String {
 fn text_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
     let (old, new) = (Shown::full(&r.old), Shown::full(&r.new));
-    let _ = writeln!(s, "carelevel diff: OLD {old} -> NEW {new}");
+    let _ = writeln!(
+        s,
+        "carelevel diff: OLD {old} (sha256 {}) -> NEW {new} (sha256 {})",
+        short(&r.old_sha256),
+        short(&r.new_sha256)
+    );
     let _ = writeln!(
         s,
         "Answer space: {} classes ({})",
@@ -270,8 +291,15 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
     }
     let _ = writeln!(
         s,
-        "Needs review: {} classes newly need review, {} no longer do.",
-        r.review_gained, r.review_lost
+        "Needs review: {} newly {} review, {} no longer {}.",
+        render::plural(to_usize(r.review_gained), "class", "classes"),
+        if r.review_gained == 1 {
+            "needs"
+        } else {
+            "need"
+        },
+        r.review_lost,
+        if r.review_lost == 1 { "does" } else { "do" }
     );
     for (title, side) in one_sided(r) {
         let _ = writeln!(s, "\n{title}");
@@ -348,7 +376,12 @@ pub(crate) fn matrix_text(
 fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
     let mut s = String::new();
     let (old, new) = (Shown::full(&r.old), Shown::full(&r.new));
-    let _ = writeln!(s, "### carelevel diff: `{old}` → `{new}`\n");
+    let _ = writeln!(
+        s,
+        "### carelevel diff: `{old}` (sha256 {}) → `{new}` (sha256 {})\n",
+        short(&r.old_sha256),
+        short(&r.new_sha256)
+    );
     let _ = writeln!(s, "**{}**\n", r.summary());
     for note in &r.notes {
         let _ = writeln!(s, "> {note}");

@@ -24,6 +24,7 @@ use crate::assess::{self, Format};
 use crate::input::{self, RulesArg};
 use crate::output::{self, Output, Plan};
 use crate::render;
+use crate::style::Style;
 use crate::{interrupt, ExitCode};
 
 /// Arguments of `carelevel interview`.
@@ -219,39 +220,6 @@ pub fn range_words(ruleset: &Ruleset, progress: &Progress) -> String {
     }
 }
 
-/// Terminal styling of the prompt stream: bold and red only on a terminal, and never
-/// with `NO_COLOR` set (https://no-color.org) or `TERM=dumb`.
-#[derive(Debug, Clone, Copy)]
-struct Style {
-    on: bool,
-}
-
-impl Style {
-    fn detect() -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-        Style {
-            on: io::stderr().is_terminal() && !no_color && !dumb,
-        }
-    }
-
-    fn bold(self, text: &str) -> String {
-        if self.on {
-            format!("\x1b[1m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-
-    fn alert(self, text: &str) -> String {
-        if self.on {
-            format!("\x1b[1;31m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-}
-
 /// Write question `index` with its description and numbered answers.
 fn write_question(
     err: &mut dyn Write,
@@ -415,7 +383,7 @@ fn run_with(
         return Ok(ExitCode::Usage);
     }
 
-    let style = Style::detect();
+    let style = Style::for_stderr();
     // A terminal echoes what is typed; piped answers are written after the prompt so
     // that the transcript reads as a dialogue.
     let echo = !io::stdin().is_terminal();

@@ -6,6 +6,7 @@
 mod assess;
 mod batch;
 mod check;
+mod completions;
 mod describe;
 mod describe_doc;
 mod diff;
@@ -20,11 +21,13 @@ mod log_cmd;
 mod log_export;
 mod log_opt;
 mod log_replay;
+mod man;
 mod output;
 mod reassess;
 mod render;
 mod schema;
 mod serve;
+mod style;
 mod test_cmd;
 
 use std::io::{self, Write};
@@ -100,6 +103,10 @@ enum Command {
     Serve(serve::Args),
     /// Read a decision log: query, export, or replay it under a new ruleset.
     Log(log_cmd::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the manual page (roff) of carelevel or of one subcommand.
+    Man(man::Args),
 }
 
 /// Parse the arguments, run the subcommand, and turn the outcome into an exit code.
@@ -157,5 +164,7 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Fhir(args) => fhir::run(&args, out, err),
         Command::Serve(args) => Ok(serve::run(&args)),
         Command::Log(args) => log_cmd::run(&args, out, err),
+        Command::Completions(args) => completions::run(&args, out),
+        Command::Man(args) => man::run(&args, out, err),
     }
 }

@@ -430,7 +430,13 @@ fn text(
     writeln!(out)?;
     writeln!(out, "Current assessment")?;
     writeln!(out, "------------------")?;
-    render::assessment_with(out, &r.current, None)
+    render::assessment_with(
+        out,
+        ruleset,
+        &r.current,
+        None,
+        crate::style::Style::for_stdout(),
+    )
 }
 
 /// One labelled paragraph, wrapped with the continuation lines under its text.

@@ -1,14 +1,18 @@
 //! Plain-text rendering shared by the subcommands: the assessment report and
 //! diagnostics with the offending source line and a caret.
 //!
-//! The output is plain text with no colours and a stable order: it is snapshot-tested.
+//! The output is plain text in a stable order (it is snapshot-tested). On a terminal
+//! the report's refer banner and review heading are coloured ([`Style`]); redirected
+//! output never is.
 
 use std::io::{self, Write};
 
+use carelevel::analysis::{Hinge, MissingHinge};
 use carelevel::text::Shown;
-use carelevel::{Assessment, Basis, Diagnostic, FiredFlag, FlagKind};
+use carelevel::{Assessment, Basis, Diagnostic, FiredFlag, FlagKind, Ruleset, Value};
 
 use crate::input::Source;
+use crate::style::Style;
 
 /// Width that wrapped paragraphs are filled to.
 const WIDTH: usize = 80;
@@ -175,9 +179,21 @@ fn by_kind<'a>(flags: &'a [FiredFlag<'a>]) -> Vec<&'a FiredFlag<'a>> {
     sorted
 }
 
-/// Write a flag with its message and source, indented.
-fn write_flag(out: &mut dyn Write, flag: &FiredFlag<'_>) -> io::Result<()> {
-    writeln!(out, "  {}  {}", flag_tag(flag.kind), flag.id)?;
+/// Write a flag with its message and source, indented; a fired refer flag's tag in
+/// the alert style.
+fn write_flag(
+    out: &mut dyn Write,
+    flag: &FiredFlag<'_>,
+    fired: bool,
+    style: Style,
+) -> io::Result<()> {
+    let tag = flag_tag(flag.kind);
+    let tag = if fired && flag.kind == FlagKind::Refer {
+        style.alert(tag)
+    } else {
+        tag.to_owned()
+    };
+    writeln!(out, "  {tag}  {}", flag.id)?;
     write_wrapped(out, "      ", "      ", &flag.message)?;
     if let Some(source) = &flag.source {
         write_wrapped(out, "      Source: ", "        ", source)?;
@@ -205,14 +221,58 @@ fn why(a: &Assessment<'_>) -> String {
     }
 }
 
-/// Write the plain-text report of an assessment.
+/// The banner that opens a report in which a refer flag fired: a rule of `=` above and
+/// below, so that it cannot be overlooked, and the alert style on a terminal.
+fn refer_banner(out: &mut dyn Write, a: &Assessment<'_>, style: Style) -> io::Result<()> {
+    let refer: Vec<&str> = a
+        .flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::Refer)
+        .map(|f| f.id.as_ref())
+        .collect();
+    let rule = "=".repeat(WIDTH);
+    let mut lines = vec![rule.clone()];
+    lines.extend(wrap(
+        &format!(
+            "{} fired. The person needs care beyond these levels, or an emergency \
+             evaluation, before any placement. The level below applies only after that \
+             (see Flags below).",
+            refer.join(", ")
+        ),
+        "REFER FIRST: ",
+        "",
+    ));
+    lines.push(rule);
+    for line in lines {
+        writeln!(out, "{}", style.alert(line.trim_end()))?;
+    }
+    Ok(())
+}
+
+/// What `assess --explain` adds to a report.
+#[derive(Debug, serde::Serialize)]
+pub struct Explanation {
+    /// For each answer given (or assumed), the nearest answers that move the level.
+    pub hinges: Vec<Hinge>,
+    /// For each missing question, the level each answer to it would lead to.
+    pub missing: Vec<MissingHinge>,
+}
+
+/// Write the plain-text report of an assessment of answers to `ruleset`, styled with
+/// `style` (plain unless the output is a terminal: [`Style::for_stdout`]).
 ///
-/// The `--explain` section (when given) comes before the footer.
+/// A fired refer flag opens the report with a banner; the `--explain` section (when
+/// given) comes before the footer.
 pub fn assessment_with(
     out: &mut dyn Write,
+    ruleset: &Ruleset,
     a: &Assessment<'_>,
-    hinges_section: Option<&[carelevel::analysis::Hinge]>,
+    explanation: Option<&Explanation>,
+    style: Style,
 ) -> io::Result<()> {
+    if a.refer {
+        refer_banner(out, a, style)?;
+    }
     writeln!(
         out,
         "Recommended level: {} ({})",
@@ -220,24 +280,6 @@ pub fn assessment_with(
         a.level.id
     )?;
     write_wrapped(out, "Why: ", "     ", &why(a))?;
-    if a.refer {
-        let refer: Vec<&str> = a
-            .flags
-            .iter()
-            .filter(|f| f.kind == FlagKind::Refer)
-            .map(|f| f.id.as_ref())
-            .collect();
-        write_wrapped(
-            out,
-            "REFER FIRST: ",
-            "             ",
-            &format!(
-                "{} fired: the person needs care beyond these levels, or an emergency \
-                 evaluation, before any placement (see Flags below).",
-                refer.join(", ")
-            ),
-        )?;
-    }
     let range = &a.level_range;
     if range.lowest.rank != range.highest.rank {
         write_wrapped(
@@ -250,15 +292,28 @@ pub fn assessment_with(
             ),
         )?;
     }
+    // `needs_review` is about the answers (missing ones, or input warnings), not about
+    // the person: say so, so that it cannot read as "nothing to do" under a referral.
     if a.needs_review {
-        writeln!(out, "NEEDS REVIEW before placement:")?;
+        writeln!(
+            out,
+            "{}",
+            style.caution("NEEDS REVIEW of the answers before placement:")
+        )?;
         for reason in &a.review_reasons {
             write_wrapped(out, "  - ", "    ", reason)?;
         }
     } else {
-        writeln!(
+        let then = if a.refer {
+            " The referral above still comes first."
+        } else {
+            ""
+        };
+        write_wrapped(
             out,
-            "Needs review: no (no missing answer could change the level or raise a refer flag)"
+            "Review of the answers: not needed; ",
+            "  ",
+            &format!("no missing answer could change the level or raise a refer flag.{then}"),
         )?;
     }
     writeln!(out)?;
@@ -322,7 +377,7 @@ pub fn assessment_with(
     } else {
         writeln!(out, "Flags ({}):", a.flags.len())?;
         for flag in by_kind(&a.flags) {
-            write_flag(out, flag)?;
+            write_flag(out, flag, true, style)?;
         }
     }
     if !a.possible_flags.is_empty() {
@@ -332,7 +387,7 @@ pub fn assessment_with(
             a.possible_flags.len()
         )?;
         for flag in by_kind(&a.possible_flags) {
-            write_flag(out, flag)?;
+            write_flag(out, flag, false, style)?;
         }
     }
 
@@ -349,6 +404,16 @@ pub fn assessment_with(
             };
             writeln!(out, "  - {} ({effect})", m.factor)?;
             write_wrapped(out, "      ", "      ", &m.question)?;
+            if let Some(f) = ruleset.factor_index(&m.factor) {
+                if let Some(factor) = ruleset.factors().get(f) {
+                    write_wrapped(
+                        out,
+                        "      Answers: ",
+                        "        ",
+                        &factor.allowed_answers(),
+                    )?;
+                }
+            }
         }
     }
     if !a.assumed.is_empty() {
@@ -362,8 +427,9 @@ pub fn assessment_with(
         }
     }
 
-    if let Some(h) = hinges_section {
-        hinges(out, &a.level.id, h)?;
+    if let Some(e) = explanation {
+        hinges(out, a, &e.hinges)?;
+        missing_hinges(out, a, &e.missing)?;
     }
     let p = &a.provenance;
     writeln!(out)?;
@@ -386,21 +452,23 @@ pub fn assessment_with(
 }
 
 /// The `--explain` section: for each answer, the nearest answers that move the level.
-fn hinges(
-    out: &mut dyn Write,
-    level: &str,
-    hinges: &[carelevel::analysis::Hinge],
-) -> io::Result<()> {
+/// An assumed answer shows the value that was assumed.
+fn hinges(out: &mut dyn Write, a: &Assessment<'_>, hinges: &[Hinge]) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
         "What would change the result (the nearest answer up and down each scale that moves the level, everything else as given):"
     )?;
     for h in hinges {
-        let current = h
-            .current
-            .as_ref()
-            .map_or_else(|| "(assumed)".to_owned(), ToString::to_string);
+        let current = h.current.as_ref().map_or_else(
+            || {
+                a.assumed.iter().find(|x| x.factor == h.factor).map_or_else(
+                    || "(assumed)".to_owned(),
+                    |x| format!("{} (assumed)", x.value),
+                )
+            },
+            ToString::to_string,
+        );
         let up = h.up.as_ref().map_or_else(
             || "no higher answer changes it".to_owned(),
             |(v, l)| format!("raised to {v} -> {l}"),
@@ -418,13 +486,101 @@ fn hinges(
     }
     writeln!(
         out,
-        "  (* the recommendation of {level} hinges on this answer)"
+        "  (* the recommendation of {} hinges on this answer)",
+        a.level.id
     )
+}
+
+/// Answers in words: `none, low or moderate`; an integer interval `0 to 19`.
+fn answers_in_words(values: &[Value], integer: bool) -> String {
+    match values {
+        [lo, hi] if integer && lo != hi => format!("{lo} to {hi}"),
+        [one, ..] if integer => one.to_string(),
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(ToString::to_string).collect();
+            format!("{} or {last}", init.join(", "))
+        }
+    }
+}
+
+/// The `--explain` part on missing answers: for each, the level each answer would lead
+/// to when only it is answered.
+fn missing_hinges(
+    out: &mut dyn Write,
+    a: &Assessment<'_>,
+    missing: &[MissingHinge],
+) -> io::Result<()> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What each missing answer would do (answered alone, the other missing answers still unknown):"
+    )?;
+    for m in missing {
+        let integer = m
+            .answers
+            .first()
+            .is_some_and(|o| matches!(o.values.first(), Some(Value::Integer(_))));
+        let text = if m.changes_level() {
+            let parts: Vec<String> = m
+                .answers
+                .iter()
+                .map(|o| {
+                    let now = if o.changes_level { "" } else { " (as now)" };
+                    format!(
+                        "{} -> {}{now}",
+                        answers_in_words(&o.values, integer),
+                        o.level
+                    )
+                })
+                .collect();
+            parts.join("; ")
+        } else {
+            let level = m.answers.first().map_or("", |o| o.level.as_str());
+            let others: Vec<&str> = missing
+                .iter()
+                .filter(|x| x.factor != m.factor)
+                .map(|x| x.factor.as_str())
+                .collect();
+            // Whether some answer to it changes the level in some completion of the others.
+            let matters = a
+                .missing
+                .iter()
+                .any(|x| x.factor == m.factor && x.could_change_level);
+            if others.is_empty() || !matters {
+                format!("no answer to it changes the level ({level} with any answer)")
+            } else {
+                format!(
+                    "no answer to it alone changes the level ({level} with any answer while {} {} unknown)",
+                    others.join(", "),
+                    if others.len() == 1 { "is" } else { "are" }
+                )
+            }
+        };
+        let marker = if m.changes_level() { "*" } else { " " };
+        write_wrapped(
+            out,
+            &format!("  {marker} {}: ", Shown::full(&m.factor)),
+            "      ",
+            &text,
+        )?;
+    }
+    if missing.iter().any(MissingHinge::changes_level) {
+        writeln!(
+            out,
+            "  (* answering this question could change the recommendation)"
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
     use super::*;
 
@@ -452,6 +608,58 @@ mod tests {
             shown.chars().skip(caret).take(6).collect::<String>(),
             "\\u{1b}"
         );
+    }
+
+    /// The report of `text` (YAML answers) under the default ruleset.
+    fn report(yaml: &str, style: Style) -> String {
+        let rules = carelevel::Ruleset::default_ruleset().unwrap();
+        let answers = rules.answers_from_yaml(yaml).unwrap();
+        let a = rules.assess(&answers).unwrap();
+        let mut out = Vec::new();
+        assessment_with(&mut out, &rules, &a, None, style).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    const REFER: &str = include_str!("../../../examples/answers/refer.yaml");
+
+    #[test]
+    fn a_refer_report_opens_with_the_banner_and_words_review_as_about_answers() {
+        let text = report(REFER, Style::PLAIN);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "=".repeat(WIDTH), "{text}");
+        assert!(lines[1].starts_with("REFER FIRST: "), "{text}");
+        let close = lines.iter().skip(1).position(|l| *l == "=".repeat(WIDTH));
+        let close = close.unwrap() + 1;
+        assert!(
+            lines[close + 1].starts_with("Recommended level: "),
+            "{text}"
+        );
+        assert!(!text.contains("Needs review: no"), "{text}");
+        assert!(
+            text.contains("The referral above still comes first."),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'), "{text}");
+    }
+
+    #[test]
+    fn on_a_terminal_the_banner_and_fired_refer_tags_are_red() {
+        let text = report(REFER, Style::ON);
+        let first = text.lines().next().unwrap();
+        assert_eq!(first, format!("\x1b[1;31m{}\x1b[0m", "=".repeat(WIDTH)));
+        assert!(text.contains("\x1b[1;31mREFER FIRST: "), "{text}");
+        assert!(text.contains("  \x1b[1;31mREFER \x1b[0m  refer_"), "{text}");
+    }
+
+    #[test]
+    fn without_a_referral_there_is_no_banner() {
+        let text = report(
+            include_str!("../../../examples/answers/outpatient.yaml"),
+            Style::ON,
+        );
+        assert!(text.starts_with("Recommended level: "), "{text}");
+        assert!(!text.contains("REFER FIRST"), "{text}");
+        assert!(!text.contains("still comes first"), "{text}");
     }
 
     #[test]

@@ -167,8 +167,16 @@ impl Ruleset {
             errors::EvaluationError::new_err(message)
         };
         if kind == "answers" {
-            err.value(py)
-                .setattr("problems", error.get_item("problems")?)?;
+            let problems = error.get_item("problems")?;
+            // A problem's `location` is in the JSON text made from the dict: it means
+            // nothing to the caller, and `decide` and `level` have none.
+            for problem in problems.try_iter()? {
+                let problem = problem?;
+                if problem.contains("location")? {
+                    problem.del_item("location")?;
+                }
+            }
+            err.value(py).setattr("problems", problems)?;
         }
         Err(err)
     }

@@ -67,11 +67,14 @@ def test_answer_errors_are_the_cli_messages(root, cli, rs, tmp_path):
         rs.assess(answers)
     e = info.value
     assert isinstance(e, ValueError)
-    # The CLI prints each problem prefixed with the file name.
+    # The CLI prints each problem prefixed with the file name and the line and column
+    # of its key (`FILE:1:2: ...`); a dict has no lines, so Python's problems have none.
     problems = [f"`{p['factor']}`: {p['message']}" for p in e.problems]
     assert str(e) == "; ".join(problems)
+    lines = run.stderr.splitlines()
     for problem in problems:
-        assert f"  {path}: {problem}\n" in run.stderr
+        assert any(l.startswith(f"  {path}:1:") and l.endswith(f": {problem}") for l in lines), run.stderr
+    assert all("location" not in p for p in e.problems)
     assert [p["factor"] for p in e.problems] == ["severity", "harm_risk", "nonsense"]
     assert "did you mean `high`" in e.problems[1]["message"]
     # decide and level (fast path) give the same error as assess (exact path).

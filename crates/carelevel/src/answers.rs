@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::compile::{did_you_mean, encode_answer};
-use crate::error::{AnswerProblem, AnswersError};
+use crate::error::{AnswerProblem, AnswersError, Location};
 use crate::model::{FactorIndex, FactorKind, MissingPolicy, Ruleset};
 use crate::syntax::{self, OrderedMap, RawAnswer, RawScalar};
 
@@ -239,33 +239,24 @@ impl<'r> Answers<'r> {
         ruleset: &'r Ruleset,
         map: OrderedMap<String, RawAnswer>,
     ) -> Result<Self, AnswersError> {
+        Self::from_raw_map_located(ruleset, map, &|_| None)
+    }
+
+    /// [`Answers::from_raw_map`], each problem placed at `locate(key)` in its file.
+    pub(crate) fn from_raw_map_located(
+        ruleset: &'r Ruleset,
+        map: OrderedMap<String, RawAnswer>,
+        locate: &dyn Fn(&str) -> Option<Location>,
+    ) -> Result<Self, AnswersError> {
         let mut answers = Answers::new(ruleset);
         let mut problems = Vec::new();
         for (key, raw) in map.0 {
-            let Some(index) = ruleset.factor_index(&key) else {
-                problems.push(AnswerProblem::new(
-                    Some(&key),
-                    unknown_factor_message(ruleset, &key),
-                ));
-                continue;
-            };
-            match raw {
-                RawAnswer::Null => {}
-                RawAnswer::Scalar(s) => {
-                    if let Err(message) = answers.set_raw(index, &s) {
-                        problems.push(AnswerProblem::new(Some(&key), message));
-                    }
-                }
-                RawAnswer::Invalid(what) => {
-                    let allowed = ruleset
-                        .factors
-                        .get(index)
-                        .map(|f| f.allowed_answers())
-                        .unwrap_or_default();
-                    problems.push(AnswerProblem::new(
-                        Some(&key),
-                        format!("expected one value ({allowed}), got {what}"),
-                    ));
+            let before = problems.len();
+            Self::set_entry(&mut answers, &mut problems, &key, raw);
+            if problems.len() > before {
+                let location = locate(&key);
+                for p in problems.iter_mut().skip(before) {
+                    p.location = location;
                 }
             }
         }
@@ -273,6 +264,42 @@ impl<'r> Answers<'r> {
             Ok(answers)
         } else {
             Err(AnswersError { problems })
+        }
+    }
+
+    /// Set one answer of a parsed map, or push its problem.
+    fn set_entry(
+        answers: &mut Answers<'r>,
+        problems: &mut Vec<AnswerProblem>,
+        key: &str,
+        raw: RawAnswer,
+    ) {
+        let ruleset = answers.ruleset;
+        let Some(index) = ruleset.factor_index(key) else {
+            problems.push(AnswerProblem::new(
+                Some(key),
+                unknown_factor_message(ruleset, key),
+            ));
+            return;
+        };
+        match raw {
+            RawAnswer::Null => {}
+            RawAnswer::Scalar(s) => {
+                if let Err(message) = answers.set_raw(index, &s) {
+                    problems.push(AnswerProblem::new(Some(key), message));
+                }
+            }
+            RawAnswer::Invalid(what) => {
+                let allowed = ruleset
+                    .factors
+                    .get(index)
+                    .map(|f| f.allowed_answers())
+                    .unwrap_or_default();
+                problems.push(AnswerProblem::new(
+                    Some(key),
+                    format!("expected one value ({allowed}), got {what}"),
+                ));
+            }
         }
     }
 }
@@ -302,15 +329,22 @@ impl Ruleset {
 
     /// Read answers from a JSON object such as `{"severity": "moderate", "ciwa": 12}`.
     /// `null` means "not answered". Every problem is reported, each naming its factor.
+    /// Each problem with one answer carries the line and column of its key.
     pub fn answers_from_json(&self, text: &str) -> Result<Answers<'_>, AnswersError> {
         let map = syntax::parse_answers_json(text).map_err(|m| AnswersError::one(None, m))?;
-        Answers::from_raw_map(self, map)
+        // Indexed once: a file of 100,000 unknown keys must stay fast.
+        let mut keys = std::collections::HashMap::new();
+        for (key, location) in syntax::json_key_locations(text) {
+            keys.entry(key).or_insert(location);
+        }
+        Answers::from_raw_map_located(self, map, &|key| keys.get(key).copied())
     }
 
     /// Read answers from a YAML mapping (same rules as [`Ruleset::answers_from_json`]).
     pub fn answers_from_yaml(&self, text: &str) -> Result<Answers<'_>, AnswersError> {
         let map = syntax::parse_answers_yaml(text).map_err(|m| AnswersError::one(None, m))?;
-        Answers::from_raw_map(self, map)
+        let locator = syntax::Locator::new(text);
+        Answers::from_raw_map_located(self, map, &|key| locator.get(key))
     }
 
     /// Build answers from `(factor, value)` pairs, reporting every problem.
@@ -510,7 +544,7 @@ impl Ruleset {
 
 #[cfg(test)]
 mod message_tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use crate::{Ruleset, Value};
 
     fn ruleset() -> Ruleset {
@@ -518,6 +552,40 @@ mod message_tests {
             "id: t\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {id: low, label: Low, description: l}\n  - {id: high, label: High, description: h}\nfactors:\n  - {id: n, question: q, kind: integer, min: 0, max: 100}\nrules:\n  - {id: r, level: high, because: b, when: {n: {at_least: 5}}}\n",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn problems_in_answer_files_carry_the_line_and_column_of_their_key() {
+        use crate::error::Location;
+        let rs = ruleset();
+        let at = |line, column| Some(Location { line, column });
+        let e = rs
+            .answers_from_yaml("# comment\nn: 500\nzz: 1\n")
+            .unwrap_err();
+        let places: Vec<_> = e.problems.iter().map(|p| p.location).collect();
+        assert_eq!(places, [at(2, 1), at(3, 1)]);
+        let e = rs
+            .answers_from_json("{\n  \"zz\": 1,\n  \"n\": \"x\"\n}")
+            .unwrap_err();
+        let places: Vec<_> = e.problems.iter().map(|p| p.location).collect();
+        assert_eq!(places, [at(2, 3), at(3, 3)]);
+        // The display is unchanged; the JSON form has the location.
+        assert!(e.problems[0]
+            .to_string()
+            .starts_with("`zz`: unknown question"));
+        let json = serde_json::to_value(&e.problems[0]).unwrap();
+        assert_eq!(
+            json["location"],
+            serde_json::json!({"line": 2, "column": 3})
+        );
+        // Answers not from a file have none.
+        let mut answers = rs.new_answers();
+        let e = answers.set_text("zz", "1").unwrap_err();
+        assert_eq!(e.problems[0].location, None);
+        assert!(serde_json::to_value(&e.problems[0])
+            .unwrap()
+            .get("location")
+            .is_none());
     }
 
     fn file_error(text: &str) -> String {

@@ -116,6 +116,11 @@ pub struct AnswerProblem {
     pub factor: Option<String>,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// Where the answer is in an answers file (JSON or YAML): the line and column of
+    /// its key. `None` for answers that do not come from a file, or when the problem
+    /// is with the file as a whole (its message then says where).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
 }
 
 impl AnswerProblem {
@@ -128,6 +133,7 @@ impl AnswerProblem {
         AnswerProblem {
             factor: factor.map(crate::text::excerpt),
             message: clean(message),
+            location: None,
         }
     }
 }

@@ -318,6 +318,20 @@ impl Ruleset {
         &self.sha256
     }
 
+    /// The first 12 hex digits of [`Ruleset::sha256`], as reports show it.
+    pub fn short_sha256(&self) -> &str {
+        self.sha256.get(..12).unwrap_or(&self.sha256)
+    }
+
+    /// Whether `other` has the same `id` and `version:` as this ruleset but different
+    /// content (source text SHA-256): a changed ruleset whose version was not changed,
+    /// so decisions recorded under the two could not be told apart by their version.
+    pub fn same_version_other_content(&self, other: &Ruleset) -> bool {
+        self.meta.id == other.meta.id
+            && self.meta.version == other.meta.version
+            && self.sha256 != other.sha256
+    }
+
     /// Look a factor up by id.
     pub fn factor_index(&self, id: &str) -> Option<FactorIndex> {
         self.factors.iter().position(|f| f.id == id)

@@ -1174,6 +1174,11 @@ impl Locator {
         Locator { positions }
     }
 
+    /// The location of exactly `path` (a top-level key is its own path), if indexed.
+    pub(crate) fn get(&self, path: &str) -> Option<Location> {
+        self.positions.get(path).copied()
+    }
+
     /// The location of `path`, or of its nearest indexed ancestor.
     pub(crate) fn find(&self, path: &str) -> Option<Location> {
         let mut p = path;
@@ -1200,6 +1205,21 @@ mod tests {
         assert_eq!(d.location, Some(Location { line: 1, column: 1 }));
         let answers = parse_answers_yaml("\u{feff}severity: none\n").unwrap();
         assert_eq!(answers.0.len(), 1);
+    }
+
+    #[test]
+    fn json_keys_are_located_at_their_opening_quote() {
+        let text = "\u{feff}{\"a\": {\"inner\": [1, {\"x\": 2}]},\n  \"b\\\"q\": \"v, \\\"w\",\n\t\"\\u00e9t\u{e9}\": null}";
+        let keys = json_key_locations(text);
+        assert_eq!(
+            keys,
+            vec![
+                ("a".to_owned(), Location { line: 1, column: 2 }),
+                ("b\"q".to_owned(), Location { line: 2, column: 3 }),
+                ("\u{e9}t\u{e9}".to_owned(), Location { line: 3, column: 2 }),
+            ]
+        );
+        assert!(json_key_locations("[\"a\", \"b\"]").is_empty());
     }
 
     #[test]
@@ -1610,6 +1630,67 @@ fn json_answers_message(e: &serde_json::Error, text: &str) -> String {
         w => w,
     };
     format!("invalid JSON at {place}: {hint}")
+}
+
+/// The keys of the top-level object of a JSON text, decoded, each with the line and
+/// column (from 1, columns in characters, a byte-order mark not counted) of its
+/// opening quote. Meant for text that parsed as JSON; on other text it returns the
+/// keys it could read.
+pub(crate) fn json_key_locations(text: &str) -> Vec<(String, Location)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut keys = Vec::new();
+    let (mut line, mut column) = (1usize, 0usize);
+    let mut depth = 0usize;
+    let mut top_is_object = false;
+    let mut expect_key = false;
+    let mut chars = text.char_indices();
+    while let Some((start, c)) = chars.next() {
+        column += 1;
+        match c {
+            '\n' => {
+                line += 1;
+                column = 0;
+            }
+            '{' | '[' => {
+                depth += 1;
+                if depth == 1 {
+                    top_is_object = c == '{';
+                }
+                expect_key = top_is_object && depth == 1;
+            }
+            '}' | ']' => depth = depth.saturating_sub(1),
+            ',' => expect_key = top_is_object && depth == 1,
+            '"' => {
+                let here = Location { line, column };
+                // To the closing quote; escapes are skipped whole. A JSON string holds
+                // no raw line break.
+                let mut end = text.len();
+                let mut escaped = false;
+                for (i, d) in chars.by_ref() {
+                    column += 1;
+                    if escaped {
+                        escaped = false;
+                    } else if d == '\\' {
+                        escaped = true;
+                    } else if d == '"' {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                if expect_key && depth == 1 {
+                    if let Some(key) = text
+                        .get(start..end)
+                        .and_then(|raw| serde_json::from_str::<String>(raw).ok())
+                    {
+                        keys.push((key, here));
+                    }
+                }
+                expect_key = false;
+            }
+            _ => {}
+        }
+    }
+    keys
 }
 
 /// Parse a YAML mapping of answers, keeping order and refusing duplicate keys.

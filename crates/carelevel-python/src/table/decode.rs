@@ -92,6 +92,7 @@ impl<'r> Encoder<'r> {
             AnswerProblem {
                 factor: Some(self.factor.id.clone()),
                 message,
+                location: None,
             }
             .to_string(),
         )

@@ -82,6 +82,10 @@ impl CheckAcc {
 
 /// Analyse one ruleset over every complete answer set: completeness, monotonicity,
 /// rules that never decide, unreachable levels and flags, and its invariants.
+///
+/// `strict` makes every warning an error: non-monotone rules, rules that never decide,
+/// unreachable levels and unreachable flags. Notes (invariants proved, answer sets at
+/// the lowest level only because nothing fires) stay notes.
 pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
     let space = Space::new(&[rs], false)?;
     let total = space.enumerable(false)?;
@@ -234,11 +238,8 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
             .iter()
             .find(|r| r.level == usize::from(before) && holds(&rs.conditions, r.when, &values));
         findings.push(Finding {
-            severity: if strict {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
+            // An error under `strict`, like every warning (below).
+            severity: Severity::Warning,
             kind: FindingKind::NotMonotone,
             subject: sf.id.clone(),
             message: format!(
@@ -360,6 +361,13 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
             location: None,
             example: Some(example(index)),
         });
+    }
+    if strict {
+        for f in &mut findings {
+            if f.severity == Severity::Warning {
+                f.severity = Severity::Error;
+            }
+        }
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(CheckReport {

@@ -193,6 +193,20 @@ pub struct OneSided {
     pub needs_review: u64,
 }
 
+/// The note of a diff between two rulesets with the same `id` and `version:` but
+/// different content ([`Ruleset::same_version_other_content`]).
+fn same_version_note(old: &Ruleset, new: &Ruleset) -> Option<String> {
+    old.same_version_other_content(new).then(|| {
+        format!(
+            "OLD and NEW both say they are `{} {}` but their content differs (sha256 {} vs {}): give the changed ruleset a new `version:` so that decisions made under each can be told apart",
+            old.meta.id,
+            crate::text::Shown::full(&old.meta.version),
+            old.short_sha256(),
+            new.short_sha256()
+        )
+    })
+}
+
 /// The exact impact of replacing one ruleset with another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DiffReport {
@@ -200,6 +214,10 @@ pub struct DiffReport {
     pub old: String,
     /// `id version` of NEW.
     pub new: String,
+    /// SHA-256 of OLD's source text.
+    pub old_sha256: String,
+    /// SHA-256 of NEW's source text.
+    pub new_sha256: String,
     /// What differs in shape (levels or factors in only one ruleset) and how it was handled.
     pub notes: Vec<String>,
     /// Whether answer sets with missing answers were enumerated too.
@@ -256,8 +274,11 @@ impl DiffReport {
             || self.in_neither > 0
     }
 
-    /// The one-line summary.
+    /// The one-line summary, with every count's noun in the singular for one.
     pub fn summary(&self) -> String {
+        fn n(count: u64, one: &str, many: &str) -> String {
+            format!("{count} {}", if count == 1 { one } else { many })
+        }
         let mut one_sided = String::new();
         for (p, who) in [
             (&self.new_population, "only NEW accepts (a new population"),
@@ -267,28 +288,31 @@ impl DiffReport {
             ),
         ] {
             if let Some(p) = p {
+                let verb = if p.classes == 1 { "gives" } else { "give" };
                 one_sided.push_str(&format!(
-                    "; {} classes give an answer {who}, not compared)",
-                    p.classes
+                    "; {} {verb} an answer {who}, not compared)",
+                    n(p.classes, "class", "classes")
                 ));
             }
         }
         if self.in_neither > 0 {
             one_sided.push_str(&format!(
-                "; {} classes neither ruleset can assess",
-                self.in_neither
+                "; {} neither ruleset can assess",
+                n(self.in_neither, "class", "classes")
             ));
         }
+        let flags = u64::try_from(self.flag_changes.len()).unwrap_or(u64::MAX);
         format!(
-            "{} of {} answer-set classes change level ({} escalations, {} de-escalations, {} other); {} flags change; review needed for {} more and {} fewer classes",
+            "{} of {} change level ({}, {}, {} other); {}; review needed for {} more and {} fewer {}",
             self.changed,
-            self.classes,
-            self.escalations,
-            self.de_escalations,
+            n(self.classes, "answer-set class", "answer-set classes"),
+            n(self.escalations, "escalation", "escalations"),
+            n(self.de_escalations, "de-escalation", "de-escalations"),
             self.changed - self.escalations - self.de_escalations,
-            self.flag_changes.len(),
+            if flags == 1 { "1 flag changes".to_owned() } else { format!("{flags} flags change") },
             self.review_gained,
-            self.review_lost
+            self.review_lost,
+            if self.review_lost == 1 { "class" } else { "classes" }
         ) + &one_sided
     }
 
@@ -373,6 +397,9 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     let mut space = Space::new(&rulesets, true)?;
     let mut with_missing = space.factors.iter().any(|f| f.missing);
     let mut notes = Vec::new();
+    if let Some(warning) = same_version_note(old, new) {
+        notes.push(warning);
+    }
     if with_missing && space.size(true) > MAX_STORED_CLASSES as u128 {
         notes.push(format!(
             "answer sets with unanswered questions were not enumerated: with them the space has {} classes, above the {} that can be stored; only complete answer sets are counted",
@@ -827,6 +854,8 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
     Ok(DiffReport {
         old: format!("{} {}", old.meta.id, old.meta.version),
         new: format!("{} {}", new.meta.id, new.meta.version),
+        old_sha256: old.sha256.clone(),
+        new_sha256: new.sha256.clone(),
         notes,
         includes_missing_answers: with_missing,
         levels,
@@ -1064,5 +1093,33 @@ fn deciding_rules(rs: Option<&Ruleset>, r: usize, space: &Space, digits: &[usize
     match rs.assess(&answers) {
         Ok(a) => a.deciding_rules.iter().map(ToString::to_string).collect(),
         Err(e) => vec![format!("({e})")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    fn ruleset(rules: &str) -> Ruleset {
+        let text = format!(
+            "id: t\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {{id: low, label: Low, description: l}}\n  - {{id: high, label: High, description: h}}\nfactors:\n  - {{id: f0, question: q, kind: boolean, missing: {{assume: false}}}}\n{rules}"
+        );
+        Ruleset::from_yaml(&text).unwrap()
+    }
+
+    #[test]
+    fn the_summary_says_one_escalation_and_one_flag_in_the_singular() {
+        let old = ruleset("rules: []\n");
+        let new = ruleset(
+            "rules:\n  - {id: r, level: high, because: b, when: {f0: true}}\nflags:\n  - {id: i, kind: info, when: {f0: true}, message: m}\n",
+        );
+        let report = diff(&old, &new).unwrap();
+        assert_eq!(
+            report.summary(),
+            "1 of 2 answer-set classes change level (1 escalation, 0 de-escalations, 0 other); \
+             1 flag changes; review needed for 0 more and 0 fewer classes"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub use diff::{
     diff, ChangedCell, DiffExample, DiffLevel, DiffReport, Direction, FlagChange, LevelCount,
     OneSided, Pattern, PatternItem,
 };
-pub use hinges::{hinges, Hinge};
+pub use hinges::{hinges, missing_hinges, Hinge, MissingHinge, MissingOutcome};
 pub use reassess::{
     is_stored_assessment, reassess, AnswerChange, BeforeAfter, Drivers, EarlierResult,
     EarlierResultError, FlagChanges, LevelMove, Movement, Previous, PreviousError, PreviousResult,
