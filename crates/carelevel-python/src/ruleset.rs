@@ -16,6 +16,8 @@ use crate::errors;
 pub struct Ruleset {
     pub(crate) inner: Arc<carelevel::Ruleset>,
     lookup: Lookup,
+    /// The results `assess_table` memoized, for its next calls.
+    memo: crate::table::MemoSlot,
 }
 
 /// Parse JSON text produced by the core into Python objects (dicts keep field order).
@@ -39,6 +41,7 @@ impl Ruleset {
         Ok(Ruleset {
             inner: Arc::new(rs),
             lookup,
+            memo: crate::table::MemoSlot::default(),
         })
     }
 }
@@ -234,7 +237,7 @@ impl Ruleset {
         data: &Bound<'py, PyAny>,
         ignore: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::table::assess_table(py, &self.inner, data, &ignore)
+        crate::table::assess_table(py, &self.inner, &self.memo, data, &ignore)
     }
 
     /// Whole-space analysis, as `carelevel check` runs it: a dict with `classes` (the

@@ -14,7 +14,7 @@ use arrow_array::types::{
     Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
     UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, OffsetSizeTrait};
+use arrow_array::{Array, ArrayRef, OffsetSizeTrait};
 use arrow_schema::DataType;
 use carelevel::{AnswerProblem, Factor, Value};
 
@@ -54,6 +54,16 @@ pub(super) struct Encoder<'r> {
     bools: [Option<Result<u32, Arc<str>>>; 2],
     bad_text: HashMap<Vec<u8>, Arc<str>>,
     bad_other: HashMap<String, Arc<str>>,
+    /// The last dictionary mapped: the chunks of one batch share their dictionary.
+    dictionary: Option<Mapped>,
+}
+
+/// One dictionary's values mapped to slots (`BAD` with the message for a bad value).
+struct Mapped {
+    /// The dictionary's values: held, so the identity compared below stays unique.
+    values: ArrayRef,
+    slots: Vec<u32>,
+    bad: Vec<Option<Arc<str>>>,
 }
 
 impl<'r> Encoder<'r> {
@@ -83,6 +93,7 @@ impl<'r> Encoder<'r> {
             bools: [None, None],
             bad_text: HashMap::new(),
             bad_other: HashMap::new(),
+            dictionary: None,
         }
     }
 
@@ -240,23 +251,39 @@ fn strings_of(array: &dyn Array) -> Option<Vec<Option<&str>>> {
     }
 }
 
-/// Slots of a dictionary column: each dictionary value is mapped once, rows by index.
+/// Slots of a dictionary column: each dictionary value is mapped once (once for all the
+/// chunks of a batch, which share the dictionary), rows by index.
 fn dictionary_slots(enc: &mut Encoder<'_>, array: &dyn Array, key: &DataType, out: &mut Slots) {
     let d = array.as_any_dictionary();
-    let mut mapped = Vec::new();
-    let mut mapped_bad: Vec<Option<Arc<str>>> = Vec::new();
-    for v in strings_of(d.values().as_ref()).unwrap_or_default() {
-        match v.map_or(Ok(0), |s| enc.text(s)) {
-            Ok(slot) => {
-                mapped.push(slot);
-                mapped_bad.push(None);
-            }
-            Err(m) => {
-                mapped.push(BAD);
-                mapped_bad.push(Some(m));
+    let same = enc
+        .dictionary
+        .as_ref()
+        .is_some_and(|m| Arc::ptr_eq(&m.values, d.values()));
+    if !same {
+        let mut slots = Vec::new();
+        let mut bad: Vec<Option<Arc<str>>> = Vec::new();
+        for v in strings_of(d.values().as_ref()).unwrap_or_default() {
+            match v.map_or(Ok(0), |s| enc.text(s)) {
+                Ok(slot) => {
+                    slots.push(slot);
+                    bad.push(None);
+                }
+                Err(m) => {
+                    slots.push(BAD);
+                    bad.push(Some(m));
+                }
             }
         }
+        enc.dictionary = Some(Mapped {
+            values: Arc::clone(d.values()),
+            slots,
+            bad,
+        });
     }
+    let (mapped, mapped_bad): (&[u32], &[Option<Arc<str>>]) = match &enc.dictionary {
+        Some(m) => (&m.slots, &m.bad),
+        None => (&[], &[]),
+    };
     macro_rules! by_index {
         ($t:ty) => {
             out.slots.extend(
@@ -300,7 +327,13 @@ fn dictionary_slots(enc: &mut Encoder<'_>, array: &dyn Array, key: &DataType, ou
             let k = keys.get(row).copied().unwrap_or(usize::MAX);
             let m = match mapped_bad.get(k) {
                 Some(Some(m)) => Arc::clone(m),
-                _ => enc.problem(format!("dictionary key {k} is out of range")),
+                _ => Arc::from(
+                    AnswerProblem {
+                        factor: Some(enc.factor.id.clone()),
+                        message: format!("dictionary key {k} is out of range"),
+                    }
+                    .to_string(),
+                ),
             };
             out.bad.push((row, m));
         }
