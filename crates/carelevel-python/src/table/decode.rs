@@ -215,6 +215,62 @@ fn push(out: &mut Slots, row: usize, r: Result<u32, Arc<str>>) {
     }
 }
 
+/// The texts of at most 16 bytes packed as by [`packed`], but read with one 16-byte
+/// load and a mask when the column's data has 16 bytes from `start` on.
+#[inline]
+fn packed_at(values: &[u8], start: usize, len: usize) -> Option<(usize, u128)> {
+    if len > 16 {
+        return None;
+    }
+    match start
+        .checked_add(16)
+        .and_then(|e| values.get(start..e))
+        .and_then(|w| <[u8; 16]>::try_from(w).ok())
+    {
+        Some(w) => {
+            let mask = u128::MAX.checked_shr(u32::try_from(128 - 8 * len).ok()?);
+            Some((len, u128::from_le_bytes(w) & mask.unwrap_or(0)))
+        }
+        None => packed(values.get(start..start.checked_add(len)?)?),
+    }
+}
+
+/// A direct-mapped table of the packed scale values of one factor: a text of at most
+/// 16 bytes is a scale value when it equals the one entry its hash picks. Values whose
+/// hash is taken by another value are left to [`Encoder::text_bytes`].
+struct ScaleTable {
+    entries: [(usize, u128, u32); 64],
+}
+
+impl ScaleTable {
+    fn hash((len, word): (usize, u128)) -> usize {
+        let folded = (word as u64) ^ ((word >> 64) as u64) ^ (len as u64);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+    }
+
+    fn new(enc: &Encoder<'_>) -> ScaleTable {
+        // Length 17 never matches a packed text (at most 16 bytes).
+        let mut entries = [(17usize, 0u128, 0u32); 64];
+        for &(p, slot) in &enc.short {
+            if let Some(e) = entries.get_mut(ScaleTable::hash(p)) {
+                if e.0 == 17 {
+                    *e = (p.0, p.1, slot);
+                }
+            }
+        }
+        ScaleTable { entries }
+    }
+
+    /// The slot of a packed text, if it is a scale value in the table.
+    #[inline]
+    fn get(&self, p: (usize, u128)) -> Option<u32> {
+        match self.entries.get(ScaleTable::hash(p)) {
+            Some(&(len, word, slot)) if (len, word) == p => Some(slot),
+            _ => None,
+        }
+    }
+}
+
 /// Slots of a `Utf8` or `LargeUtf8` array, read from its offsets and bytes.
 fn offset_string_slots<O: OffsetSizeTrait>(
     enc: &mut Encoder<'_>,
@@ -224,16 +280,25 @@ fn offset_string_slots<O: OffsetSizeTrait>(
     let offsets = a.value_offsets();
     let values = a.value_data();
     let nulls = a.nulls().filter(|n| n.null_count() > 0);
+    let table = ScaleTable::new(enc);
     for (row, w) in offsets.windows(2).enumerate() {
         if nulls.is_some_and(|n| n.is_null(row)) {
             out.slots.push(0);
             continue;
         }
-        let bytes = match (w.first(), w.get(1)) {
-            (Some(start), Some(end)) => values.get(start.as_usize()..end.as_usize()),
-            _ => None,
+        let (start, end) = match (w.first(), w.get(1)) {
+            (Some(start), Some(end)) => (start.as_usize(), end.as_usize()),
+            _ => (0, usize::MAX),
         };
-        let r = match bytes {
+        // The common case: a scale value, found by one table probe.
+        if let Some(slot) = packed_at(values, start, end.wrapping_sub(start))
+            .filter(|_| end >= start)
+            .and_then(|p| table.get(p))
+        {
+            out.slots.push(slot);
+            continue;
+        }
+        let r = match values.get(start..end) {
             Some(b) => enc.text_bytes(b),
             // Arrow guarantees offsets within the data; say so if a producer broke that.
             None => Err(enc.invalid("a value whose offsets are outside the column's data")),
@@ -397,6 +462,19 @@ pub(super) fn column_slots(enc: &mut Encoder<'_>, array: &dyn Array, out: &mut S
         DataType::Dictionary(key, _) => dictionary_slots(enc, array, key, out),
         DataType::Boolean => {
             let a = array.as_boolean();
+            // Both values decode to slots (a boolean question): one pass over the bits.
+            if let (Ok(f), Ok(t)) = (enc.boolean(false), enc.boolean(true)) {
+                out.slots
+                    .extend(a.values().iter().map(|b| if b { t } else { f }));
+                if let Some(nulls) = a.nulls().filter(|n| n.null_count() > 0) {
+                    for (s, valid) in out.slots.iter_mut().zip(nulls.iter()) {
+                        if !valid {
+                            *s = 0;
+                        }
+                    }
+                }
+                return;
+            }
             for row in 0..len {
                 if a.is_null(row) {
                     out.slots.push(0);

@@ -120,6 +120,29 @@ fn list_column(
     )?))
 }
 
+/// For each byte value: how many bits are set, and their positions (lowest first).
+// reason: evaluated at compile time, where an index out of bounds is a build error,
+// not a panic; `byte < 256` and `count <= bit < 8` bound every index.
+#[allow(clippy::indexing_slicing)]
+const BYTE_BITS: [(u8, [u8; 8]); 256] = {
+    let mut table = [(0u8, [0u8; 8]); 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut count = 0;
+        let mut bit = 0;
+        while bit < 8 {
+            if byte & (1 << bit) != 0 {
+                table[byte].1[count] = bit as u8;
+                count += 1;
+            }
+            bit += 1;
+        }
+        table[byte].0 = count as u8;
+        byte += 1;
+    }
+    table
+};
+
 /// The list array of one list column from the rows' packed results: each row's items
 /// are the set bits of its mask, lowest first.
 fn mask_column(
@@ -136,19 +159,39 @@ fn mask_column(
             i32::MAX
         )));
     };
+    // The bytes of the masks that can have bits: one per 8 rules (or flags).
+    let bytes = rows
+        .iter()
+        .map(|p| 8 - pick(p).leading_zeros() as usize / 8)
+        .max()
+        .unwrap_or(0);
     let mut offsets = Vec::with_capacity(rows.len() + 1);
-    let mut child: Vec<i32> = Vec::with_capacity(total);
+    // Each mask byte is expanded as one fixed block of 8 items (its set bits, from
+    // `BYTE_BITS`), the next block overwriting the unused tail: no per-item loop and no
+    // branch on the data. `child` has 8 items of room past the last one.
+    let mut child: Vec<i32> = vec![0; total + 8];
+    let mut end = 0usize;
     offsets.push(0i32);
     for p in rows {
-        let mut m = pick(p);
-        while m != 0 {
-            // A bit index: below 64.
-            child.push(m.trailing_zeros() as i32);
-            m &= m - 1;
+        let m = pick(p);
+        for b in 0..bytes {
+            let byte = ((m >> (8 * b)) & 0xff) as usize;
+            let (count, bits) = BYTE_BITS.get(byte).copied().unwrap_or_default();
+            let base = 8 * b as i32;
+            if let Some(dst) = child
+                .get_mut(end..end + 8)
+                .and_then(|d| <&mut [i32; 8]>::try_from(d).ok())
+            {
+                for (d, &bit) in dst.iter_mut().zip(&bits) {
+                    *d = base + i32::from(bit);
+                }
+            }
+            end += count as usize;
         }
         // At most `total`, which fits `i32`.
-        offsets.push(i32::try_from(child.len()).unwrap_or(last));
+        offsets.push(i32::try_from(end).unwrap_or(last));
     }
+    child.truncate(total);
     let child = dictionary(Int32Array::from(child), values)?;
     let field = Arc::new(Field::new("item", child.data_type().clone(), false));
     Ok(Arc::new(ListArray::try_new(
