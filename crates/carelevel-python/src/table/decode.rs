@@ -236,35 +236,71 @@ fn packed_at(values: &[u8], start: usize, len: usize) -> Option<(usize, u128)> {
 }
 
 /// A direct-mapped table of the packed scale values of one factor: a text of at most
-/// 16 bytes is a scale value when it equals the one entry its hash picks. Values whose
-/// hash is taken by another value are left to [`Encoder::text_bytes`].
+/// 16 bytes is a scale value when it equals the one entry its hash picks. The hash's
+/// multiplier is the first of a few that give every value its own entry; values whose
+/// entry is still taken by another value are left to [`Encoder::text_bytes`].
 struct ScaleTable {
+    multiplier: u64,
     entries: [(usize, u128, u32); 64],
 }
 
+/// Odd multipliers tried for [`ScaleTable`], in order.
+const MULTIPLIERS: [u64; 8] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xC2B2_AE3D_27D4_EB4F,
+    0x1656_67B1_9E37_79F9,
+    0xFF51_AFD7_ED55_8CCD,
+    0xC4CE_B9FE_1A85_EC53,
+    0x2545_F491_4F6C_DD1D,
+    0x9FB2_1C65_1E98_DF25,
+    0xD6E8_FEB8_6659_FD93,
+];
+
 impl ScaleTable {
-    fn hash((len, word): (usize, u128)) -> usize {
+    #[inline]
+    fn hash(multiplier: u64, (len, word): (usize, u128)) -> usize {
         let folded = (word as u64) ^ ((word >> 64) as u64) ^ (len as u64);
-        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+        (folded.wrapping_mul(multiplier) >> 58) as usize
     }
 
     fn new(enc: &Encoder<'_>) -> ScaleTable {
-        // Length 17 never matches a packed text (at most 16 bytes).
-        let mut entries = [(17usize, 0u128, 0u32); 64];
-        for &(p, slot) in &enc.short {
-            if let Some(e) = entries.get_mut(ScaleTable::hash(p)) {
-                if e.0 == 17 {
-                    *e = (p.0, p.1, slot);
+        let mut best: Option<(usize, ScaleTable)> = None;
+        for multiplier in MULTIPLIERS {
+            // Length 17 never matches a packed text (at most 16 bytes).
+            let mut t = ScaleTable {
+                multiplier,
+                entries: [(17usize, 0u128, 0u32); 64],
+            };
+            let mut placed = 0;
+            for &(p, slot) in &enc.short {
+                if let Some(e) = t.entries.get_mut(ScaleTable::hash(multiplier, p)) {
+                    if e.0 == 17 {
+                        *e = (p.0, p.1, slot);
+                        placed += 1;
+                    }
                 }
             }
+            let all = placed == enc.short.len();
+            if best.as_ref().is_none_or(|(n, _)| placed > *n) {
+                best = Some((placed, t));
+            }
+            if all {
+                break;
+            }
         }
-        ScaleTable { entries }
+        best.map_or(
+            ScaleTable {
+                multiplier: 1,
+                entries: [(17, 0, 0); 64],
+            },
+            |(_, t)| t,
+        )
     }
 
     /// The slot of a packed text, if it is a scale value in the table.
     #[inline]
     fn get(&self, p: (usize, u128)) -> Option<u32> {
-        match self.entries.get(ScaleTable::hash(p)) {
+        match self.entries.get(ScaleTable::hash(self.multiplier, p)) {
             Some(&(len, word, slot)) if (len, word) == p => Some(slot),
             _ => None,
         }
@@ -550,5 +586,102 @@ mod tests {
         let m = enc.boolean(true).unwrap_err();
         assert!(m.starts_with("`severity`: "), "{m}");
         assert_eq!(enc.boolean(true).unwrap_err(), m);
+    }
+
+    #[test]
+    fn table_probe_and_masked_load_agree_with_packed() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        for f in rs.factors() {
+            let enc = Encoder::new(f);
+            let table = ScaleTable::new(&enc);
+            // Every scale value is found (no two collide in the default ruleset), with
+            // the slot the encoder gives it.
+            for &(p, slot) in &enc.short {
+                assert_eq!(table.get(p), Some(slot), "{}", f.id);
+            }
+        }
+        // The masked 16-byte load equals the copy, at any position, near the end too.
+        let data = b"nonemildmoderatesevere none  x";
+        for start in 0..data.len() {
+            for len in 0..=(data.len() - start).min(17) {
+                let want = packed(&data[start..start + len]);
+                assert_eq!(packed_at(data, start, len), want, "{start} {len}");
+            }
+        }
+        assert_eq!(packed_at(data, usize::MAX - 3, 2), None);
+        assert_eq!(packed_at(data, data.len() + 1, 0), None);
+    }
+
+    #[test]
+    fn string_columns_with_offsets_decode_as_each_text() {
+        // A sliced column (offsets not starting at 0), nulls, near-misses and a text
+        // past 16 bytes: the probe path and the encoder agree row by row.
+        let rs = Ruleset::default_ruleset().unwrap();
+        let f = &rs.factors()[rs.factor_index("severity").unwrap()];
+        let texts = [
+            Some("x"),
+            Some("moderate"),
+            None,
+            Some("mild"),
+            Some("mildx"),
+            Some(""),
+            Some("severe"),
+            Some("severe and far longer than sixteen"),
+            Some("none"),
+        ];
+        let array = arrow_array::StringArray::from(texts.to_vec());
+        let sliced = array.slice(1, texts.len() - 1);
+        let mut enc = Encoder::new(f);
+        let mut out = Slots::default();
+        column_slots(&mut enc, &sliced, &mut out);
+        let mut check = Encoder::new(f);
+        let want: Vec<u32> = texts[1..]
+            .iter()
+            .map(|t| t.map_or(0, |t| check.text(t).unwrap_or(BAD)))
+            .collect();
+        assert_eq!(out.slots, want);
+        let bad_rows: Vec<usize> = out.bad.iter().map(|(r, _)| *r).collect();
+        assert_eq!(bad_rows, vec![3, 4, 6]);
+    }
+
+    #[test]
+    fn dictionary_mapping_is_shared_by_slices_of_one_dictionary() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let f = &rs.factors()[rs.factor_index("severity").unwrap()];
+        let keys = arrow_array::Int8Array::from(vec![Some(0), Some(1), None, Some(2), Some(0)]);
+        let values = arrow_array::StringArray::from(vec!["mild", "extreme", "severe"]);
+        let dict = arrow_array::DictionaryArray::try_new(keys, Arc::new(values)).unwrap();
+        let mut enc = Encoder::new(f);
+        let mut out = Slots::default();
+        column_slots(&mut enc, &dict.slice(0, 2), &mut out);
+        assert_eq!(out.slots, vec![2, BAD]);
+        assert_eq!(out.bad.len(), 1);
+        let first = Arc::clone(&enc.dictionary.as_ref().unwrap().values);
+        column_slots(&mut enc, &dict.slice(2, 3), &mut out);
+        assert_eq!(out.slots, vec![0, 4, 2]);
+        assert!(out.bad.is_empty());
+        // The second slice reused the mapping of the first (same dictionary values).
+        assert!(Arc::ptr_eq(
+            &first,
+            &enc.dictionary.as_ref().unwrap().values
+        ));
+    }
+
+    #[test]
+    fn boolean_columns_with_offsets_and_nulls() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let f = &rs.factors()[rs.factor_index("step_down_from_inpatient").unwrap()];
+        let array = arrow_array::BooleanArray::from(vec![
+            Some(true),
+            Some(false),
+            None,
+            Some(true),
+            Some(false),
+        ]);
+        let mut enc = Encoder::new(f);
+        let (no, yes) = (enc.boolean(false).unwrap(), enc.boolean(true).unwrap());
+        let mut out = Slots::default();
+        column_slots(&mut enc, &array.slice(1, 4), &mut out);
+        assert_eq!(out.slots, vec![no, 0, yes, no]);
     }
 }

@@ -614,4 +614,50 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn packed_records_refuse_what_they_cannot_hold() {
+        let s = Scalars {
+            level: 2,
+            lowest: 1,
+            highest: 2,
+            refer: true,
+            needs_review: false,
+        };
+        let p = Packed::of(s, &[0, 3, 63], &[1]).unwrap();
+        assert_eq!((p.deciding, p.flags), (1 | 8 | (1 << 63), 2));
+        assert_eq!((p.level, p.lowest, p.highest, p.bits), (2, 1, 2, REFER));
+        assert_eq!(Packed::of(s, &[64], &[]), None);
+        assert_eq!(Packed::of(s, &[3, 1], &[]), None);
+        assert_eq!(Packed::of(s, &[1, 1], &[]), None);
+        assert_eq!(Packed::of(Scalars { level: 256, ..s }, &[], &[]), None);
+        assert_eq!(Packed::of(Scalars { level: -1, ..s }, &[], &[]), None);
+    }
+
+    #[test]
+    fn memo_lists_are_the_core_decision() {
+        // A complete combination: the memo's rules and flags are the core's, by id.
+        let rs = Ruleset::default_ruleset().unwrap();
+        let mut ev = Evaluator::new(&rs);
+        let slots = vec![4, 4, 3, 3, 3, 4, 4, 3, 2];
+        let i = ev.lookup(&slots);
+        let mut answers = rs.new_answers();
+        for (f, &s) in slots.iter().enumerate() {
+            answers
+                .set_code(f, rs.factors()[f].classes()[s as usize - 1])
+                .unwrap();
+        }
+        let d = rs.decide(&answers).unwrap();
+        let names = |items: &[i32], ids: &dyn Fn(usize) -> String| -> Vec<String> {
+            items.iter().map(|&x| ids(x as usize)).collect()
+        };
+        let rules = names(ev.memo.deciding.of(i), &|x| rs.rules()[x].id.clone());
+        let flags = names(ev.memo.flags.of(i), &|x| rs.flags()[x].id.clone());
+        assert_eq!(rules, d.deciding_rules);
+        assert_eq!(flags, d.flags);
+        assert!(!rules.is_empty() && !flags.is_empty());
+        let p = ev.memo.packed.as_ref().unwrap()[i as usize];
+        assert_eq!(p.deciding.count_ones() as usize, rules.len());
+        assert_eq!(p.bits & REFER != 0, d.refer);
+    }
 }

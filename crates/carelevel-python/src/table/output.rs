@@ -349,3 +349,78 @@ fn build_flat(
         ],
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)] // reason: test code
+mod tests {
+    use super::*;
+    use crate::table::eval::Evaluator;
+
+    #[test]
+    fn byte_table_lists_the_set_bits() {
+        for byte in 0..256usize {
+            let (count, bits) = BYTE_BITS[byte];
+            let want: Vec<u8> = (0..8).filter(|b| byte & (1 << b) != 0).collect();
+            assert_eq!(&bits[..count as usize], want.as_slice(), "{byte}");
+        }
+    }
+
+    #[test]
+    fn packed_and_flat_outputs_are_equal() {
+        // The same rows (complete, with unanswered questions, and bad) built from the
+        // packed records and from the per-field layout give equal batches.
+        let rs = Ruleset::default_ruleset().unwrap();
+        let mut ev = Evaluator::new(&rs);
+        let nf = rs.factors().len();
+        let mut index = Vec::new();
+        for i in 0..3000usize {
+            let slots: Vec<u32> = (0..nf)
+                .map(|f| {
+                    let radix = rs.factors()[f].classes().len() + 1;
+                    // Mostly answered; slot 0 (unanswered) now and then.
+                    u32::try_from((i * (f * 2 + 3) + i / 7) % radix).unwrap()
+                })
+                .collect();
+            index.push(ev.lookup(&slots));
+        }
+        index[5] = ERROR_ROW;
+        let memo = ev.into_memo();
+        assert!(memo.packed.is_some() && memo.any_ranged);
+        let ids = Ids::new(&rs);
+        let schema = output_schema();
+        let mut rows = BatchRows {
+            index,
+            errors: vec![(5, Arc::from("`severity`: bad"))],
+            gathered: Vec::new(),
+        };
+        let packed = build_packed(
+            &schema,
+            &memo,
+            memo.packed.as_ref().unwrap(),
+            &mut rows,
+            &ids,
+        )
+        .unwrap();
+        let flat = build_flat(&schema, &memo, &rows, &ids).unwrap();
+        assert_eq!(packed, flat);
+        assert!(packed.column(0).is_null(5));
+        // Lists hold each rule and flag of the result, in ruleset order.
+        let deciding = packed
+            .column(5)
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .unwrap();
+        let first = rows.index[0] as usize;
+        let items: Vec<i32> = deciding
+            .value(0)
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int32Type>>()
+            .unwrap()
+            .keys()
+            .values()
+            .to_vec();
+        let span = memo.deciding.spans[first];
+        let start = span.start as usize;
+        assert_eq!(items, memo.deciding.items[start..start + span.len as usize]);
+    }
+}
