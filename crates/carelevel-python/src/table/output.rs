@@ -358,8 +358,7 @@ mod tests {
 
     #[test]
     fn byte_table_lists_the_set_bits() {
-        for byte in 0..256usize {
-            let (count, bits) = BYTE_BITS[byte];
+        for (byte, &(count, bits)) in BYTE_BITS.iter().enumerate() {
             let want: Vec<u8> = (0..8).filter(|b| byte & (1 << b) != 0).collect();
             assert_eq!(&bits[..count as usize], want.as_slice(), "{byte}");
         }
