@@ -151,12 +151,14 @@ pub(crate) struct Memo {
     any_failed: bool,
     /// Whether any result has a level range wider than its level.
     pub(super) any_ranged: bool,
-    /// Per result: deciding rules (indices into `Ruleset::rules`).
+    /// Per result: deciding rules (indices into `Ruleset::rules`); only once `packed`
+    /// is `None`.
     pub(super) deciding: FlatLists,
-    /// Per result: fired flags (indices into `Ruleset::flags`).
+    /// Per result: fired flags (indices into `Ruleset::flags`); only once `packed` is
+    /// `None`.
     pub(super) flags: FlatLists,
-    /// Per result: all of the above in one record (error results: all zero), while
-    /// every result has a packed form; `None` once one has not.
+    /// Per result: its scalars and lists in one record (error results: all zero),
+    /// while every result has a packed form; `None` once one has not.
     pub(super) packed: Option<Vec<Packed>>,
 }
 
@@ -204,6 +206,34 @@ impl Memo {
     pub(crate) fn len(&self) -> usize {
         self.scalars.len()
     }
+
+    /// Stop packing (a result has no packed form): lay out the lists of every result
+    /// so far in `deciding` and `flags`, from their packed masks.
+    pub(super) fn unpack(&mut self) {
+        let bits = |m: u64| (0..64).filter(move |b| (m >> b) & 1 == 1);
+        if let Some(packed) = self.packed.take() {
+            for p in &packed {
+                self.deciding.push(bits(p.deciding));
+                self.flags.push(bits(p.flags));
+            }
+        }
+    }
+
+    /// The deciding rules and the flags of result `index`, from either layout.
+    #[cfg(test)]
+    pub(super) fn lists_of(&self, index: u32) -> (Vec<i32>, Vec<i32>) {
+        let bits = |m: u64| (0..64).filter(|b| (m >> b) & 1 == 1).collect();
+        match &self.packed {
+            Some(p) => {
+                let p = p.get(index as usize).copied().unwrap_or_default();
+                (bits(p.deciding), bits(p.flags))
+            }
+            None => (
+                self.deciding.of(index).to_vec(),
+                self.flags.of(index).to_vec(),
+            ),
+        }
+    }
 }
 
 /// The position of `id` among `ids`: by address first (the core hands out its own
@@ -223,11 +253,7 @@ pub(super) struct Evaluator<'r> {
     answers: carelevel::Answers<'r>,
     /// Scratch: the slots of the combination being evaluated.
     scratch: Vec<u32>,
-}
-
-/// One evaluated combination, before it enters the memo.
-struct Evaluated {
-    scalars: Scalars,
+    /// Scratch: the deciding rules and flags of the combination being evaluated.
     deciding: Vec<i32>,
     flags: Vec<i32>,
 }
@@ -246,6 +272,8 @@ impl<'r> Evaluator<'r> {
             memo,
             answers: rs.new_answers(),
             scratch: vec![0; rs.factors().len()],
+            deciding: Vec::new(),
+            flags: Vec::new(),
         }
     }
 
@@ -254,8 +282,11 @@ impl<'r> Evaluator<'r> {
         self.memo
     }
 
-    /// Evaluate one combination of slots (one per factor) with the core.
-    fn evaluate(&mut self, slots: &[u32]) -> Result<Evaluated, Arc<str>> {
+    /// Evaluate one combination of slots (one per factor) with the core: its scalar
+    /// fields, its deciding rules and flags into `self.deciding` and `self.flags`.
+    fn evaluate(&mut self, slots: &[u32]) -> Result<Scalars, Arc<str>> {
+        self.deciding.clear();
+        self.flags.clear();
         let rs = self.rs;
         for (i, (f, &s)) in rs.factors().iter().zip(slots).enumerate() {
             match s.checked_sub(1).and_then(|c| f.classes().get(c as usize)) {
@@ -283,48 +314,32 @@ impl<'r> Evaluator<'r> {
             let level = rs
                 .level_index(d.level)
                 .map_or(-1, |i| i32::try_from(i).unwrap_or(-1));
-            return Ok(Evaluated {
-                scalars: Scalars {
-                    level,
-                    lowest: level,
-                    highest: level,
-                    refer: d.refer,
-                    needs_review: d.needs_review,
-                },
-                deciding: d
-                    .deciding_rules
-                    .iter()
-                    .filter_map(|n| position(rules(), n))
-                    .collect(),
-                flags: d
-                    .flags
-                    .iter()
-                    .filter_map(|n| position(flags(), n))
-                    .collect(),
+            self.deciding
+                .extend(d.deciding_rules.iter().filter_map(|n| position(rules(), n)));
+            self.flags
+                .extend(d.flags.iter().filter_map(|n| position(flags(), n)));
+            return Ok(Scalars {
+                level,
+                lowest: level,
+                highest: level,
+                refer: d.refer,
+                needs_review: d.needs_review,
             });
         }
         let a = rs
             .assess(&self.answers)
             .map_err(|e| Arc::<str>::from(e.to_string()))?;
         let as_i32 = |r: usize| i32::try_from(r).unwrap_or(-1);
-        Ok(Evaluated {
-            scalars: Scalars {
-                level: as_i32(a.level.rank),
-                lowest: as_i32(a.level_range.lowest.rank),
-                highest: as_i32(a.level_range.highest.rank),
-                refer: a.refer,
-                needs_review: a.needs_review,
-            },
-            deciding: a
-                .deciding_rules
-                .iter()
-                .filter_map(|r| position(rules(), r))
-                .collect(),
-            flags: a
-                .flags
-                .iter()
-                .filter_map(|f| position(flags(), &f.id))
-                .collect(),
+        self.deciding
+            .extend(a.deciding_rules.iter().filter_map(|r| position(rules(), r)));
+        self.flags
+            .extend(a.flags.iter().filter_map(|f| position(flags(), &f.id)));
+        Ok(Scalars {
+            level: as_i32(a.level.rank),
+            lowest: as_i32(a.level_range.lowest.rank),
+            highest: as_i32(a.level_range.highest.rank),
+            refer: a.refer,
+            needs_review: a.needs_review,
         })
     }
 
@@ -333,34 +348,33 @@ impl<'r> Evaluator<'r> {
         let result = self.evaluate(slots);
         let m = &mut self.memo;
         let index = u32::try_from(m.scalars.len()).unwrap_or(UNKNOWN - 1);
-        match result {
-            Ok(e) => {
-                let s = e.scalars;
-                match Packed::of(s, &e.deciding, &e.flags) {
-                    Some(p) => {
-                        if let Some(packed) = &mut m.packed {
-                            packed.push(p);
-                        }
-                    }
-                    None => m.packed = None,
-                }
-                m.any_ranged |= s.lowest != s.level || s.highest != s.level;
-                m.scalars.push(s);
-                m.errors.push(None);
-                m.deciding.push(e.deciding.into_iter());
-                m.flags.push(e.flags.into_iter());
-            }
+        let (s, message) = match result {
+            Ok(s) => (s, None),
             Err(message) => {
-                m.any_failed = true;
-                if let Some(packed) = &mut m.packed {
-                    packed.push(Packed::default());
-                }
-                m.scalars.push(Scalars::default());
-                m.errors.push(Some(message));
-                m.deciding.push(std::iter::empty());
-                m.flags.push(std::iter::empty());
+                // An error result lists nothing (and its row is null).
+                self.deciding.clear();
+                self.flags.clear();
+                (Scalars::default(), Some(message))
+            }
+        };
+        if m.packed.is_some() {
+            let p = match message {
+                None => Packed::of(s, &self.deciding, &self.flags),
+                Some(_) => Some(Packed::default()),
+            };
+            match (p, &mut m.packed) {
+                (Some(p), Some(packed)) => packed.push(p),
+                _ => m.unpack(),
             }
         }
+        if m.packed.is_none() {
+            m.deciding.push(self.deciding.iter().copied());
+            m.flags.push(self.flags.iter().copied());
+        }
+        m.any_failed |= message.is_some();
+        m.any_ranged |= s.lowest != s.level || s.highest != s.level;
+        m.scalars.push(s);
+        m.errors.push(message);
         index
     }
 
@@ -609,8 +623,7 @@ mod tests {
                 let (k, d) = (&keyed.memo, &direct.memo);
                 assert_eq!(k.scalars[a as usize], d.scalars[b as usize], "{slots:?}");
                 assert_eq!(k.errors[a as usize], d.errors[b as usize], "{slots:?}");
-                assert_eq!(k.deciding.of(a), d.deciding.of(b), "{slots:?}");
-                assert_eq!(k.flags.of(a), d.flags.of(b), "{slots:?}");
+                assert_eq!(k.lists_of(a), d.lists_of(b), "{slots:?}");
             }
         }
     }
@@ -651,13 +664,19 @@ mod tests {
         let names = |items: &[i32], ids: &dyn Fn(usize) -> String| -> Vec<String> {
             items.iter().map(|&x| ids(x as usize)).collect()
         };
-        let rules = names(ev.memo.deciding.of(i), &|x| rs.rules()[x].id.clone());
-        let flags = names(ev.memo.flags.of(i), &|x| rs.flags()[x].id.clone());
+        let (deciding, fired) = ev.memo.lists_of(i);
+        let rules = names(&deciding, &|x| rs.rules()[x].id.clone());
+        let flags = names(&fired, &|x| rs.flags()[x].id.clone());
         assert_eq!(rules, d.deciding_rules);
         assert_eq!(flags, d.flags);
         assert!(!rules.is_empty() && !flags.is_empty());
         let p = ev.memo.packed.as_ref().unwrap()[i as usize];
         assert_eq!(p.deciding.count_ones() as usize, rules.len());
         assert_eq!(p.bits & REFER != 0, d.refer);
+        // Unpacked (as when a later result has no packed form), the lists are the same.
+        ev.memo.unpack();
+        assert!(ev.memo.packed.is_none());
+        assert_eq!(ev.memo.lists_of(i), (deciding, fired));
+        assert_eq!(ev.memo.deciding.spans.len(), ev.memo.len());
     }
 }

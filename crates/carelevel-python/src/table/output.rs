@@ -400,7 +400,14 @@ mod tests {
             &ids,
         )
         .unwrap();
+        // The per-field layout, as after a result without a packed form.
+        let mut memo = memo;
+        memo.unpack();
+        assert!(memo.packed.is_none());
         let flat = build_flat(&schema, &memo, &rows, &ids).unwrap();
+        for c in 0..packed.num_columns() {
+            assert_eq!(packed.column(c), flat.column(c), "column {c}");
+        }
         assert_eq!(packed, flat);
         assert!(packed.column(0).is_null(5));
         // Lists hold each rule and flag of the result, in ruleset order.
