@@ -229,7 +229,10 @@ impl Ruleset {
     /// `AnswersError`. Returns a pyarrow Table with one row per input row, in order:
     /// `level`, `level_lowest`, `level_highest`, `refer`, `needs_review`,
     /// `deciding_rules`, `flags`, `error`. A bad row has `error` set and nulls elsewhere;
-    /// it never stops the table.
+    /// it never stops the table. The table has one record batch per 65,536 input rows.
+    /// The object remembers the result of each distinct answer combination between
+    /// calls (up to 2^20 of them), so one `Ruleset` reused for many batches evaluates
+    /// each combination once.
     #[pyo3(signature = (data, *, ignore = Vec::new()), text_signature = "(self, data, *, ignore=())")]
     fn assess_table<'py>(
         &self,
