@@ -16,6 +16,8 @@ use crate::errors;
 pub struct Ruleset {
     pub(crate) inner: Arc<carelevel::Ruleset>,
     lookup: Lookup,
+    /// The results `assess_table` memoized, for its next calls.
+    memo: crate::table::MemoSlot,
 }
 
 /// Parse JSON text produced by the core into Python objects (dicts keep field order).
@@ -39,6 +41,7 @@ impl Ruleset {
         Ok(Ruleset {
             inner: Arc::new(rs),
             lookup,
+            memo: crate::table::MemoSlot::default(),
         })
     }
 }
@@ -234,7 +237,10 @@ impl Ruleset {
     /// `AnswersError`. Returns a pyarrow Table with one row per input row, in order:
     /// `level`, `level_lowest`, `level_highest`, `refer`, `needs_review`,
     /// `deciding_rules`, `flags`, `error`. A bad row has `error` set and nulls elsewhere;
-    /// it never stops the table.
+    /// it never stops the table. The table has one record batch per 65,536 input rows.
+    /// The object remembers the result of each distinct answer combination between
+    /// calls (up to 2^20 of them), so one `Ruleset` reused for many batches evaluates
+    /// each combination once.
     #[pyo3(signature = (data, *, ignore = Vec::new()), text_signature = "(self, data, *, ignore=())")]
     fn assess_table<'py>(
         &self,
@@ -242,7 +248,7 @@ impl Ruleset {
         data: &Bound<'py, PyAny>,
         ignore: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::table::assess_table(py, &self.inner, data, &ignore)
+        crate::table::assess_table(py, &self.inner, &self.memo, data, &ignore)
     }
 
     /// Whole-space analysis, as `carelevel check` runs it: a dict with `classes` (the

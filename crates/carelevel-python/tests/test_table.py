@@ -271,3 +271,57 @@ def test_boolean_columns_with_nulls_and_for_other_kinds(rs):
     result = check_against_assess(rs, table)
     errors = result.column("error").to_pylist()
     assert [e is not None for e in errors] == [f is not None for f in flags]
+
+
+def narrow_keys(table, key_type):
+    """The dictionary columns of `table` with indices of `key_type`."""
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            col = pa.DictionaryArray.from_arrays(col.indices.cast(key_type), col.dictionary)
+        cols[name] = col
+    return pa.table(cols)
+
+
+@pytest.mark.parametrize("layout", ["string", "int8", "int16", "int32"])
+def test_large_batches_slices_and_the_kept_memo(rs, layout):
+    """A single batch of 150,000 rows (past the 65,536-row chunks assess_table works
+    in), sliced at offsets that cut chunks, through a fresh Ruleset (empty memo) and
+    again through one that has seen other tables (memo kept between calls): every row
+    equals assess() of its answers, and all runs agree."""
+    rng = random.Random(SEED + 17)
+    base_rows = random_rows(rs, rng, 3000)
+    base = table_of(rs, base_rows, layout != "string")
+    want = [expected_row(rs, answers_as_in_table(base, i)) for i in range(base.num_rows)]
+    big = pa.concat_tables([base] * 50).combine_chunks()
+    if layout != "string":
+        big = narrow_keys(big, getattr(pa, layout)())
+    assert big.num_rows == 150_000 and len(big.to_batches()) == 1
+
+    def check(result, start):
+        assert result.num_rows > 0
+        for i, row in enumerate(result.to_pylist()):
+            w = want[(start + i) % len(want)]
+            if w.get("error"):
+                assert row["error"] == w["error"], start + i
+                assert row["level"] is None
+            else:
+                assert row == w, start + i
+
+    fresh = carelevel.Ruleset.default().assess_table(big)
+    assert fresh.num_rows == big.num_rows
+    assert len(fresh.to_batches()) == 3  # chunks of 65,536 rows: one output batch each
+    check(fresh, 0)
+    # A ruleset that has assessed other answers first (its memo holds their results).
+    used = carelevel.Ruleset.default()
+    used.assess_table(table_of(rs, random_rows(rs, random.Random(SEED + 19), 2000), True))
+    again = used.assess_table(big)
+    assert again.equals(fresh)
+    assert used.assess_table(big).equals(fresh)
+    # Slices of one batch: offsets not at 0, cutting the internal chunks.
+    for start, length in [(1, 65_536), (65_535, 3), (12_345, 80_000), (149_999, 1)]:
+        part = used.assess_table(big.slice(start, length))
+        assert part.num_rows == length
+        assert part.equals(fresh.slice(start, length)), (start, length)
+    check(used.assess_table(big.slice(70_001, 5000)), 70_001)

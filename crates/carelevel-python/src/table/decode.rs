@@ -14,7 +14,7 @@ use arrow_array::types::{
     Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
     UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, OffsetSizeTrait};
+use arrow_array::{Array, ArrayRef, OffsetSizeTrait};
 use arrow_schema::DataType;
 use carelevel::{AnswerProblem, Factor, Value};
 
@@ -54,6 +54,16 @@ pub(super) struct Encoder<'r> {
     bools: [Option<Result<u32, Arc<str>>>; 2],
     bad_text: HashMap<Vec<u8>, Arc<str>>,
     bad_other: HashMap<String, Arc<str>>,
+    /// The last dictionary mapped: the chunks of one batch share their dictionary.
+    dictionary: Option<Mapped>,
+}
+
+/// One dictionary's values mapped to slots (`BAD` with the message for a bad value).
+struct Mapped {
+    /// The dictionary's values: held, so the identity compared below stays unique.
+    values: ArrayRef,
+    slots: Vec<u32>,
+    bad: Vec<Option<Arc<str>>>,
 }
 
 impl<'r> Encoder<'r> {
@@ -83,6 +93,7 @@ impl<'r> Encoder<'r> {
             bools: [None, None],
             bad_text: HashMap::new(),
             bad_other: HashMap::new(),
+            dictionary: None,
         }
     }
 
@@ -205,6 +216,98 @@ fn push(out: &mut Slots, row: usize, r: Result<u32, Arc<str>>) {
     }
 }
 
+/// The texts of at most 16 bytes packed as by [`packed`], but read with one 16-byte
+/// load and a mask when the column's data has 16 bytes from `start` on.
+#[inline]
+fn packed_at(values: &[u8], start: usize, len: usize) -> Option<(usize, u128)> {
+    if len > 16 {
+        return None;
+    }
+    match start
+        .checked_add(16)
+        .and_then(|e| values.get(start..e))
+        .and_then(|w| <[u8; 16]>::try_from(w).ok())
+    {
+        Some(w) => {
+            let mask = u128::MAX.checked_shr(u32::try_from(128 - 8 * len).ok()?);
+            Some((len, u128::from_le_bytes(w) & mask.unwrap_or(0)))
+        }
+        None => packed(values.get(start..start.checked_add(len)?)?),
+    }
+}
+
+/// A direct-mapped table of the packed scale values of one factor: a text of at most
+/// 16 bytes is a scale value when it equals the one entry its hash picks. The hash's
+/// multiplier is the first of a few that give every value its own entry; values whose
+/// entry is still taken by another value are left to [`Encoder::text_bytes`].
+struct ScaleTable {
+    multiplier: u64,
+    entries: [(usize, u128, u32); 64],
+}
+
+/// Odd multipliers tried for [`ScaleTable`], in order.
+const MULTIPLIERS: [u64; 8] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xC2B2_AE3D_27D4_EB4F,
+    0x1656_67B1_9E37_79F9,
+    0xFF51_AFD7_ED55_8CCD,
+    0xC4CE_B9FE_1A85_EC53,
+    0x2545_F491_4F6C_DD1D,
+    0x9FB2_1C65_1E98_DF25,
+    0xD6E8_FEB8_6659_FD93,
+];
+
+impl ScaleTable {
+    #[inline]
+    fn hash(multiplier: u64, (len, word): (usize, u128)) -> usize {
+        let folded = (word as u64) ^ ((word >> 64) as u64) ^ (len as u64);
+        (folded.wrapping_mul(multiplier) >> 58) as usize
+    }
+
+    fn new(enc: &Encoder<'_>) -> ScaleTable {
+        let mut best: Option<(usize, ScaleTable)> = None;
+        for multiplier in MULTIPLIERS {
+            // Length 17 never matches a packed text (at most 16 bytes).
+            let mut t = ScaleTable {
+                multiplier,
+                entries: [(17usize, 0u128, 0u32); 64],
+            };
+            let mut placed = 0;
+            for &(p, slot) in &enc.short {
+                if let Some(e) = t.entries.get_mut(ScaleTable::hash(multiplier, p)) {
+                    if e.0 == 17 {
+                        *e = (p.0, p.1, slot);
+                        placed += 1;
+                    }
+                }
+            }
+            let all = placed == enc.short.len();
+            if best.as_ref().is_none_or(|(n, _)| placed > *n) {
+                best = Some((placed, t));
+            }
+            if all {
+                break;
+            }
+        }
+        best.map_or(
+            ScaleTable {
+                multiplier: 1,
+                entries: [(17, 0, 0); 64],
+            },
+            |(_, t)| t,
+        )
+    }
+
+    /// The slot of a packed text, if it is a scale value in the table.
+    #[inline]
+    fn get(&self, p: (usize, u128)) -> Option<u32> {
+        match self.entries.get(ScaleTable::hash(self.multiplier, p)) {
+            Some(&(len, word, slot)) if (len, word) == p => Some(slot),
+            _ => None,
+        }
+    }
+}
+
 /// Slots of a `Utf8` or `LargeUtf8` array, read from its offsets and bytes.
 fn offset_string_slots<O: OffsetSizeTrait>(
     enc: &mut Encoder<'_>,
@@ -214,16 +317,25 @@ fn offset_string_slots<O: OffsetSizeTrait>(
     let offsets = a.value_offsets();
     let values = a.value_data();
     let nulls = a.nulls().filter(|n| n.null_count() > 0);
+    let table = ScaleTable::new(enc);
     for (row, w) in offsets.windows(2).enumerate() {
         if nulls.is_some_and(|n| n.is_null(row)) {
             out.slots.push(0);
             continue;
         }
-        let bytes = match (w.first(), w.get(1)) {
-            (Some(start), Some(end)) => values.get(start.as_usize()..end.as_usize()),
-            _ => None,
+        let (start, end) = match (w.first(), w.get(1)) {
+            (Some(start), Some(end)) => (start.as_usize(), end.as_usize()),
+            _ => (0, usize::MAX),
         };
-        let r = match bytes {
+        // The common case: a scale value, found by one table probe.
+        if let Some(slot) = packed_at(values, start, end.wrapping_sub(start))
+            .filter(|_| end >= start)
+            .and_then(|p| table.get(p))
+        {
+            out.slots.push(slot);
+            continue;
+        }
+        let r = match values.get(start..end) {
             Some(b) => enc.text_bytes(b),
             // Arrow guarantees offsets within the data; say so if a producer broke that.
             None => Err(enc.invalid("a value whose offsets are outside the column's data")),
@@ -241,23 +353,39 @@ fn strings_of(array: &dyn Array) -> Option<Vec<Option<&str>>> {
     }
 }
 
-/// Slots of a dictionary column: each dictionary value is mapped once, rows by index.
+/// Slots of a dictionary column: each dictionary value is mapped once (once for all the
+/// chunks of a batch, which share the dictionary), rows by index.
 fn dictionary_slots(enc: &mut Encoder<'_>, array: &dyn Array, key: &DataType, out: &mut Slots) {
     let d = array.as_any_dictionary();
-    let mut mapped = Vec::new();
-    let mut mapped_bad: Vec<Option<Arc<str>>> = Vec::new();
-    for v in strings_of(d.values().as_ref()).unwrap_or_default() {
-        match v.map_or(Ok(0), |s| enc.text(s)) {
-            Ok(slot) => {
-                mapped.push(slot);
-                mapped_bad.push(None);
-            }
-            Err(m) => {
-                mapped.push(BAD);
-                mapped_bad.push(Some(m));
+    let same = enc
+        .dictionary
+        .as_ref()
+        .is_some_and(|m| Arc::ptr_eq(&m.values, d.values()));
+    if !same {
+        let mut slots = Vec::new();
+        let mut bad: Vec<Option<Arc<str>>> = Vec::new();
+        for v in strings_of(d.values().as_ref()).unwrap_or_default() {
+            match v.map_or(Ok(0), |s| enc.text(s)) {
+                Ok(slot) => {
+                    slots.push(slot);
+                    bad.push(None);
+                }
+                Err(m) => {
+                    slots.push(BAD);
+                    bad.push(Some(m));
+                }
             }
         }
+        enc.dictionary = Some(Mapped {
+            values: Arc::clone(d.values()),
+            slots,
+            bad,
+        });
     }
+    let (mapped, mapped_bad): (&[u32], &[Option<Arc<str>>]) = match &enc.dictionary {
+        Some(m) => (&m.slots, &m.bad),
+        None => (&[], &[]),
+    };
     macro_rules! by_index {
         ($t:ty) => {
             out.slots.extend(
@@ -301,7 +429,14 @@ fn dictionary_slots(enc: &mut Encoder<'_>, array: &dyn Array, key: &DataType, ou
             let k = keys.get(row).copied().unwrap_or(usize::MAX);
             let m = match mapped_bad.get(k) {
                 Some(Some(m)) => Arc::clone(m),
-                _ => enc.problem(format!("dictionary key {k} is out of range")),
+                _ => Arc::from(
+                    AnswerProblem {
+                        factor: Some(enc.factor.id.clone()),
+                        message: format!("dictionary key {k} is out of range"),
+                        location: None,
+                    }
+                    .to_string(),
+                ),
             };
             out.bad.push((row, m));
         }
@@ -365,6 +500,19 @@ pub(super) fn column_slots(enc: &mut Encoder<'_>, array: &dyn Array, out: &mut S
         DataType::Dictionary(key, _) => dictionary_slots(enc, array, key, out),
         DataType::Boolean => {
             let a = array.as_boolean();
+            // Both values decode to slots (a boolean question): one pass over the bits.
+            if let (Ok(f), Ok(t)) = (enc.boolean(false), enc.boolean(true)) {
+                out.slots
+                    .extend(a.values().iter().map(|b| if b { t } else { f }));
+                if let Some(nulls) = a.nulls().filter(|n| n.null_count() > 0) {
+                    for (s, valid) in out.slots.iter_mut().zip(nulls.iter()) {
+                        if !valid {
+                            *s = 0;
+                        }
+                    }
+                }
+                return;
+            }
             for row in 0..len {
                 if a.is_null(row) {
                     out.slots.push(0);
@@ -440,5 +588,102 @@ mod tests {
         let m = enc.boolean(true).unwrap_err();
         assert!(m.starts_with("`severity`: "), "{m}");
         assert_eq!(enc.boolean(true).unwrap_err(), m);
+    }
+
+    #[test]
+    fn table_probe_and_masked_load_agree_with_packed() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        for f in rs.factors() {
+            let enc = Encoder::new(f);
+            let table = ScaleTable::new(&enc);
+            // Every scale value is found (no two collide in the default ruleset), with
+            // the slot the encoder gives it.
+            for &(p, slot) in &enc.short {
+                assert_eq!(table.get(p), Some(slot), "{}", f.id);
+            }
+        }
+        // The masked 16-byte load equals the copy, at any position, near the end too.
+        let data = b"nonemildmoderatesevere none  x";
+        for start in 0..data.len() {
+            for len in 0..=(data.len() - start).min(17) {
+                let want = packed(&data[start..start + len]);
+                assert_eq!(packed_at(data, start, len), want, "{start} {len}");
+            }
+        }
+        assert_eq!(packed_at(data, usize::MAX - 3, 2), None);
+        assert_eq!(packed_at(data, data.len() + 1, 0), None);
+    }
+
+    #[test]
+    fn string_columns_with_offsets_decode_as_each_text() {
+        // A sliced column (offsets not starting at 0), nulls, near-misses and a text
+        // past 16 bytes: the probe path and the encoder agree row by row.
+        let rs = Ruleset::default_ruleset().unwrap();
+        let f = &rs.factors()[rs.factor_index("severity").unwrap()];
+        let texts = [
+            Some("x"),
+            Some("moderate"),
+            None,
+            Some("mild"),
+            Some("mildx"),
+            Some(""),
+            Some("severe"),
+            Some("severe and far longer than sixteen"),
+            Some("none"),
+        ];
+        let array = arrow_array::StringArray::from(texts.to_vec());
+        let sliced = array.slice(1, texts.len() - 1);
+        let mut enc = Encoder::new(f);
+        let mut out = Slots::default();
+        column_slots(&mut enc, &sliced, &mut out);
+        let mut check = Encoder::new(f);
+        let want: Vec<u32> = texts[1..]
+            .iter()
+            .map(|t| t.map_or(0, |t| check.text(t).unwrap_or(BAD)))
+            .collect();
+        assert_eq!(out.slots, want);
+        let bad_rows: Vec<usize> = out.bad.iter().map(|(r, _)| *r).collect();
+        assert_eq!(bad_rows, vec![3, 4, 6]);
+    }
+
+    #[test]
+    fn dictionary_mapping_is_shared_by_slices_of_one_dictionary() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let f = &rs.factors()[rs.factor_index("severity").unwrap()];
+        let keys = arrow_array::Int8Array::from(vec![Some(0), Some(1), None, Some(2), Some(0)]);
+        let values = arrow_array::StringArray::from(vec!["mild", "extreme", "severe"]);
+        let dict = arrow_array::DictionaryArray::try_new(keys, Arc::new(values)).unwrap();
+        let mut enc = Encoder::new(f);
+        let mut out = Slots::default();
+        column_slots(&mut enc, &dict.slice(0, 2), &mut out);
+        assert_eq!(out.slots, vec![2, BAD]);
+        assert_eq!(out.bad.len(), 1);
+        let first = Arc::clone(&enc.dictionary.as_ref().unwrap().values);
+        column_slots(&mut enc, &dict.slice(2, 3), &mut out);
+        assert_eq!(out.slots, vec![0, 4, 2]);
+        assert!(out.bad.is_empty());
+        // The second slice reused the mapping of the first (same dictionary values).
+        assert!(Arc::ptr_eq(
+            &first,
+            &enc.dictionary.as_ref().unwrap().values
+        ));
+    }
+
+    #[test]
+    fn boolean_columns_with_offsets_and_nulls() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let f = &rs.factors()[rs.factor_index("step_down_from_inpatient").unwrap()];
+        let array = arrow_array::BooleanArray::from(vec![
+            Some(true),
+            Some(false),
+            None,
+            Some(true),
+            Some(false),
+        ]);
+        let mut enc = Encoder::new(f);
+        let (no, yes) = (enc.boolean(false).unwrap(), enc.boolean(true).unwrap());
+        let mut out = Slots::default();
+        column_slots(&mut enc, &array.slice(1, 4), &mut out);
+        assert_eq!(out.slots, vec![no, 0, yes, no]);
     }
 }

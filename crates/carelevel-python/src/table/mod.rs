@@ -6,12 +6,17 @@
 //! 2. `eval`: the slots of a row form a mixed-radix key. Results are memoized per key,
 //!    so each distinct answer combination is evaluated once by the core.
 //! 3. `output`: the output columns are built directly as Arrow arrays.
+//!
+//! Input batches are worked through in chunks of at most [`CHUNK_ROWS`] rows (zero-copy
+//! slices), each giving one output batch: the per-chunk buffers stay in the CPU caches
+//! and are reused, and the memo of results ([`MemoSlot`]) is kept by the `Ruleset`
+//! object from one call to the next.
 
 mod decode;
 mod eval;
 mod output;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_schema::{DataType, Schema};
 use carelevel::{AnswerProblem, FactorIndex, Ruleset};
@@ -21,8 +26,40 @@ use pyo3::prelude::*;
 use crate::arrow_ffi;
 use crate::errors;
 use decode::Encoder;
-use eval::{evaluate_batch, Evaluator};
+use eval::{evaluate_batch, BatchRows, Evaluator, Memo, Scratch, MEMO_KEEP_MAX};
 use output::{build_batch, output_schema, Ids};
+
+/// Rows of one chunk: each input batch is sliced into chunks of at most this many rows,
+/// and each chunk gives one output batch.
+pub(crate) const CHUNK_ROWS: usize = 1 << 16;
+
+/// The memo of results a `Ruleset` object keeps between `assess_table` calls. A call
+/// takes it (or starts an empty one when another thread holds it) and puts it back at
+/// the end, unless it grew past `MEMO_KEEP_MAX` results.
+#[derive(Default)]
+pub(crate) struct MemoSlot {
+    memo: Mutex<Option<Memo>>,
+}
+
+impl MemoSlot {
+    fn take(&self, rs: &Ruleset) -> Memo {
+        // A poisoned lock only means another call panicked: start afresh.
+        let kept = self.memo.lock().ok().and_then(|mut m| m.take());
+        kept.unwrap_or_else(|| Memo::new(rs))
+    }
+
+    fn put(&self, memo: Memo) {
+        if memo.len() > MEMO_KEEP_MAX {
+            return;
+        }
+        if let Ok(mut slot) = self.memo.lock() {
+            // Two threads that ran at once: keep the larger memo.
+            if slot.as_ref().is_none_or(|m| m.len() < memo.len()) {
+                *slot = Some(memo);
+            }
+        }
+    }
+}
 
 /// Which factor each answer column feeds, in column order.
 struct Plan {
@@ -101,6 +138,7 @@ impl Plan {
 pub(crate) fn assess_table<'py>(
     py: Python<'py>,
     rs: &Arc<Ruleset>,
+    memo: &MemoSlot,
     data: &Bound<'py, PyAny>,
     ignore: &[String],
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -110,15 +148,34 @@ pub(crate) fn assess_table<'py>(
     let out_schema = output_schema();
     let result = py.detach(|| {
         let ids = Ids::new(&rs);
-        let mut ev = Evaluator::new(&rs);
+        let mut ev = Evaluator::with_memo(&rs, memo.take(&rs));
         let mut encoders: Vec<Encoder<'_>> = rs.factors().iter().map(Encoder::new).collect();
-        batches
-            .iter()
-            .map(|b| {
-                let rows = evaluate_batch(&mut ev, &mut encoders, &plan, b);
-                build_batch(&out_schema, &ev, &rows, &ids)
-            })
-            .collect::<Result<Vec<_>, _>>()
+        let mut scratch = Scratch::default();
+        let mut rows = BatchRows::default();
+        let mut out = Vec::new();
+        let mut failed = None;
+        'batches: for b in &batches {
+            for offset in (0..b.num_rows()).step_by(CHUNK_ROWS) {
+                let chunk = b.slice(offset, CHUNK_ROWS.min(b.num_rows() - offset));
+                evaluate_batch(
+                    &mut ev,
+                    &mut encoders,
+                    &plan,
+                    &chunk,
+                    &mut scratch,
+                    &mut rows,
+                );
+                match build_batch(&out_schema, &ev.memo, &mut rows, &ids) {
+                    Ok(batch) => out.push(batch),
+                    Err(e) => {
+                        failed = Some(e);
+                        break 'batches;
+                    }
+                }
+            }
+        }
+        memo.put(ev.into_memo());
+        failed.map_or(Ok(out), Err)
     });
     let out = result.map_err(|e| {
         pyo3::exceptions::PyValueError::new_err(format!("cannot build the result table: {e}"))
