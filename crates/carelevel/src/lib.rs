@@ -27,8 +27,8 @@ pub use error::{
     Severity,
 };
 pub use model::{
-    Band, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant, Level, LevelIndex, Metadata,
-    MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
+    Band, Dimension, DimensionIndex, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant,
+    Level, LevelIndex, Metadata, MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
 };
 
 /// The bundled default ruleset (`rules/default.yaml`), as source text.
