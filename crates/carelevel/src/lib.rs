@@ -5,6 +5,7 @@ mod answers;
 mod assessment;
 mod budget;
 mod compile;
+mod dimensions;
 mod error;
 mod eval;
 pub mod interview;
@@ -22,6 +23,7 @@ pub use assessment::{
     Assessment, AssumedAnswer, Basis, Decision, FiredFlag, FiredRule, LevelRange, LevelRef,
     MissingAnswer, Provenance, Score, ScoreItem,
 };
+pub use dimensions::{DimensionAnswer, DimensionReport};
 pub use error::{
     AnswerProblem, AnswersError, AssessError, Diagnostic, EvalError, Location, RulesetError,
     Severity,
