@@ -261,6 +261,16 @@ pub fn assessment_with(
             "Needs review: no (no missing answer could change the level or raise a refer flag)"
         )?;
     }
+    if let Some(dimensions) = &a.dimensions {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "By dimension (the level each calls for on its own; the recommendation is the highest):"
+        )?;
+        for d in dimensions {
+            write_wrapped(out, "  - ", "    ", &d.summary)?;
+        }
+    }
     writeln!(out)?;
     if a.fired_rules.is_empty() {
         writeln!(out, "Rules that fired: none")?;
