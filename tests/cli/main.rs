@@ -23,6 +23,7 @@ mod check;
 mod corpus;
 mod describe;
 mod diff;
+mod dimensions;
 mod fhir;
 mod fhir_out;
 mod input_limits;

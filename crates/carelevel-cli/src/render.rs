@@ -263,10 +263,7 @@ pub fn assessment_with(
     }
     if let Some(dimensions) = &a.dimensions {
         writeln!(out)?;
-        writeln!(
-            out,
-            "By dimension (the level each calls for on its own; the recommendation is the highest):"
-        )?;
+        writeln!(out, "By dimension (the level each calls for on its own):")?;
         for d in dimensions {
             write_wrapped(out, "  - ", "    ", &d.summary)?;
         }
