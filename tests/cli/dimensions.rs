@@ -101,3 +101,57 @@ fn an_unknown_dimension_is_an_error_at_its_line() {
     out.expect_code(1);
     snapshot!("dimensions_check_unknown", out.snapshot());
 }
+
+/// A dimension's label and description from the ruleset are escaped in every text
+/// output (the summary carries the label), and kept exact in JSON.
+#[test]
+fn dimension_texts_cannot_act_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::util::root().join(RULES)).unwrap();
+    let nasty = r"\e[2J\u202e";
+    let text = text
+        .replace(
+            "label: \"Withdrawal potential\"",
+            &format!("label: \"Withdrawal {nasty}\""),
+        )
+        .replace(
+            "\"How dangerous withdrawal would be.\"",
+            &format!("\"Danger {nasty}\""),
+        );
+    assert_eq!(text.matches(nasty).count(), 2, "fixture changed");
+    let path = dir.path().join("nasty.yaml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap();
+    let shown = r"Withdrawal \u{1b}[2J\u{202e}";
+    for args in [
+        vec!["assess", "--rules", path, "--answer", "withdrawal=moderate"],
+        vec!["describe", "--rules", path],
+        vec!["describe", "--rules", path, "--format", "markdown"],
+        vec!["describe", "--rules", path, "--format", "html"],
+    ] {
+        let out = run(&args);
+        out.expect_code(0);
+        assert!(
+            !out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{202e}'),
+            "{args:?}: {}",
+            out.stdout
+        );
+        if args[0] == "assess" || args.len() == 3 {
+            assert!(out.stdout.contains(shown), "{args:?}: {}", out.stdout);
+        }
+    }
+    let out = run(&[
+        "assess",
+        "--rules",
+        path,
+        "--answer",
+        "withdrawal=moderate",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        doc["dimensions"][0]["label"],
+        "Withdrawal \u{1b}[2J\u{202e}"
+    );
+}
