@@ -67,12 +67,15 @@ fn every_complete_answer_set_gets_the_same_result_with_and_without_dimensions() 
         let (dt, dp) = (tagged.decide(&a).unwrap(), plain.decide(&b).unwrap());
         assert_eq!(dt, dp, "{choice:?}");
     }
-    for choice in choices.iter().step_by(11) {
+    for (i, choice) in choices.iter().enumerate() {
         let opt: Vec<Option<usize>> = choice.iter().map(|&c| Some(c)).collect();
         let a = tagged.assess(&answers(&tagged, &opt)).unwrap();
-        let b = plain.assess(&answers(&plain, &opt)).unwrap();
-        assert_eq!(comparable(&a), comparable(&b), "{choice:?}");
-        assert_eq!(b.dimensions, None);
+        // The full JSON comparison on a sample (the decisions above cover every set).
+        if i % 11 == 0 {
+            let b = plain.assess(&answers(&plain, &opt)).unwrap();
+            assert_eq!(comparable(&a), comparable(&b), "{choice:?}");
+            assert_eq!(b.dimensions, None);
+        }
         let dims = a.dimensions.as_ref().unwrap();
         let top = dims.iter().map(|d| d.level.rank).max().unwrap();
         assert_eq!(top, a.level.rank, "{choice:?}");
