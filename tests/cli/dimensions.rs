@@ -155,3 +155,21 @@ fn dimension_texts_cannot_act_on_a_terminal() {
         "Withdrawal \u{1b}[2J\u{202e}"
     );
 }
+
+/// `check` notes every question, rule and flag that names no dimension; notes never
+/// fail it, even under `--strict`.
+#[test]
+fn check_notes_items_without_a_dimension() {
+    let out = run(&["check", "--strict", RULES]);
+    out.expect_code(0);
+    assert!(out.stdout.contains(
+        "tests/cli/fixtures/dimensions.yaml:22:5: note: question `other` names no dimension"
+    ));
+    assert!(out.stdout.contains(
+        "tests/cli/fixtures/dimensions.yaml:27:5: note: rule `other_high` names no dimension"
+    ));
+    assert_eq!(out.stdout.matches("names no dimension").count(), 2);
+    let out = run(&["check", "rules/default.yaml"]);
+    out.expect_code(0);
+    assert!(!out.stdout.contains("names no dimension"));
+}
