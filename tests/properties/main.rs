@@ -13,6 +13,7 @@ mod analysis;
 mod bundled;
 mod default_space;
 mod differential;
+mod dimensions;
 mod fuzz_smoke;
 mod parsing;
 mod reference;

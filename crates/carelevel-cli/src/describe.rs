@@ -50,6 +50,9 @@ struct Description<'a> {
     description: &'a str,
     sha256: &'a str,
     sources: Vec<SourceOut<'a>>,
+    /// Declared dimensions; left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dimensions: Vec<DimensionOut<'a>>,
     /// Least intensive first.
     levels: Vec<LevelOut<'a>>,
     factors: Vec<FactorOut<'a>>,
@@ -64,6 +67,18 @@ struct Description<'a> {
 struct SourceOut<'a> {
     id: &'a str,
     citation: &'a str,
+}
+
+/// One dimension, with the ids of the questions, rules and flags tagged with it.
+#[derive(Debug, Serialize)]
+struct DimensionOut<'a> {
+    id: &'a str,
+    label: &'a str,
+    description: &'a str,
+    source: Option<&'a str>,
+    factors: Vec<&'a str>,
+    rules: Vec<&'a str>,
+    flags: Vec<&'a str>,
 }
 
 /// One level.
@@ -95,6 +110,9 @@ struct FactorOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     bands: Option<Vec<BandOut<'a>>>,
     missing: MissingOut,
+    /// The id of its dimension, when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dimension: Option<&'a str>,
 }
 
 /// A band of an integer factor.
@@ -142,6 +160,17 @@ fn missing(factor: &Factor) -> MissingOut {
     }
 }
 
+/// The ids of the items tagged with dimension `dimension`, in declaration order.
+fn tagged<'a>(
+    items: impl Iterator<Item = (Option<usize>, &'a String)>,
+    dimension: usize,
+) -> Vec<&'a str> {
+    items
+        .filter(|(d, _)| *d == Some(dimension))
+        .map(|(_, id)| id.as_str())
+        .collect()
+}
+
 /// Collect the description of `ruleset`.
 fn describe(ruleset: &Ruleset) -> Description<'_> {
     let meta = ruleset.metadata();
@@ -157,6 +186,20 @@ fn describe(ruleset: &Ruleset) -> Description<'_> {
             .map(|s| SourceOut {
                 id: &s.id,
                 citation: &s.citation,
+            })
+            .collect(),
+        dimensions: ruleset
+            .dimensions()
+            .iter()
+            .enumerate()
+            .map(|(i, d)| DimensionOut {
+                id: &d.id,
+                label: &d.label,
+                description: &d.description,
+                source: d.source.as_deref(),
+                factors: tagged(ruleset.factors().iter().map(|f| (f.dimension, &f.id)), i),
+                rules: tagged(ruleset.rules().iter().map(|r| (r.dimension, &r.id)), i),
+                flags: tagged(ruleset.flags().iter().map(|f| (f.dimension, &f.id)), i),
             })
             .collect(),
         levels: ruleset
@@ -204,6 +247,10 @@ fn describe(ruleset: &Ruleset) -> Description<'_> {
                     max,
                     bands,
                     missing: missing(f),
+                    dimension: f
+                        .dimension
+                        .and_then(|d| ruleset.dimensions().get(d))
+                        .map(|d| d.id.as_str()),
                 }
             })
             .collect(),
@@ -269,6 +316,30 @@ fn text(out: &mut dyn Write, d: &Description<'_>) -> io::Result<()> {
         }
     }
 
+    if !d.dimensions.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Dimensions ({}):", d.dimensions.len())?;
+        for dim in &d.dimensions {
+            writeln!(out, "  {}: {}", dim.id, Shown::full(dim.label))?;
+            render::write_wrapped(out, "      ", "      ", dim.description)?;
+            if let Some(source) = dim.source {
+                render::write_wrapped(out, "      source: ", "        ", source)?;
+            }
+            for (what, ids) in [
+                ("questions", &dim.factors),
+                ("rules", &dim.rules),
+                ("flags", &dim.flags),
+            ] {
+                let list = if ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ids.join(", ")
+                };
+                render::write_wrapped(out, &format!("      {what}: "), "        ", &list)?;
+            }
+        }
+    }
+
     writeln!(out)?;
     writeln!(out, "Levels (least to most intensive):")?;
     for l in &d.levels {
@@ -295,6 +366,9 @@ fn text(out: &mut dyn Write, d: &Description<'_>) -> io::Result<()> {
                 .map(|b| format!("{} {} to {}", b.id, b.min, b.max))
                 .collect();
             render::write_wrapped(out, "      bands: ", "        ", &bands.join(", "))?;
+        }
+        if let Some(dimension) = f.dimension {
+            writeln!(out, "      dimension: {dimension}")?;
         }
         if let Some(description) = f.description {
             render::write_wrapped(out, "      ", "      ", description)?;

@@ -82,6 +82,64 @@ pub fn document(ruleset: &Ruleset) -> Vec<Block> {
                 .collect(),
         ));
     }
+    let dimension_label = |d: Option<usize>| {
+        d.and_then(|d| ruleset.dimensions().get(d))
+            .map(|d| format!("{} ({})", d.label, d.id))
+    };
+    if !ruleset.dimensions().is_empty() {
+        doc.push(Block::Heading(
+            2,
+            format!("Dimensions ({})", ruleset.dimensions().len()),
+        ));
+        doc.push(Block::Para(
+            "Each question, rule and flag may belong to one dimension. Dimensions explain              the recommendation dimension by dimension; they never change the level or the              flags."
+                .to_owned(),
+        ));
+        let ids = |items: Vec<&str>| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        for (i, d) in ruleset.dimensions().iter().enumerate() {
+            doc.push(Block::Heading(3, format!("{} ({})", d.label, d.id)));
+            doc.push(Block::Para(d.description.clone()));
+            let mut fields = Vec::new();
+            if let Some(s) = &d.source {
+                fields.push(("Source".to_owned(), s.clone()));
+            }
+            let mine = |x: Option<usize>| x == Some(i);
+            fields.push((
+                "Questions".to_owned(),
+                ids(ruleset
+                    .factors()
+                    .iter()
+                    .filter(|f| mine(f.dimension))
+                    .map(|f| f.id.as_str())
+                    .collect()),
+            ));
+            fields.push((
+                "Rules".to_owned(),
+                ids(ruleset
+                    .rules()
+                    .iter()
+                    .filter(|r| mine(r.dimension))
+                    .map(|r| r.id.as_str())
+                    .collect()),
+            ));
+            fields.push((
+                "Flags".to_owned(),
+                ids(ruleset
+                    .flags()
+                    .iter()
+                    .filter(|f| mine(f.dimension))
+                    .map(|f| f.id.as_str())
+                    .collect()),
+            ));
+            doc.push(Block::Fields(fields));
+        }
+    }
     doc.push(Block::Heading(
         2,
         "Levels (least to most intensive)".to_owned(),
@@ -118,10 +176,14 @@ pub fn document(ruleset: &Ruleset) -> Vec<Block> {
             MissingPolicy::Error => "error: it must be answered".to_owned(),
             MissingPolicy::Assume(code) => format!("assume {}", f.render_code(code)),
         };
-        doc.push(Block::Fields(vec![
+        let mut fields = vec![
             ("Answers".to_owned(), answers(&f.kind)),
             ("If not answered".to_owned(), missing),
-        ]));
+        ];
+        if let Some(d) = dimension_label(f.dimension) {
+            fields.push(("Dimension".to_owned(), d));
+        }
+        doc.push(Block::Fields(fields));
     }
     doc.push(Block::Heading(
         2,
@@ -144,6 +206,9 @@ pub fn document(ruleset: &Ruleset) -> Vec<Block> {
         ];
         if let Some(s) = &r.source {
             fields.push(("Source".to_owned(), s.clone()));
+        }
+        if let Some(d) = dimension_label(r.dimension) {
+            fields.push(("Dimension".to_owned(), d));
         }
         doc.push(Block::Fields(fields));
     }
@@ -187,6 +252,9 @@ pub fn document(ruleset: &Ruleset) -> Vec<Block> {
         ];
         if let Some(s) = &f.source {
             fields.push(("Source".to_owned(), s.clone()));
+        }
+        if let Some(d) = dimension_label(f.dimension) {
+            fields.push(("Dimension".to_owned(), d));
         }
         doc.push(Block::Fields(fields));
     }

@@ -316,6 +316,13 @@ pub fn assessment_with(
             &format!("no missing answer could change the level or raise a refer flag.{then}"),
         )?;
     }
+    if let Some(dimensions) = &a.dimensions {
+        writeln!(out)?;
+        writeln!(out, "By dimension (the level each calls for on its own):")?;
+        for d in dimensions {
+            write_wrapped(out, "  - ", "    ", &d.summary)?;
+        }
+    }
     writeln!(out)?;
     if a.fired_rules.is_empty() {
         writeln!(out, "Rules that fired: none")?;

@@ -8,7 +8,8 @@
 //! - `source.label`: the ruleset's title, id and version; `source.url` when the
 //!   ruleset's `url:` is http(s).
 //! - `detail`: GitHub-flavoured markdown: level, why, each fired rule with its
-//!   rationale and source, flags, missing answers with their allowed answers, and the
+//!   rationale and source, each dimension's one-line summary (when the ruleset declares
+//!   dimensions), flags, missing answers with their allowed answers, and the
 //!   decision-support notice. Text from the ruleset is escaped ([`escape_markdown`]),
 //!   so a rule's `because:` cannot make a link, an image, HTML or a heading.
 //! - `overrideReasons`: the fixed [`OVERRIDE_REASONS`] as Codings (with `display`)
@@ -248,6 +249,14 @@ pub fn detail(ruleset: &Ruleset, a: &Assessment<'_>) -> String {
         line(s);
     }
     line(String::new());
+    if let Some(dimensions) = &a.dimensions {
+        line("### By dimension".into());
+        line(String::new());
+        for d in dimensions {
+            line(format!("- {}", e(&d.summary)));
+        }
+        line(String::new());
+    }
     if !a.flags.is_empty() || !a.possible_flags.is_empty() {
         line("### Flags".into());
         line(String::new());

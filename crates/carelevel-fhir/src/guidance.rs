@@ -4,7 +4,8 @@
 //! The result goes into a contained `Parameters` (`#result`, referenced from
 //! `outputParameters`): the level as a Coding, the level range, `needs-review` and its
 //! reasons, `refer`, the fired and possible flags, the fired and deciding rules, every
-//! missing question, every assumed answer, the ruleset (canonical, SHA-256) and the engine version.
+//! missing question, each dimension (when the ruleset declares dimensions: its id,
+//! label, level, `could-rise-to`, fired rules and summary), every assumed answer, the ruleset (canonical, SHA-256) and the engine version.
 //! `status` is `data-required` exactly when some missing question could change the
 //! level or a flag ([`crate::requirement`]), each such question being one
 //! `dataRequirement`; otherwise `success`.
@@ -234,6 +235,25 @@ fn parameters(ruleset: &Ruleset, canonical: &Canonical, a: &Assessment<'_>) -> V
                 param("could-change-level", "valueBoolean", json!(m.could_change_level)),
             ],
         }));
+    }
+    for d in a.dimensions.iter().flatten() {
+        let mut part = vec![
+            param("id", "valueString", json!(d.id)),
+            param("label", "valueString", json!(d.label)),
+            param("level", "valueCoding", level(&d.level.id, &d.level.label)),
+        ];
+        if let Some(up) = &d.could_rise_to {
+            part.push(param(
+                "could-rise-to",
+                "valueCoding",
+                level(&up.id, &up.label),
+            ));
+        }
+        for id in &d.fired_rules {
+            part.push(param("fired-rule", "valueCoding", rule(id)));
+        }
+        part.push(param("summary", "valueString", json!(d.summary)));
+        ps.push(json!({ "name": "dimension", "part": part }));
     }
     for s in &a.assumed {
         let value = match &s.value {

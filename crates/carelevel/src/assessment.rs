@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{Answers, Value};
+use crate::dimensions::{self, DimensionReport};
 use crate::error::{AssessError, EvalError};
 use crate::eval::{holds, Exhausted, Search, Tri};
 use crate::limits;
@@ -169,6 +170,10 @@ pub struct Assessment<'r> {
     pub needs_review: bool,
     /// Why `needs_review` is set, in words.
     pub review_reasons: Vec<String>,
+    /// The justification per dimension, in the ruleset's declaration order: present
+    /// only when the ruleset declares `dimensions` (absent from JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<DimensionReport<'r>>>,
     /// Ruleset and engine identification.
     pub provenance: Provenance<'r>,
 }
@@ -370,8 +375,12 @@ impl Ruleset {
         };
         let mut fired_rules = Vec::new();
         let mut deciding_rules = Vec::new();
+        let mut rule_status = Vec::with_capacity(self.rules.len());
+        let mut flag_status = Vec::with_capacity(self.flags.len());
         for rule in &self.rules {
-            if status(rule.when)? == Tri::True {
+            let fired = status(rule.when)?;
+            rule_status.push(fired);
+            if fired == Tri::True {
                 if rule.level == level {
                     deciding_rules.push(Cow::Borrowed(rule.id.as_str()));
                 }
@@ -388,6 +397,7 @@ impl Ruleset {
         let mut possible_flags = Vec::new();
         for flag in &self.flags {
             let status = status(flag.when)?;
+            flag_status.push(status);
             let out = FiredFlag {
                 id: Cow::Borrowed(&flag.id),
                 kind: flag.kind,
@@ -475,6 +485,14 @@ impl Ruleset {
             assumed,
             needs_review: !review_reasons.is_empty(),
             review_reasons,
+            dimensions: dimensions::reports(
+                self,
+                values,
+                known,
+                answered,
+                &rule_status,
+                &flag_status,
+            ),
             provenance: self.provenance(),
         })
     }
@@ -627,6 +645,9 @@ impl Assessment<'_> {
                 .collect(),
             needs_review: self.needs_review,
             review_reasons: self.review_reasons,
+            dimensions: self
+                .dimensions
+                .map(|d| d.into_iter().map(DimensionReport::into_owned).collect()),
             provenance: Provenance {
                 ruleset_id: own(self.provenance.ruleset_id),
                 ruleset_version: own(self.provenance.ruleset_version),

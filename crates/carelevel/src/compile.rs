@@ -8,13 +8,13 @@ use crate::error::{Diagnostic, Location, RulesetError, Severity};
 use crate::eval;
 use crate::limits;
 use crate::model::{
-    Band, ConditionArena, Factor, FactorKind, FactorPoints, Flag, FlagKind, Invariant, Level,
-    LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset, ScoreBand, Scoring,
-    SourceCitation,
+    Band, ConditionArena, Dimension, DimensionIndex, Factor, FactorKind, FactorPoints, Flag,
+    FlagKind, Invariant, Level, LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset,
+    ScoreBand, Scoring, SourceCitation,
 };
 use crate::syntax::{
-    self, Locator, RawCondition, RawFactor, RawFactorKind, RawFlagKind, RawMissing, RawOp,
-    RawOperand, RawRuleset, RawScalar, RawScoring,
+    self, Locator, RawCondition, RawDimension, RawFactor, RawFactorKind, RawFlagKind, RawMissing,
+    RawOp, RawOperand, RawRuleset, RawScalar, RawScoring,
 };
 use crate::text::Shown;
 
@@ -162,8 +162,9 @@ impl Compiler {
                 citation: s.citation,
             });
         }
+        let dimensions = self.dimensions(raw.dimensions);
         let levels = self.levels(raw.levels);
-        let mut factors = self.factors(raw.factors);
+        let mut factors = self.factors(raw.factors, &dimensions);
         let scoring = raw.scoring.and_then(|s| self.scoring(s, &factors, &levels));
 
         let mut rules = Vec::new();
@@ -179,6 +180,7 @@ impl Compiler {
             }
             let level = self.level_ref(&format!("{path}.level"), &r.level, &levels);
             self.non_empty(&format!("{path}.because"), "`because`", &r.because);
+            let dimension = self.dimension_ref(&path, r.dimension.as_deref(), &dimensions);
             let before = self.error_count();
             let when = self.condition(&r.when, &format!("{path}.when"), &factors, 1);
             conditions_ok.push((format!("{path}.when"), when, self.error_count() == before));
@@ -187,6 +189,7 @@ impl Compiler {
                 level: level.unwrap_or(0),
                 because: r.because,
                 source: r.source,
+                dimension,
                 when,
                 location: self.locate(&path),
             });
@@ -202,6 +205,7 @@ impl Compiler {
                 );
             }
             self.non_empty(&format!("{path}.message"), "`message`", &f.message);
+            let dimension = self.dimension_ref(&path, f.dimension.as_deref(), &dimensions);
             let before = self.error_count();
             let when = self.condition(&f.when, &format!("{path}.when"), &factors, 1);
             conditions_ok.push((format!("{path}.when"), when, self.error_count() == before));
@@ -214,6 +218,7 @@ impl Compiler {
                 },
                 message: f.message,
                 source: f.source,
+                dimension,
                 when,
                 location: self.locate(&path),
             });
@@ -319,6 +324,7 @@ impl Compiler {
                 url: raw.url,
                 sources,
             },
+            dimensions,
             levels,
             factors,
             scoring,
@@ -342,6 +348,77 @@ impl Compiler {
 
     fn error_count(&self) -> usize {
         self.diagnostics.len() + self.skipped
+    }
+
+    fn dimensions(&mut self, raw: Vec<RawDimension>) -> Vec<Dimension> {
+        if raw.len() > limits::MAX_DIMENSIONS {
+            self.error(
+                "dimensions",
+                format!(
+                    "{} dimensions; the limit is {}",
+                    raw.len(),
+                    limits::MAX_DIMENSIONS
+                ),
+            );
+        }
+        let mut dimensions: Vec<Dimension> = Vec::new();
+        for (i, d) in raw.into_iter().enumerate() {
+            let path = format!("dimensions[{i}]");
+            self.identifier(&format!("{path}.id"), &d.id);
+            if dimensions.iter().any(|x| x.id == d.id) {
+                self.error(
+                    &format!("{path}.id"),
+                    format!("duplicate dimension id `{}`", Shown::excerpt(&d.id)),
+                );
+            }
+            self.non_empty(&format!("{path}.label"), "`label`", &d.label);
+            self.non_empty(
+                &format!("{path}.description"),
+                "`description`",
+                &d.description,
+            );
+            if let Some(source) = &d.source {
+                self.non_empty(&format!("{path}.source"), "`source`", source);
+            }
+            dimensions.push(Dimension {
+                id: d.id,
+                label: d.label,
+                description: d.description,
+                source: d.source,
+                location: self.locate(&path),
+            });
+        }
+        dimensions
+    }
+
+    /// The index of the dimension `id` named by the item at `item` (`rules[3]`), or
+    /// `None` (reported) when no such dimension is declared.
+    fn dimension_ref(
+        &mut self,
+        item: &str,
+        id: Option<&str>,
+        dimensions: &[Dimension],
+    ) -> Option<DimensionIndex> {
+        let id = id?;
+        let path = format!("{item}.dimension");
+        let found = dimensions.iter().position(|d| d.id == id);
+        if found.is_none() {
+            let names: Vec<&str> = dimensions.iter().map(|d| d.id.as_str()).collect();
+            let declared = if names.is_empty() {
+                "the ruleset declares no `dimensions`".to_owned()
+            } else {
+                format!("declared dimensions: {}", names.join(", "))
+            };
+            self.error(
+                &path,
+                format!(
+                    "undeclared dimension `{}`{}; {declared}",
+                    Shown::excerpt(id),
+                    did_you_mean(id, &names),
+                ),
+            );
+        }
+        found
     }
 
     fn levels(&mut self, raw: Vec<syntax::RawLevel>) -> Vec<Level> {
@@ -394,7 +471,7 @@ impl Compiler {
         found
     }
 
-    fn factors(&mut self, raw: Vec<RawFactor>) -> Vec<Factor> {
+    fn factors(&mut self, raw: Vec<RawFactor>, dimensions: &[Dimension]) -> Vec<Factor> {
         if raw.is_empty() {
             self.error(
                 "factors",
@@ -423,12 +500,14 @@ impl Compiler {
             }
             self.non_empty(&format!("{path}.question"), "`question`", &f.question);
             let kind = self.factor_kind(&path, &f);
+            let dimension = self.dimension_ref(&path, f.dimension.as_deref(), dimensions);
             let mut factor = Factor {
                 id: f.id,
                 question: f.question,
                 description: f.description,
                 kind,
                 missing: MissingPolicy::Ask,
+                dimension,
                 classes: Vec::new(),
                 location: self.locate(&path),
             };
@@ -1618,5 +1697,129 @@ rules:
         let assessment = rs.assess(&a).unwrap();
         assert_eq!(assessment.assumed.len(), 1);
         assert_eq!(assessment.assumed[0].factor, "flag");
+    }
+
+    const DIMENSIONED: &str = "dimensions:
+  - {id: withdrawal, label: Withdrawal, description: W, source: 'Some criteria, Dimension 1'}
+  - {id: environment, label: Environment, description: E}
+levels: [{id: low, label: L, description: l}, {id: high, label: H, description: h}]
+factors:
+  - {id: w, kind: ordinal, question: Q, values: [none, high], dimension: withdrawal}
+  - {id: home, kind: boolean, question: Q}
+rules:
+  - {id: r, when: {w: high}, level: high, because: B, dimension: withdrawal}
+flags:
+  - {id: f, kind: info, when: {home: true}, message: M, dimension: environment}
+";
+
+    #[test]
+    fn dimensions_are_kept_in_order_and_items_name_them() {
+        let rs = Ruleset::from_yaml(&format!("{HEAD}{DIMENSIONED}")).unwrap();
+        let ids: Vec<&str> = rs.dimensions().iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["withdrawal", "environment"]);
+        assert_eq!(
+            rs.dimensions()[0].source.as_deref(),
+            Some("Some criteria, Dimension 1")
+        );
+        assert_eq!(rs.dimensions()[1].source, None);
+        assert_eq!(rs.dimensions()[1].location.map(|l| l.line), Some(7));
+        assert_eq!(rs.factors()[0].dimension, Some(0));
+        assert_eq!(rs.factors()[1].dimension, None);
+        assert_eq!(rs.rules()[0].dimension, Some(0));
+        assert_eq!(rs.flags()[0].dimension, Some(1));
+        // Without `dimensions:` nothing is tagged.
+        let rs = Ruleset::from_yaml(&format!("{HEAD}{SMALL}")).unwrap();
+        assert!(rs.dimensions().is_empty());
+    }
+
+    #[test]
+    fn unknown_and_duplicate_dimensions_are_errors_at_their_line() {
+        let body = DIMENSIONED
+            .replace("id: environment, label", "id: withdrawal, label")
+            .replace("dimension: environment}", "dimension: enviroment}")
+            .replace(
+                "values: [none, high], dimension: withdrawal",
+                "values: [none, high], dimension: widthdrawal",
+            );
+        let errs = errors(&body);
+        assert_eq!(errs.len(), 3, "{errs:#?}");
+        let find = |path: &str| {
+            errs.iter()
+                .find(|(p, _, _)| p == path)
+                .unwrap_or_else(|| panic!("no error at {path}: {errs:#?}"))
+        };
+        let dup = find("dimensions[1].id");
+        assert_eq!(dup.1, 7);
+        assert!(
+            dup.2.contains("duplicate dimension id `withdrawal`"),
+            "{}",
+            dup.2
+        );
+        let factor = find("factors[0].dimension");
+        assert_eq!(factor.1, 10);
+        assert!(
+            factor.2.contains(
+                "undeclared dimension `widthdrawal` (did you mean `withdrawal`?); declared dimensions: withdrawal, withdrawal"
+            ),
+            "{}",
+            factor.2
+        );
+        let flag = find("flags[0].dimension");
+        assert_eq!(flag.1, 15);
+        assert!(
+            flag.2.contains("undeclared dimension `enviroment`"),
+            "{}",
+            flag.2
+        );
+    }
+
+    #[test]
+    fn a_dimension_named_without_any_declared_is_an_error() {
+        let body = SMALL.replace("question: Q}", "question: Q, dimension: biomedical}");
+        let errs = errors(&body);
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert_eq!(errs[0].0, "factors[0].dimension");
+        assert_eq!(errs[0].1, 8);
+        assert!(
+            errs[0].2.contains(
+                "undeclared dimension `biomedical`; the ruleset declares no `dimensions`"
+            ),
+            "{}",
+            errs[0].2
+        );
+    }
+
+    #[test]
+    fn dimension_entries_are_checked_like_levels() {
+        let errs = errors(&format!(
+            "dimensions:\n  - {{id: Bad Id, label: ' ', description: d}}\n  - {{id: x, label: X}}\n{SMALL}"
+        ));
+        // The missing `description` is a YAML-shape error: reported alone, with its line.
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert!(errs[0].2.contains("description"), "{errs:#?}");
+        assert_eq!(errs[0].1, 7, "{errs:#?}");
+        let errs = errors(&format!(
+            "dimensions:\n  - {{id: Bad Id, label: ' ', description: d}}\n{SMALL}"
+        ));
+        assert!(
+            errs.iter().any(|e| e.0 == "dimensions[0].id" && e.1 == 6),
+            "{errs:#?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.0 == "dimensions[0].label" && e.2.contains("must not be empty")),
+            "{errs:#?}"
+        );
+        let errs = errors(&format!(
+            "dimensions:\n  - {{id: x, label: X, description: d, sorce: s}}\n{SMALL}"
+        ));
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert!(
+            errs[0]
+                .2
+                .contains("unknown key `sorce` (did you mean `source`?)"),
+            "{errs:#?}"
+        );
+        assert_eq!(errs[0].1, 6, "{errs:#?}");
     }
 }

@@ -5,6 +5,7 @@ mod answers;
 mod assessment;
 mod budget;
 mod compile;
+mod dimensions;
 mod error;
 mod eval;
 pub mod interview;
@@ -22,13 +23,14 @@ pub use assessment::{
     Assessment, AssumedAnswer, Basis, Decision, FiredFlag, FiredRule, LevelRange, LevelRef,
     MissingAnswer, Provenance, Score, ScoreItem,
 };
+pub use dimensions::{DimensionAnswer, DimensionReport};
 pub use error::{
     AnswerProblem, AnswersError, AssessError, Diagnostic, EvalError, Location, RulesetError,
     Severity,
 };
 pub use model::{
-    Band, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant, Level, LevelIndex, Metadata,
-    MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
+    Band, Dimension, DimensionIndex, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant,
+    Level, LevelIndex, Metadata, MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
 };
 
 /// The bundled default ruleset (`rules/default.yaml`), as source text.

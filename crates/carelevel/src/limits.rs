@@ -28,6 +28,8 @@ pub const MAX_YAML_DEPTH: usize = 128;
 pub const MAX_YAML_NODES: u64 = 4 * 1024 * 1024;
 /// Most levels a ruleset may declare.
 pub const MAX_LEVELS: usize = 64;
+/// Most dimensions a ruleset may declare.
+pub const MAX_DIMENSIONS: usize = 64;
 /// Most factors a ruleset may declare.
 pub const MAX_FACTORS: usize = 512;
 /// Most values an ordinal factor may list (values are held in a 64-bit mask).

@@ -13,11 +13,15 @@ use crate::error::Location;
 pub type LevelIndex = usize;
 /// Index of a factor in [`Ruleset::factors`].
 pub type FactorIndex = usize;
+/// Index of a dimension in [`Ruleset::dimensions`].
+pub type DimensionIndex = usize;
 
 /// A compiled, checked ruleset. Parse it once with [`Ruleset::from_yaml`] and share it.
 #[derive(Debug, Clone)]
 pub struct Ruleset {
     pub(crate) meta: Metadata,
+    /// Declared dimensions (`dimensions:`), in declaration order; empty when none.
+    pub(crate) dimensions: Vec<Dimension>,
     pub(crate) levels: Vec<Level>,
     pub(crate) factors: Vec<Factor>,
     pub(crate) scoring: Option<Scoring>,
@@ -70,6 +74,23 @@ pub struct SourceCitation {
     pub citation: String,
 }
 
+/// A dimension of the assessment (for example one of the ASAM dimensions): an
+/// annotation that groups questions, rules and flags for the per-dimension
+/// justification. Dimensions never change the level or the flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dimension {
+    /// Identifier named by `dimension:` on questions, rules and flags.
+    pub id: String,
+    /// Name shown to people.
+    pub label: String,
+    /// What the dimension covers.
+    pub description: String,
+    /// Citation of the published framework it comes from, when given.
+    pub source: Option<String>,
+    /// Where the dimension is declared.
+    pub location: Option<Location>,
+}
+
 /// A level of care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Level {
@@ -94,6 +115,8 @@ pub struct Factor {
     pub kind: FactorKind,
     /// What happens when it is not answered.
     pub missing: MissingPolicy,
+    /// The dimension it belongs to (`dimension:`), when it names one.
+    pub dimension: Option<DimensionIndex>,
     /// Representative codes of the distinguishable classes of answers (see [`Factor::classes`]).
     pub(crate) classes: Vec<i64>,
     /// Where the factor is declared.
@@ -184,6 +207,8 @@ pub struct Rule {
     pub because: String,
     /// Citation of the published criteria it draws on.
     pub source: Option<String>,
+    /// The dimension it belongs to (`dimension:`), when it names one.
+    pub dimension: Option<DimensionIndex>,
     /// Root node of its condition in the arena.
     pub(crate) when: NodeId,
     /// Where the rule is declared.
@@ -223,6 +248,8 @@ pub struct Flag {
     pub message: String,
     /// Citation, when given.
     pub source: Option<String>,
+    /// The dimension it belongs to (`dimension:`), when it names one.
+    pub dimension: Option<DimensionIndex>,
     /// Root node of its condition.
     pub(crate) when: NodeId,
     /// Where the flag is declared.
@@ -281,6 +308,11 @@ impl Ruleset {
     /// Identification: id, version, title, description, sources.
     pub fn metadata(&self) -> &Metadata {
         &self.meta
+    }
+
+    /// The declared dimensions, in declaration order (empty when the ruleset declares none).
+    pub fn dimensions(&self) -> &[Dimension] {
+        &self.dimensions
     }
 
     /// Levels from least to most intensive.

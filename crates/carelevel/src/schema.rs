@@ -139,7 +139,7 @@ pub fn assessment_schema(ruleset: &Ruleset) -> Json {
         "additionalProperties": false,
     });
     let strings = |items: Json| json!({ "type": "array", "items": items });
-    json!({
+    let mut schema = json!({
         "$schema": DRAFT,
         "$id": format!("carelevel:assessment:{}:{}", ruleset.meta.id, ruleset.meta.version),
         "title": "carelevel assessment (decision support; see docs/assessment.md)",
@@ -239,7 +239,90 @@ pub fn assessment_schema(ruleset: &Ruleset) -> Json {
             "review_reasons", "provenance"
         ],
         "additionalProperties": false,
-    })
+    });
+    if !ruleset.dimensions.is_empty() {
+        add_dimensions(&mut schema, ruleset);
+    }
+    schema
+}
+
+/// Add the `dimensions` section (required: the ruleset declares dimensions) to the
+/// assessment schema, after `review_reasons`, as the JSON has it.
+fn add_dimensions(schema: &mut Json, ruleset: &Ruleset) {
+    let ids = |items: Vec<&str>| json!({ "type": "array", "items": string_enum(items) });
+    let dimension_ids: Vec<&str> = ruleset.dimensions.iter().map(|d| d.id.as_str()).collect();
+    let tagged = |d: Option<usize>| d.is_some();
+    let factor_ids: Vec<&str> = ruleset
+        .factors
+        .iter()
+        .filter(|f| tagged(f.dimension))
+        .map(|f| f.id.as_str())
+        .collect();
+    let rule_ids: Vec<&str> = ruleset
+        .rules
+        .iter()
+        .filter(|r| tagged(r.dimension))
+        .map(|r| r.id.as_str())
+        .collect();
+    let flag_ids: Vec<&str> = ruleset
+        .flags
+        .iter()
+        .filter(|f| tagged(f.dimension))
+        .map(|f| f.id.as_str())
+        .collect();
+    let section = json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "id": string_enum(dimension_ids),
+                "label": { "type": "string" },
+                "answers": { "type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "factor": string_enum(factor_ids.clone()),
+                        "value": { "type": ["string", "integer", "boolean"] },
+                        "assumed": { "type": "boolean" },
+                    },
+                    "required": ["factor", "value", "assumed"],
+                    "additionalProperties": false,
+                }},
+                "missing": ids(factor_ids),
+                "fired_rules": ids(rule_ids),
+                "flags": ids(flag_ids.clone()),
+                "possible_flags": ids(flag_ids),
+                "level": { "$ref": "#/$defs/level" },
+                "could_rise_to": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/level" }] },
+                "summary": { "type": "string" },
+            },
+            "required": [
+                "id", "label", "answers", "missing", "fired_rules", "flags", "possible_flags",
+                "level", "could_rise_to", "summary"
+            ],
+            "additionalProperties": false,
+        },
+    });
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Json::Object(properties)) = obj.get_mut("properties") {
+        // Rebuilt to keep the JSON's order: `dimensions` comes before `provenance`.
+        let mut ordered = Map::new();
+        for (key, value) in std::mem::take(properties) {
+            if key == "provenance" {
+                ordered.insert("dimensions".to_owned(), section.clone());
+            }
+            ordered.insert(key, value);
+        }
+        *properties = ordered;
+    }
+    if let Some(Json::Array(required)) = obj.get_mut("required") {
+        let at = required
+            .iter()
+            .position(|r| r == "provenance")
+            .unwrap_or(required.len());
+        required.insert(at, json!("dimensions"));
+    }
 }
 
 #[cfg(test)]
@@ -436,5 +519,49 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn the_dimensions_section_is_in_the_schema_only_when_declared() {
+        let text = "id: t\nversion: '1'\ntitle: T\ndescription: D
+dimensions: [{id: w, label: W, description: W}, {id: e, label: E, description: E}]
+levels: [{id: out, label: O, description: o}, {id: res, label: R, description: r}]
+factors:
+  - {id: a, kind: ordinal, question: Q, values: [none, high], dimension: w}
+  - {id: b, kind: boolean, question: Q, missing: {assume: false}, dimension: e}
+rules: [{id: r, when: {a: high}, level: res, because: B, dimension: w}]
+flags: [{id: f, kind: info, when: {b: true}, message: M, dimension: e}]
+";
+        let rs = Ruleset::from_yaml(text).unwrap();
+        let schema = assessment_schema(&rs);
+        let keys = property_names(&schema);
+        let at = keys.iter().position(|k| *k == "dimensions").unwrap();
+        assert_eq!(keys.get(at + 1), Some(&"provenance"));
+        assert!(schema["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("dimensions")));
+        for answers in [r#"{"a": "high", "b": true}"#, r#"{"a": "none"}"#, "{}"] {
+            let a = rs.answers_from_json(answers).unwrap();
+            let doc = serde_json::to_value(rs.assess(&a).unwrap()).unwrap();
+            assert_eq!(doc["dimensions"].as_array().unwrap().len(), 2, "{doc}");
+            let errs = validate(&schema, &schema, &doc, "$");
+            assert!(errs.is_empty(), "{errs:#?}");
+        }
+        // Not vacuous: a wrong dimension id and a stray key are caught.
+        let a = rs.answers_from_json("{}").unwrap();
+        let mut doc = serde_json::to_value(rs.assess(&a).unwrap()).unwrap();
+        doc["dimensions"][0]["id"] = json!("nowhere");
+        doc["dimensions"][1]["extra"] = json!(1);
+        assert_eq!(validate(&schema, &schema, &doc, "$").len(), 2);
+        // Without dimensions the schema has no such property and refuses one.
+        let plain =
+            Ruleset::from_yaml(include_str!("../../../examples/rulesets/six-levels.yaml")).unwrap();
+        let schema = assessment_schema(&plain);
+        assert!(!property_names(&schema).contains(&"dimensions"));
+        let mut doc = serde_json::to_value(plain.assess(&plain.new_answers()).unwrap()).unwrap();
+        assert!(validate(&schema, &schema, &doc, "$").is_empty());
+        doc["dimensions"] = json!([]);
+        assert_eq!(validate(&schema, &schema, &doc, "$").len(), 1);
     }
 }

@@ -130,6 +130,8 @@ pub(crate) struct RawRuleset {
     pub url: Option<String>,
     #[serde(default)]
     pub sources: Vec<RawSource>,
+    #[serde(default)]
+    pub dimensions: Vec<RawDimension>,
     pub levels: Vec<RawLevel>,
     pub factors: Vec<RawFactor>,
     #[serde(default)]
@@ -193,6 +195,21 @@ pub(crate) struct RawSource {
     pub citation: String,
 }
 
+/// A dimension of the assessment (`dimensions:`), which questions, rules and flags
+/// may name with `dimension:`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a dimension: a mapping with `id`, `label`, `description` and optionally `source`"
+)]
+pub(crate) struct RawDimension {
+    pub id: String,
+    pub label: String,
+    pub description: String,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
@@ -233,6 +250,8 @@ pub(crate) struct RawFactor {
     pub bands: Option<Vec<RawBand>>,
     #[serde(default)]
     pub missing: Option<RawMissing>,
+    #[serde(default)]
+    pub dimension: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,6 +349,8 @@ pub(crate) struct RawRule {
     pub because: String,
     #[serde(default)]
     pub source: Option<String>,
+    #[serde(default)]
+    pub dimension: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -352,6 +373,8 @@ pub(crate) struct RawFlag {
     pub message: String,
     #[serde(default)]
     pub source: Option<String>,
+    #[serde(default)]
+    pub dimension: Option<String>,
 }
 
 /// The comparison operators a factor condition can use.

@@ -353,3 +353,18 @@ fn every_card_of_the_six_level_answer_space_keeps_the_card_rules() {
     let rules = Ruleset::from_yaml(SIX_LEVELS).unwrap();
     assert!(whole_space(&rules) > 0);
 }
+
+#[test]
+fn the_detail_has_a_dimension_section_only_when_the_ruleset_declares_dimensions() {
+    let c = card(&rules(), IOP);
+    let detail = c["detail"].as_str().unwrap();
+    assert!(detail.contains("\n### By dimension\n\n- Acute intoxication and\\/or withdrawal potential\\: withdrawal\\_risk = moderate; calls for Intensive outpatient program \\(IOP\\) because rule withdrawal\\_moderate\\_iop fired\n"), "{detail}");
+    assert!(detail.matches("\n- ").count() >= 7);
+    let six = Ruleset::from_yaml(SIX_LEVELS).unwrap();
+    let a = six.assess(&six.new_answers()).unwrap();
+    let detail = cds_card(&six, &a, &uuid()).unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!detail.contains("By dimension"), "{detail}");
+}

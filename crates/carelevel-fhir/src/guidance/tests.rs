@@ -224,3 +224,40 @@ fn the_missing_example_snapshot() {
     }
     insta::assert_json_snapshot!(g);
 }
+
+#[test]
+fn each_dimension_is_a_parameter_with_its_level_rules_and_summary() {
+    let g = gr(&rules(), IOP, Release::R4);
+    let dims = params(&g, "dimension");
+    assert_eq!(dims.len(), 7);
+    let first = dims[0]["part"].as_array().unwrap();
+    let part = |name: &str| {
+        first
+            .iter()
+            .filter(|p| p["name"] == name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        part("id")[0]["valueString"],
+        "acute_intoxication_withdrawal"
+    );
+    assert_eq!(part("level")[0]["valueCoding"]["code"], "iop");
+    assert_eq!(
+        part("fired-rule")[0]["valueCoding"]["code"],
+        "withdrawal_moderate_iop"
+    );
+    assert!(part("could-rise-to").is_empty());
+    assert!(part("summary")[0]["valueString"]
+        .as_str()
+        .unwrap()
+        .ends_with("because rule withdrawal_moderate_iop fired"));
+    // A ruleset without dimensions has no such parameter.
+    let six = Ruleset::from_yaml(include_str!(
+        "../../../../examples/rulesets/six-levels.yaml"
+    ))
+    .unwrap();
+    let answers = six.new_answers();
+    let a = six.assess(&answers).unwrap();
+    let g = guidance_response(&answers, &a, &input(), Release::R4).unwrap();
+    assert!(params(&g, "dimension").is_empty());
+}

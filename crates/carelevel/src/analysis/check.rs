@@ -25,6 +25,9 @@ pub enum FindingKind {
     InvariantFails,
     /// An invariant holds over the whole space.
     InvariantHolds,
+    /// A question, rule or flag that names no dimension, in a ruleset that declares
+    /// dimensions: it appears under none of them in the per-dimension justification.
+    NoDimension,
 }
 
 /// One result of [`check`].
@@ -348,6 +351,38 @@ pub fn check(rs: &Ruleset, strict: bool) -> Result<CheckReport, AnalysisError> {
             });
         }
     }
+    if !rs.dimensions.is_empty() {
+        let untagged = rs
+            .factors
+            .iter()
+            .filter(|f| f.dimension.is_none())
+            .map(|f| ("question", &f.id, f.location, "its answer"))
+            .chain(
+                rs.rules
+                    .iter()
+                    .filter(|r| r.dimension.is_none())
+                    .map(|r| ("rule", &r.id, r.location, "when it fires, it")),
+            )
+            .chain(
+                rs.flags
+                    .iter()
+                    .filter(|f| f.dimension.is_none())
+                    .map(|f| ("flag", &f.id, f.location, "when it fires, it")),
+            );
+        for (what, id, location, it) in untagged {
+            findings.push(Finding {
+                severity: Severity::Note,
+                kind: FindingKind::NoDimension,
+                subject: id.clone(),
+                message: format!(
+                    "{what} `{id}` names no dimension: {it} appears under none of the \
+                     declared dimensions in the per-dimension justification (add `dimension:`)"
+                ),
+                location,
+                example: None,
+            });
+        }
+    }
     if let Some(index) = merged.first_default {
         let lowest = rs.levels.first().map_or("?", |l| l.id.as_str());
         findings.push(Finding {
@@ -392,4 +427,53 @@ fn expectation_text(rs: &Ruleset, inv: &crate::model::Invariant) -> String {
         parts.push(format!("refer {r}"));
     }
     format!(" (expected {})", parts.join(" and "))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    fn untagged(rs: &Ruleset) -> Vec<(String, Option<usize>)> {
+        check(rs, true)
+            .unwrap()
+            .findings
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::NoDimension)
+            .inspect(|f| assert_eq!(f.severity, Severity::Note))
+            .map(|f| (f.subject, f.location.map(|l| l.line)))
+            .collect()
+    }
+
+    #[test]
+    fn items_without_a_dimension_are_noted_only_when_dimensions_are_declared() {
+        let text = "id: t\nversion: '1'\ntitle: T\ndescription: D
+dimensions: [{id: d, label: D, description: d}]
+levels: [{id: low, label: L, description: l}, {id: high, label: H, description: h}]
+factors:
+  - {id: a, kind: boolean, question: Q, dimension: d}
+  - {id: b, kind: boolean, question: Q}
+rules:
+  - {id: ra, when: {a: true}, level: high, because: B, dimension: d}
+  - {id: rb, when: {b: true}, level: high, because: B}
+flags:
+  - {id: fb, kind: info, when: {b: true}, message: M}
+";
+        let rs = Ruleset::from_yaml(text).unwrap();
+        assert_eq!(
+            untagged(&rs),
+            [
+                ("b".to_owned(), Some(9)),
+                ("rb".to_owned(), Some(12)),
+                ("fb".to_owned(), Some(14)),
+            ]
+        );
+        // The bundled ruleset tags everything; a ruleset without dimensions is not asked to.
+        assert!(untagged(&Ruleset::default_ruleset().unwrap()).is_empty());
+        let plain = text
+            .replace("dimensions: [{id: d, label: D, description: d}]\n", "")
+            .replace(", dimension: d}", "}");
+        assert!(untagged(&Ruleset::from_yaml(&plain).unwrap()).is_empty());
+    }
 }
