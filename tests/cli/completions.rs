@@ -14,6 +14,8 @@ fn subcommands() -> Vec<String> {
         .unwrap()
         .lines()
         .take_while(|l| l.starts_with("  "))
+        // A name is indented two spaces; a wrapped description line more.
+        .filter(|l| !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|n| *n != "help")
         .map(str::to_owned)

@@ -77,6 +77,8 @@ struct Cli {
 enum Command {
     /// Assess one person's answers and explain the recommended level of care.
     Assess(assess::Args),
+    /// Reassess during treatment: step-down, continued stay or step-up, and what drove it
+    ///
     /// Assess a person again during treatment: the movement since a previous result
     /// (step-down, continued stay, step-up), the changed answers and what drove it.
     Reassess(reassess::Args),
