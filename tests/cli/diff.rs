@@ -714,3 +714,63 @@ fn diff_id_field_names_the_case_id() {
         "carelevel: error: `--id-field risk` names a question of the rulesets; choose the field that holds the case id\n"
     );
 }
+
+/// `--format html`: one self-contained page (reviewed snapshot of a small diff with
+/// cases).
+#[test]
+fn diff_html_page_of_a_small_diff() {
+    let out = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        SMALL_CASES,
+        "--format",
+        "html",
+    ]);
+    out.expect_code(0);
+    assert!(out.stdout.starts_with("<!DOCTYPE html>\n"));
+    assert!(out.stdout.contains("Decision support only"));
+    snapshot!("diff_html_small_cases", out.snapshot());
+}
+
+/// The HTML page runs nothing and loads nothing, and escapes ruleset text.
+#[test]
+fn diff_html_has_no_script_no_remote_resource_and_escapes_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = std::fs::read_to_string(crate::util::root().join(SMALL)).unwrap();
+    let marked = small.replace("version: \"2\"", "version: '2 <b>&\"'");
+    assert_ne!(marked, small);
+    let path = dir.path().join("marked.yaml");
+    std::fs::write(&path, marked).unwrap();
+    let out = run(&[
+        "diff",
+        path.to_str().unwrap(),
+        SMALL_CHANGED,
+        "--cases",
+        SMALL_CASES,
+        "--format",
+        "html",
+    ]);
+    out.expect_code(0);
+    let page = out.stdout.to_ascii_lowercase();
+    assert!(!page.contains("<script"), "{page}");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "{page}"
+    );
+    assert!(!page.contains(" src=") && !page.contains("<link"), "{page}");
+    assert!(!out.stdout.contains("<b>"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("<title>carelevel diff: small 2 &lt;b&gt;&amp;&quot; → small 3</title>"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("version <code>2 &lt;b&gt;&amp;&quot;</code>"),
+        "{}",
+        out.stdout
+    );
+}

@@ -60,10 +60,12 @@ pub enum Format {
     Json,
     /// Markdown, for a pull-request comment.
     Markdown,
+    /// One self-contained HTML page (inline CSS, no script, no external resources).
+    Html,
 }
 
 /// The line saying how many case errors are not listed, if any.
-fn unlisted(cases: &Cases) -> Option<String> {
+pub(crate) fn unlisted(cases: &Cases) -> Option<String> {
     (cases.unlisted_errors > 0).then(|| {
         format!(
             "... and {} more (only the first {MAX_LISTED_ERRORS} are listed)",
@@ -73,12 +75,12 @@ fn unlisted(cases: &Cases) -> Option<String> {
 }
 
 /// The first 12 hex digits of a SHA-256, as reports show it.
-fn short(sha256: &str) -> &str {
+pub(crate) fn short(sha256: &str) -> &str {
     sha256.get(..12).unwrap_or(sha256)
 }
 
 /// A count as `usize` (saturating; counts of cases in memory fit).
-fn to_usize(n: u64) -> usize {
+pub(crate) fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
@@ -185,6 +187,9 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         }
         Format::Text => out.write_all(text_report(&report, &cases).as_bytes())?,
         Format::Markdown => out.write_all(markdown_report(&report, &cases).as_bytes())?,
+        Format::Html => {
+            out.write_all(crate::diff_html::page(&report, &cases, &old, &new).as_bytes())?;
+        }
     }
     let tripped = match args.fail_on {
         None => false,
@@ -206,7 +211,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     })
 }
 
-fn direction_word(d: Direction) -> &'static str {
+pub(crate) fn direction_word(d: Direction) -> &'static str {
     match d {
         Direction::Escalation => "escalation",
         Direction::DeEscalation => "de-escalation",
@@ -214,7 +219,7 @@ fn direction_word(d: Direction) -> &'static str {
     }
 }
 
-fn pattern_text(e: &DiffExample) -> String {
+pub(crate) fn pattern_text(e: &DiffExample) -> String {
     let omitted = e.answers.0.len() - e.pattern.0.len();
     let shown = e.pattern.to_string();
     let any = if omitted > 0 && !e.pattern.0.is_empty() {
@@ -228,7 +233,7 @@ fn pattern_text(e: &DiffExample) -> String {
     )
 }
 
-fn list_or_none(items: &[String]) -> String {
+pub(crate) fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
         "(no rule: lowest level)".to_owned()
     } else {
@@ -509,7 +514,7 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
 }
 
 /// The one-sided populations of a diff, each with its heading.
-fn one_sided(r: &DiffReport) -> Vec<(String, &OneSided)> {
+pub(crate) fn one_sided(r: &DiffReport) -> Vec<(String, &OneSided)> {
     let mut out = Vec::new();
     for (side, who, other, what) in [
         (&r.new_population, "NEW", "OLD", "New answers"),
@@ -530,7 +535,7 @@ fn one_sided(r: &DiffReport) -> Vec<(String, &OneSided)> {
 }
 
 /// Where a one-sided population is placed by the ruleset that accepts it.
-fn one_sided_counts(p: &OneSided) -> String {
+pub(crate) fn one_sided_counts(p: &OneSided) -> String {
     let levels: Vec<String> = p
         .levels
         .iter()
@@ -544,7 +549,7 @@ fn one_sided_counts(p: &OneSided) -> String {
     )
 }
 
-fn in_neither_text(n: u64) -> String {
+pub(crate) fn in_neither_text(n: u64) -> String {
     format!(
         "{} give an answer only OLD accepts and another only NEW accepts; neither ruleset can assess them",
         render::plural(to_usize(n), "class", "classes")
