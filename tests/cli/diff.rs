@@ -774,3 +774,46 @@ fn diff_html_has_no_script_no_remote_resource_and_escapes_text() {
         out.stdout
     );
 }
+
+/// A case refused by both rulesets (a required answer missing) is counted in a
+/// `refused` row and column even when no answer-set class is refused: no case is
+/// left out of the case matrix.
+#[test]
+fn refused_cases_are_counted_in_the_case_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refused.jsonl");
+    std::fs::write(
+        &path,
+        "{\"id\":\"r1\",\"risk\":\"some\"}\n{\"id\":\"a1\",\"risk\":\"some\",\"alone\":false}\n",
+    )
+    .unwrap();
+    let cases = path.to_str().unwrap();
+    let out = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        cases,
+        "--format",
+        "json",
+    ]);
+    out.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["low", "high", "refused"]);
+    assert_eq!(
+        v["case_matrix"],
+        serde_json::json!([[0, 1, 0], [0, 0, 0], [0, 0, 1]])
+    );
+    // The class matrix gains the row and column with no classes in them.
+    assert_eq!(
+        v["matrix"],
+        serde_json::json!([[2, 1, 0], [3, 2, 0], [0, 0, 0]])
+    );
+    assert_eq!(v["classes"], 8);
+}
