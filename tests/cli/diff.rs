@@ -511,3 +511,309 @@ fn the_policy_authors_diff_gives_the_limited_support_file() {
         body(&read("examples/policy-change/limited-support.yaml"))
     );
 }
+
+const SMALL: &str = "tests/cli/fixtures/small.yaml";
+const SMALL_CHANGED: &str = "tests/cli/fixtures/small-changed.yaml";
+const SMALL_CASES: &str = "tests/cli/fixtures/small-changes.jsonl";
+
+/// With `--cases`, the report names the people who move for each transition and whose
+/// flags or review status change: by id, or by line for a case without one.
+#[test]
+fn diff_cases_lists_the_people_who_move() {
+    let text = run(&["diff", SMALL, SMALL_CHANGED, "--cases", SMALL_CASES]);
+    text.expect_code(0);
+    assert!(
+        text.stdout
+            .contains("  low -> high (escalation): 2 cases: a1, line 2\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(text
+        .stdout
+        .contains("  high -> low (de-escalation): 2 cases: b1, d1\n"));
+    assert!(text
+        .stdout
+        .contains("  flag `review_alone` newly fires: 1 case: b1\n"));
+    assert!(text
+        .stdout
+        .contains("  flag `review_alone` no longer fires: 1 case: c1\n"));
+    assert!(text
+        .stdout
+        .contains("  no longer needs review: 1 case: d1\n"));
+    snapshot!("diff_text_cases_ids", text.snapshot());
+    let md = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        SMALL_CASES,
+        "--format",
+        "markdown",
+    ]);
+    md.expect_code(0);
+    snapshot!("diff_markdown_cases_ids", md.snapshot());
+
+    let json = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        SMALL_CASES,
+        "--format",
+        "json",
+    ]);
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        v["case_changes"],
+        serde_json::json!({
+            "id_field": "id",
+            "moved": [
+                {"from": "low", "to": "high", "direction": "escalation",
+                 "cases": [{"line": 1, "id": "a1"}, {"line": 2, "id": null}]},
+                {"from": "high", "to": "low", "direction": "de_escalation",
+                 "cases": [{"line": 3, "id": "b1"}, {"line": 5, "id": "d1"}]},
+            ],
+            "flags": [{"flag": "review_alone",
+                       "gained": [{"line": 3, "id": "b1"}],
+                       "lost": [{"line": 4, "id": "c1"}]}],
+            "review": {"gained": [], "lost": [{"line": 5, "id": "d1"}]},
+        })
+    );
+    // Without `--cases` there is no case list at all.
+    let bare = run(&["diff", SMALL, SMALL_CHANGED, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&bare.stdout).unwrap();
+    assert!(v.get("case_changes").is_none());
+    let bare = run(&["diff", SMALL, SMALL_CHANGED]);
+    assert!(
+        !bare.stdout.contains("Cases that change"),
+        "{}",
+        bare.stdout
+    );
+}
+
+/// Text and markdown list the first 20 people per transition and count the rest;
+/// JSON lists everyone.
+#[test]
+fn diff_case_ids_are_capped_in_text_but_not_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.jsonl");
+    let text: String = (1..=25)
+        .map(|i| format!("{{\"id\":\"p{i:02}\",\"risk\":\"some\",\"alone\":false}}\n"))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let cases = path.to_str().unwrap();
+    let first20: Vec<String> = (1..=20).map(|i| format!("p{i:02}")).collect();
+    let out = run(&["diff", SMALL, SMALL_CHANGED, "--cases", cases]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains(&format!(
+            "  low -> high (escalation): 25 cases: {} and 5 more\n",
+            first20.join(", ")
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("p21"));
+    let md = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        cases,
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.stdout.contains("`p20` and 5 more\n"), "{}", md.stdout);
+    assert!(!md.stdout.contains("p21"));
+    let json = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        cases,
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let listed = v["case_changes"]["moved"][0]["cases"].as_array().unwrap();
+    assert_eq!(listed.len(), 25);
+    assert_eq!(listed[24], serde_json::json!({"line": 25, "id": "p25"}));
+}
+
+/// `--id-field` names the field or column holding the case id, as in `batch`; a
+/// name that is a question of either ruleset is refused.
+#[test]
+fn diff_id_field_names_the_case_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("cases.csv");
+    std::fs::write(&csv, "pid,risk,alone\nx7,some,false\n,lots,false\n").unwrap();
+    let csv = csv.to_str().unwrap();
+    let out = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        csv,
+        "--id-field",
+        "pid",
+    ]);
+    out.expect_code(0);
+    assert!(out
+        .stdout
+        .contains("Cases that change (by `pid`, or line):"));
+    assert!(out
+        .stdout
+        .contains("  low -> high (escalation): 1 case: x7\n"));
+    // An empty id cell is unanswered: the case is named by its line (the header is line 1).
+    assert!(
+        out.stdout
+            .contains("  high -> low (de-escalation): 1 case: line 3\n"),
+        "{}",
+        out.stdout
+    );
+
+    let jsonl = dir.path().join("cases.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"pid\": 41, \"risk\": \"some\", \"alone\": false}\n",
+    )
+    .unwrap();
+    let json = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        jsonl.to_str().unwrap(),
+        "--id-field",
+        "pid",
+        "--format",
+        "json",
+    ]);
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["case_changes"]["id_field"], "pid");
+    assert_eq!(
+        v["case_changes"]["moved"][0]["cases"],
+        serde_json::json!([{"line": 1, "id": "41"}])
+    );
+
+    let refused = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        csv,
+        "--id-field",
+        "risk",
+    ]);
+    refused.expect_code(2);
+    assert_eq!(refused.stdout, "");
+    assert_eq!(
+        refused.stderr,
+        "carelevel: error: `--id-field risk` names a question of the rulesets; choose the field that holds the case id\n"
+    );
+}
+
+/// `--format html`: one self-contained page (reviewed snapshot of a small diff with
+/// cases).
+#[test]
+fn diff_html_page_of_a_small_diff() {
+    let out = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        SMALL_CASES,
+        "--format",
+        "html",
+    ]);
+    out.expect_code(0);
+    assert!(out.stdout.starts_with("<!DOCTYPE html>\n"));
+    assert!(out.stdout.contains("Decision support only"));
+    snapshot!("diff_html_small_cases", out.snapshot());
+}
+
+/// The HTML page runs nothing and loads nothing, and escapes ruleset text.
+#[test]
+fn diff_html_has_no_script_no_remote_resource_and_escapes_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = std::fs::read_to_string(crate::util::root().join(SMALL)).unwrap();
+    let marked = small.replace("version: \"2\"", "version: '2 <b>&\"'");
+    assert_ne!(marked, small);
+    let path = dir.path().join("marked.yaml");
+    std::fs::write(&path, marked).unwrap();
+    let out = run(&[
+        "diff",
+        path.to_str().unwrap(),
+        SMALL_CHANGED,
+        "--cases",
+        SMALL_CASES,
+        "--format",
+        "html",
+    ]);
+    out.expect_code(0);
+    let page = out.stdout.to_ascii_lowercase();
+    assert!(!page.contains("<script"), "{page}");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "{page}"
+    );
+    assert!(!page.contains(" src=") && !page.contains("<link"), "{page}");
+    assert!(!out.stdout.contains("<b>"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("<title>carelevel diff: small 2 &lt;b&gt;&amp;&quot; → small 3</title>"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("version <code>2 &lt;b&gt;&amp;&quot;</code>"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A case refused by both rulesets (a required answer missing) is counted in a
+/// `refused` row and column even when no answer-set class is refused: no case is
+/// left out of the case matrix.
+#[test]
+fn refused_cases_are_counted_in_the_case_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refused.jsonl");
+    std::fs::write(
+        &path,
+        "{\"id\":\"r1\",\"risk\":\"some\"}\n{\"id\":\"a1\",\"risk\":\"some\",\"alone\":false}\n",
+    )
+    .unwrap();
+    let cases = path.to_str().unwrap();
+    let out = run(&[
+        "diff",
+        SMALL,
+        SMALL_CHANGED,
+        "--cases",
+        cases,
+        "--format",
+        "json",
+    ]);
+    out.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["low", "high", "refused"]);
+    assert_eq!(
+        v["case_matrix"],
+        serde_json::json!([[0, 1, 0], [0, 0, 0], [0, 0, 1]])
+    );
+    // The class matrix gains the row and column with no classes in them.
+    assert_eq!(
+        v["matrix"],
+        serde_json::json!([[2, 1, 0], [3, 2, 0], [0, 0, 0]])
+    );
+    assert_eq!(v["classes"], 8);
+}

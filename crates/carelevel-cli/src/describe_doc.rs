@@ -393,7 +393,7 @@ pub fn markdown(doc: &[Block]) -> String {
 }
 
 /// Escape text for HTML element content and attribute values.
-fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in visible(text).chars() {
         match c {

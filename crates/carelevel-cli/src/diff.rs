@@ -8,7 +8,7 @@ use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction,
 use carelevel::text::Shown;
 use carelevel::Ruleset;
 
-use crate::diff_cases::{self, Cases, MAX_LISTED_ERRORS};
+use crate::diff_cases::{self, CaseRef, Cases, MovedCases, MAX_LISTED_ERRORS};
 use crate::input::{self, LoadError};
 use crate::render;
 use crate::ExitCode;
@@ -24,9 +24,14 @@ pub struct Args {
     pub new: PathBuf,
     /// Real cases to count in the transition matrix: JSON Lines (`.jsonl`), CSV (`.csv`,
     /// header row = question ids; an empty cell is unanswered) or a YAML list of answer
-    /// maps (`.yaml`/`.yml`); an `id` field or column names each case.
+    /// maps (`.yaml`/`.yml`); the `--id-field` field or column names each case, and
+    /// the report lists the cases that change level, flags or review.
     #[arg(long, value_name = "FILE")]
     pub cases: Option<PathBuf>,
+    /// The JSON field or CSV column holding each case's id (with `--cases`); a case
+    /// without one is named by its line.
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
     /// Exit with code 1 when the diff has changes of this kind (for CI gates).
     #[arg(long, value_enum, value_name = "WHAT")]
     pub fail_on: Option<FailOn>,
@@ -55,10 +60,12 @@ pub enum Format {
     Json,
     /// Markdown, for a pull-request comment.
     Markdown,
+    /// One self-contained HTML page (inline CSS, no script, no external resources).
+    Html,
 }
 
 /// The line saying how many case errors are not listed, if any.
-fn unlisted(cases: &Cases) -> Option<String> {
+pub(crate) fn unlisted(cases: &Cases) -> Option<String> {
     (cases.unlisted_errors > 0).then(|| {
         format!(
             "... and {} more (only the first {MAX_LISTED_ERRORS} are listed)",
@@ -68,12 +75,12 @@ fn unlisted(cases: &Cases) -> Option<String> {
 }
 
 /// The first 12 hex digits of a SHA-256, as reports show it.
-fn short(sha256: &str) -> &str {
+pub(crate) fn short(sha256: &str) -> &str {
     sha256.get(..12).unwrap_or(sha256)
 }
 
 /// A count as `usize` (saturating; counts of cases in memory fit).
-fn to_usize(n: u64) -> usize {
+pub(crate) fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
@@ -118,7 +125,18 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     }
     let mut cases = Cases::default();
     if let Some(path) = &args.cases {
-        cases = match diff_cases::count(path, &old, &new) {
+        let id_field = args.id_field.as_str();
+        if old.factor_index(id_field).is_some() || new.factor_index(id_field).is_some() {
+            return input::usage_error(
+                err,
+                &format!(
+                    "`--id-field {}` names a question of the rulesets; choose the field \
+                     that holds the case id",
+                    Shown::excerpt(id_field)
+                ),
+            );
+        }
+        cases = match diff_cases::count(path, &old, &new, id_field) {
             Ok(c) => c,
             Err(message) => return input::usage_error(err, &message),
         };
@@ -153,6 +171,12 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                         serde_json::Value::from(cases.unlisted_errors),
                     );
                 }
+                if args.cases.is_some() {
+                    obj.insert(
+                        "case_changes".to_owned(),
+                        case_changes_json(&report, &cases),
+                    );
+                }
                 obj.insert(
                     "summary".to_owned(),
                     serde_json::Value::String(report.summary()),
@@ -163,6 +187,9 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         }
         Format::Text => out.write_all(text_report(&report, &cases).as_bytes())?,
         Format::Markdown => out.write_all(markdown_report(&report, &cases).as_bytes())?,
+        Format::Html => {
+            out.write_all(crate::diff_html::page(&report, &cases, &old, &new).as_bytes())?;
+        }
     }
     let tripped = match args.fail_on {
         None => false,
@@ -184,7 +211,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     })
 }
 
-fn direction_word(d: Direction) -> &'static str {
+pub(crate) fn direction_word(d: Direction) -> &'static str {
     match d {
         Direction::Escalation => "escalation",
         Direction::DeEscalation => "de-escalation",
@@ -192,7 +219,7 @@ fn direction_word(d: Direction) -> &'static str {
     }
 }
 
-fn pattern_text(e: &DiffExample) -> String {
+pub(crate) fn pattern_text(e: &DiffExample) -> String {
     let omitted = e.answers.0.len() - e.pattern.0.len();
     let shown = e.pattern.to_string();
     let any = if omitted > 0 && !e.pattern.0.is_empty() {
@@ -206,7 +233,7 @@ fn pattern_text(e: &DiffExample) -> String {
     )
 }
 
-fn list_or_none(items: &[String]) -> String {
+pub(crate) fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
         "(no rule: lowest level)".to_owned()
     } else {
@@ -301,6 +328,9 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
         r.review_lost,
         if r.review_lost == 1 { "does" } else { "do" }
     );
+    if r.case_matrix.is_some() {
+        case_changes_text(&mut s, r, cases);
+    }
     for (title, side) in one_sided(r) {
         let _ = writeln!(s, "\n{title}");
         let _ = writeln!(s, "  {}", one_sided_counts(side));
@@ -460,6 +490,9 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
             r.review_gained, r.review_lost
         );
     }
+    if r.case_matrix.is_some() {
+        case_changes_markdown(&mut s, r, cases);
+    }
     for (title, side) in one_sided(r) {
         let _ = writeln!(s, "#### {title}\n");
         let _ = writeln!(s, "{}\n", one_sided_counts(side));
@@ -481,7 +514,7 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
 }
 
 /// The one-sided populations of a diff, each with its heading.
-fn one_sided(r: &DiffReport) -> Vec<(String, &OneSided)> {
+pub(crate) fn one_sided(r: &DiffReport) -> Vec<(String, &OneSided)> {
     let mut out = Vec::new();
     for (side, who, other, what) in [
         (&r.new_population, "NEW", "OLD", "New answers"),
@@ -502,7 +535,7 @@ fn one_sided(r: &DiffReport) -> Vec<(String, &OneSided)> {
 }
 
 /// Where a one-sided population is placed by the ruleset that accepts it.
-fn one_sided_counts(p: &OneSided) -> String {
+pub(crate) fn one_sided_counts(p: &OneSided) -> String {
     let levels: Vec<String> = p
         .levels
         .iter()
@@ -516,7 +549,7 @@ fn one_sided_counts(p: &OneSided) -> String {
     )
 }
 
-fn in_neither_text(n: u64) -> String {
+pub(crate) fn in_neither_text(n: u64) -> String {
     format!(
         "{} give an answer only OLD accepts and another only NEW accepts; neither ruleset can assess them",
         render::plural(to_usize(n), "class", "classes")
@@ -533,4 +566,155 @@ fn code_list(items: &[String]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// The most case ids listed per transition or change in text and markdown (JSON lists
+/// them all).
+pub const MAX_LISTED_IDS: usize = 20;
+
+/// The moved cases in the matrix's order of levels (OLD level, then NEW level).
+pub(crate) fn moved_in_order<'c>(
+    r: &DiffReport,
+    cases: &'c Cases,
+) -> Vec<(&'c (String, String), &'c MovedCases)> {
+    let rank = |id: &str| {
+        r.levels
+            .iter()
+            .position(|l| l.id == id)
+            .unwrap_or(usize::MAX)
+    };
+    let mut moved: Vec<_> = cases.moved.iter().collect();
+    moved.sort_by_key(|((from, to), _)| (rank(from), rank(to)));
+    moved
+}
+
+/// Every list of changed cases with its heading words: (label, cases).
+pub(crate) fn case_change_lists<'c>(
+    r: &DiffReport,
+    cases: &'c Cases,
+) -> Vec<(String, &'c [CaseRef])> {
+    let mut lists = Vec::new();
+    for ((from, to), m) in moved_in_order(r, cases) {
+        lists.push((
+            format!("{from} -> {to} ({})", direction_word(m.direction)),
+            m.cases.as_slice(),
+        ));
+    }
+    for (flag, f) in &cases.flags {
+        if !f.gained.is_empty() {
+            lists.push((format!("flag `{flag}` newly fires"), f.gained.as_slice()));
+        }
+        if !f.lost.is_empty() {
+            lists.push((format!("flag `{flag}` no longer fires"), f.lost.as_slice()));
+        }
+    }
+    if !cases.review.gained.is_empty() {
+        lists.push((
+            "newly needs review".to_owned(),
+            cases.review.gained.as_slice(),
+        ));
+    }
+    if !cases.review.lost.is_empty() {
+        lists.push((
+            "no longer needs review".to_owned(),
+            cases.review.lost.as_slice(),
+        ));
+    }
+    lists
+}
+
+/// At most [`MAX_LISTED_IDS`] cases, then how many more.
+pub(crate) fn capped_ids(list: &[CaseRef]) -> String {
+    let shown: Vec<String> = list
+        .iter()
+        .take(MAX_LISTED_IDS)
+        .map(ToString::to_string)
+        .collect();
+    let mut text = shown.join(", ");
+    if list.len() > MAX_LISTED_IDS {
+        let _ = write!(text, " and {} more", list.len() - MAX_LISTED_IDS);
+    }
+    text
+}
+
+fn case_changes_text(s: &mut String, r: &DiffReport, cases: &Cases) {
+    let lists = case_change_lists(r, cases);
+    if lists.is_empty() {
+        let _ = writeln!(s, "\nNo case changes level, flags or review.");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nCases that change (by `{}`, or line):",
+        Shown::excerpt(&cases.id_field)
+    );
+    for (label, list) in lists {
+        let _ = writeln!(
+            s,
+            "  {label}: {}: {}",
+            render::plural(list.len(), "case", "cases"),
+            capped_ids(list)
+        );
+    }
+}
+
+fn case_changes_markdown(s: &mut String, r: &DiffReport, cases: &Cases) {
+    let lists = case_change_lists(r, cases);
+    let _ = writeln!(s, "#### Cases that change\n");
+    if lists.is_empty() {
+        let _ = writeln!(s, "No case changes level, flags or review.\n");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "By `{}` (or line when a case has none).\n",
+        Shown::excerpt(&cases.id_field)
+    );
+    for (label, list) in lists {
+        let ids: Vec<String> = list
+            .iter()
+            .take(MAX_LISTED_IDS)
+            .map(|c| {
+                if c.id.is_some() {
+                    format!("`{c}`")
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        let more = if list.len() > MAX_LISTED_IDS {
+            format!(" and {} more", list.len() - MAX_LISTED_IDS)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "- **{}**: {}: {}{more}",
+            label.replace("->", "→"),
+            render::plural(list.len(), "case", "cases"),
+            ids.join(", ")
+        );
+    }
+    let _ = writeln!(s);
+}
+
+/// Every changed case, uncapped, for `--format json`.
+fn case_changes_json(r: &DiffReport, cases: &Cases) -> serde_json::Value {
+    let moved: Vec<serde_json::Value> = moved_in_order(r, cases)
+        .into_iter()
+        .map(|((from, to), m)| {
+            serde_json::json!({"from": from, "to": to, "direction": m.direction, "cases": m.cases})
+        })
+        .collect();
+    let flags: Vec<serde_json::Value> = cases
+        .flags
+        .iter()
+        .map(|(flag, f)| serde_json::json!({"flag": flag, "gained": f.gained, "lost": f.lost}))
+        .collect();
+    serde_json::json!({
+        "id_field": cases.id_field,
+        "moved": moved,
+        "flags": flags,
+        "review": {"gained": cases.review.gained, "lost": cases.review.lost},
+    })
 }

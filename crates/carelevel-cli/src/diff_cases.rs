@@ -4,15 +4,20 @@
 //! reader (`carelevel_batch::for_each_record`: the same CSV dialect, line
 //! numbers and per-line limit as `batch`), so memory stays flat whatever the number
 //! of cases: only the count per (OLD level, NEW level) pair is kept, and at most
-//! [`MAX_LISTED_ERRORS`] case errors. A YAML list is one document and is read whole
+//! [`MAX_LISTED_ERRORS`] case errors, plus the id (or line) of every case whose level,
+//! flags or review status changes: those lists grow with the number of people who
+//! move, not with the number of cases. A YAML list is one document and is read whole
 //! (within the input size limit).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use carelevel::Ruleset;
+use carelevel::analysis::Direction;
+use carelevel::text::Shown;
+use carelevel::{EvalError, Ruleset};
 use carelevel_batch::{self as pipeline, for_each_record, Input, RecordContent};
 use serde_json::{Map, Value};
 
@@ -31,11 +36,77 @@ pub struct CaseError {
     pub message: String,
 }
 
+/// A case as the reports name it: its id, or its line when it has none.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseRef {
+    /// Its line (JSON Lines, CSV) or position (YAML list).
+    pub line: u64,
+    /// Its id (the `--id-field` field or column), when it has one.
+    pub id: Option<String>,
+}
+
+impl fmt::Display for CaseRef {
+    /// The id (escaped, capped: it comes from the cases file), or `line N`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.id {
+            Some(id) => write!(f, "{}", Shown::excerpt(id)),
+            None => write!(f, "line {}", self.line),
+        }
+    }
+}
+
+/// The cases that move from one level to another.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MovedCases {
+    /// Escalation, de-escalation or not comparable.
+    pub direction: Direction,
+    /// The cases, in file order.
+    pub cases: Vec<CaseRef>,
+}
+
+/// The direction of a move from level `from` to level `to` (ids, or `refused`), as
+/// the whole-space diff orders them: by NEW's levels when NEW has both, else by OLD's.
+pub fn direction(old: &Ruleset, new: &Ruleset, from: &str, to: &str) -> Direction {
+    let rank = |rs: &Ruleset, id: &str| rs.level_index(id);
+    match (
+        rank(new, from),
+        rank(new, to),
+        rank(old, from),
+        rank(old, to),
+    ) {
+        (Some(x), Some(y), _, _) | (_, _, Some(x), Some(y)) => {
+            if y > x {
+                Direction::Escalation
+            } else {
+                Direction::DeEscalation
+            }
+        }
+        _ => Direction::Incomparable,
+    }
+}
+
+/// The cases whose flag changes under NEW.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct FlagCases {
+    /// Cases the flag newly fires for.
+    pub gained: Vec<CaseRef>,
+    /// Cases the flag no longer fires for.
+    pub lost: Vec<CaseRef>,
+}
+
 /// What the cases came to.
 #[derive(Default)]
 pub struct Cases {
+    /// The field or column holding each case's id.
+    pub id_field: String,
     /// Cases per (OLD level, NEW level); `refused` for a missing required answer.
     pub pairs: BTreeMap<(String, String), u64>,
+    /// The cases that change level, per (OLD level, NEW level), in file order.
+    pub moved: BTreeMap<(String, String), MovedCases>,
+    /// The cases whose flags change, per flag id (flags are matched by id).
+    pub flags: BTreeMap<String, FlagCases>,
+    /// The cases that newly need review / no longer need review.
+    pub review: FlagCases,
     /// The first [`MAX_LISTED_ERRORS`] cases that could not be assessed.
     pub errors: Vec<CaseError>,
     /// Cases that could not be assessed beyond those listed.
@@ -44,7 +115,24 @@ pub struct Cases {
     pub ignored: [u64; 2],
 }
 
+/// One case under one ruleset: its level id (or `refused`), the flags that fire and
+/// whether it needs review. A refused case fires no flag and needs no review, as in
+/// the whole-space diff.
+struct Outcome {
+    level: String,
+    flags: Vec<String>,
+    review: bool,
+}
+
 impl Cases {
+    /// No case yet, each named by the field or column `id_field`.
+    pub fn new(id_field: &str) -> Cases {
+        Cases {
+            id_field: id_field.to_owned(),
+            ..Cases::default()
+        }
+    }
+
     /// Every case that could not be assessed, listed or not.
     pub fn error_count(&self) -> u64 {
         self.errors.len() as u64 + self.unlisted_errors
@@ -52,17 +140,17 @@ impl Cases {
 
     /// Assess one case under both rulesets.
     fn add(&mut self, old: &Ruleset, new: &Ruleset, line: u64, record: &Map<String, Value>) {
-        let id = record.get("id").map(|v| match v {
+        let id = record.get(&self.id_field).map(|v| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         });
-        let mut levels = Vec::new();
+        let mut outcomes = Vec::new();
         for (r, rs) in [old, new].into_iter().enumerate() {
             // Each ruleset reads the questions it asks; answers to questions only the
             // other ruleset asks are counted, never silently dropped.
             let mut own = Map::new();
             for (k, v) in record {
-                if k == "id" {
+                if *k == self.id_field {
                     continue;
                 }
                 if rs.factor_index(k).is_some()
@@ -74,15 +162,24 @@ impl Cases {
                 }
             }
             let text = Value::Object(own).to_string();
-            let level = rs
+            let outcome = rs
                 .answers_from_json(&text)
                 .map_err(|e| e.to_string())
-                .and_then(|a| rs.level_for(&a).map_err(|e| e.to_string()));
-            match level {
-                Ok(l) => levels.push(rs.levels().get(l).map(|x| x.id.clone()).unwrap_or_default()),
-                Err(e) if e.starts_with("required answers are missing") => {
-                    levels.push("refused".to_owned());
-                }
+                .and_then(|a| match rs.assess(&a) {
+                    Ok(x) => Ok(Outcome {
+                        level: x.level.id.into_owned(),
+                        flags: x.flags.into_iter().map(|f| f.id.into_owned()).collect(),
+                        review: x.needs_review,
+                    }),
+                    Err(EvalError::MissingRequired { .. }) => Ok(Outcome {
+                        level: "refused".to_owned(),
+                        flags: Vec::new(),
+                        review: false,
+                    }),
+                    Err(e) => Err(e.to_string()),
+                });
+            match outcome {
+                Ok(o) => outcomes.push(o),
                 Err(e) => {
                     let which = if r == 0 { "OLD" } else { "NEW" };
                     let message = format!("{which}: {e}");
@@ -95,21 +192,53 @@ impl Cases {
                 }
             }
         }
-        if let [a, b] = levels.as_slice() {
-            *self.pairs.entry((a.clone(), b.clone())).or_default() += 1;
+        let [a, b] = outcomes.as_slice() else {
+            return;
+        };
+        let case = || CaseRef {
+            line,
+            id: id.clone(),
+        };
+        let pair = (a.level.clone(), b.level.clone());
+        if a.level != b.level {
+            self.moved
+                .entry(pair.clone())
+                .or_insert_with(|| MovedCases {
+                    direction: direction(old, new, &a.level, &b.level),
+                    cases: Vec::new(),
+                })
+                .cases
+                .push(case());
+        }
+        *self.pairs.entry(pair).or_default() += 1;
+        for f in &b.flags {
+            if !a.flags.contains(f) {
+                self.flags.entry(f.clone()).or_default().gained.push(case());
+            }
+        }
+        for f in &a.flags {
+            if !b.flags.contains(f) {
+                self.flags.entry(f.clone()).or_default().lost.push(case());
+            }
+        }
+        match (a.review, b.review) {
+            (false, true) => self.review.gained.push(case()),
+            (true, false) => self.review.lost.push(case()),
+            _ => {}
         }
     }
 }
 
-/// Read the cases file at `path` and assess every case under `old` and `new`. An
-/// error names the file's problem and line; the caller prefixes the file name.
-pub fn count(path: &Path, old: &Ruleset, new: &Ruleset) -> Result<Cases, String> {
+/// Read the cases file at `path` and assess every case under `old` and `new`, each
+/// named by its field or column `id_field`. An error names the file's problem and
+/// line; the caller prefixes the file name.
+pub fn count(path: &Path, old: &Ruleset, new: &Ruleset, id_field: &str) -> Result<Cases, String> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let mut cases = Cases::default();
+    let mut cases = Cases::new(id_field);
     if matches!(ext.as_str(), "yaml" | "yml") {
         let source = input::read_source(path, "cases file")?;
         let list: Vec<Map<String, Value>> = serde_yaml::from_str(&source.text)
@@ -134,7 +263,7 @@ pub fn count(path: &Path, old: &Ruleset, new: &Ruleset) -> Result<Cases, String>
     let reader = open(path, &name)?;
     let (records, header) = if csv {
         let (records, header) =
-            Input::csv_columns(reader, Some("id")).map_err(|e| read_error(&name, &e))?;
+            Input::csv_columns(reader, Some(id_field)).map_err(|e| read_error(&name, &e))?;
         (records, Some(header))
     } else {
         (Input::jsonl(reader, None), None)
@@ -149,7 +278,7 @@ pub fn count(path: &Path, old: &Ruleset, new: &Ruleset) -> Result<Cases, String>
                         .map_err(|e| format!("expected a JSON object of answers: {e}"))
                 }),
             RecordContent::Csv(fields) => match &header {
-                Some(header) => csv_case(header, &fields),
+                Some(header) => csv_case(header, &fields, id_field),
                 None => Err("a CSV record in JSON input (a bug)".to_owned()),
             },
             RecordContent::Unreadable(problem) => Err(problem.to_owned()),
@@ -196,6 +325,7 @@ fn read_error(name: &str, e: &pipeline::Error) -> String {
 fn csv_case(
     header: &pipeline::CsvHeader,
     fields: &pipeline::CsvFields<'_>,
+    id_field: &str,
 ) -> Result<Map<String, Value>, String> {
     if fields.len() != header.width {
         return Err(format!(
@@ -207,7 +337,7 @@ fn csv_case(
     }
     let columns = header
         .id_column
-        .map(|c| (c, "id"))
+        .map(|c| (c, id_field))
         .into_iter()
         .chain(header.questions.iter().map(|(c, n)| (*c, n.as_str())));
     let mut record = Map::new();

@@ -11,6 +11,7 @@ mod describe;
 mod describe_doc;
 mod diff;
 mod diff_cases;
+mod diff_html;
 mod fhir;
 mod fhir_out;
 mod fhir_read;

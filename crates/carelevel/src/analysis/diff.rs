@@ -317,11 +317,33 @@ impl DiffReport {
     }
 
     /// Count real cases into the matrix: each pair is (level under OLD, level under NEW),
-    /// as level ids (or `refused`).
+    /// as level ids (or `refused`). A level no answer-set class reaches (`refused`, when
+    /// no class of the space is refused) is added as a row and column with no classes,
+    /// so that every case is counted.
     pub fn add_cases<'a>(&mut self, cases: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        // Counted per pair first: bounded by the number of levels, not of cases.
+        let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        for pair in cases {
+            *counts.entry(pair).or_default() += 1;
+        }
+        for &(from, to) in counts.keys() {
+            for id in [from, to] {
+                if !self.levels.iter().any(|l| l.id == id) {
+                    self.levels.push(DiffLevel {
+                        id: id.to_owned(),
+                        in_old: true,
+                        in_new: true,
+                    });
+                    for row in &mut self.matrix {
+                        row.push(0);
+                    }
+                    self.matrix.push(vec![0; self.levels.len()]);
+                }
+            }
+        }
         let n = self.levels.len();
         let mut m = vec![vec![0u64; n]; n];
-        for (from, to) in cases {
+        for ((from, to), count) in counts {
             let (Some(i), Some(j)) = (
                 self.levels.iter().position(|l| l.id == from),
                 self.levels.iter().position(|l| l.id == to),
@@ -329,7 +351,7 @@ impl DiffReport {
                 continue;
             };
             if let Some(cell) = m.get_mut(i).and_then(|row| row.get_mut(j)) {
-                *cell += 1;
+                *cell += count;
             }
         }
         for cell in &mut self.cells {
