@@ -274,18 +274,41 @@ pub async fn assess(
     caller: Option<Extension<Caller>>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let s = served(&state, &id)?;
+    answer(
+        &state,
+        &id,
+        caller,
+        body,
+        "/v1/rulesets/{id}/assess",
+        |_, a| {
+            serde_json::to_value(a).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })
+        },
+    )
+    .await
+}
+
+/// Assess the body's answers with ruleset `id`, record the decision (when a log is
+/// configured) and answer with `render` of it: the one path of `assess` and `decide`.
+async fn answer(
+    state: &AppState,
+    id: &str,
+    caller: Option<Extension<Caller>>,
+    body: Body,
+    route: &str,
+    render: fn(&Served, &Assessment<'_>) -> Result<Value, ApiError>,
+) -> Result<Response, ApiError> {
+    let s = served(state, id)?;
     let body = read_body(body).await?;
     let (answers, assessment) = assess_body(&s, &body)?;
-    let value = serde_json::to_value(&assessment)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let value = render(&s, &assessment)?;
     let caller = caller.as_ref().map(|Extension(c)| c);
-    let source = api_source("/v1/rulesets/{id}/assess");
     let decision_id = crate::cds::random_uuid()?;
     decisions::record(
-        &state,
+        state,
         &decision_id,
-        source,
+        api_source(route),
         caller,
         None,
         &answers,
@@ -315,25 +338,15 @@ pub async fn decide(
     caller: Option<Extension<Caller>>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let s = served(&state, &id)?;
-    let body = read_body(body).await?;
-    let (answers, assessment) = assess_body(&s, &body)?;
-    let value = compact(&s, &assessment);
-    let caller = caller.as_ref().map(|Extension(c)| c);
-    let source = api_source("/v1/rulesets/{id}/decide");
-    let decision_id = crate::cds::random_uuid()?;
-    decisions::record(
+    answer(
         &state,
-        &decision_id,
-        source,
+        &id,
         caller,
-        None,
-        &answers,
-        &assessment,
+        body,
+        "/v1/rulesets/{id}/decide",
+        |s, a| Ok(compact(s, a)),
     )
-    .await?;
-    state.metrics.decision(&s.id, &assessment.level.id);
-    Ok(with_decision_id(with_version(&s, value), &decision_id))
+    .await
 }
 
 /// `POST /admin/reload`: recompile every ruleset now (as SIGHUP does). 200 when every
