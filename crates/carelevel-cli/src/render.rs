@@ -340,6 +340,19 @@ pub fn assessment_with(
             };
             writeln!(out, "  {mark} {} -> {}", rule.id, rule.level)?;
             write_wrapped(out, "      ", "      ", &rule.because)?;
+            for test in &rule.score_tests {
+                let total = a.score.as_ref().map_or(0, |s| s.total);
+                let line = if a
+                    .score
+                    .as_ref()
+                    .is_some_and(|s| s.unanswered_min != s.unanswered_max)
+                {
+                    format!("Total score: {total} from the answers given; it is {test} whatever the unanswered questions add")
+                } else {
+                    format!("Total score: {total}, which is {test}")
+                };
+                write_wrapped(out, "      ", "      ", &line)?;
+            }
             if let Some(source) = &rule.source {
                 write_wrapped(out, "      Source: ", "        ", source)?;
             }

@@ -36,6 +36,12 @@ pub struct FiredRule<'r> {
     pub because: Cow<'r, str>,
     /// Citation, when the rule gives one.
     pub source: Option<Cow<'r, str>>,
+    /// The tests of the total score in the rule's condition that hold, in words
+    /// ("at least 20"): the total-score part of why the rule fired (the total is in
+    /// [`Assessment::score`]). Empty, and absent from JSON, when the rule does not
+    /// test the total or no such test holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub score_tests: Vec<Cow<'r, str>>,
 }
 
 /// A flag that fired (or, in `possible_flags`, could fire).
@@ -389,6 +395,11 @@ impl Ruleset {
                     level: self.level_ref(rule.level).id,
                     because: Cow::Borrowed(&rule.because),
                     source: rule.source.as_deref().map(Cow::Borrowed),
+                    score_tests: self
+                        .score_tests_holding(rule.when, values, known)
+                        .into_iter()
+                        .map(Cow::Owned)
+                        .collect(),
                 });
             }
         }
@@ -597,6 +608,7 @@ impl Assessment<'_> {
                     level: own(r.level),
                     because: own(r.because),
                     source: r.source.map(own),
+                    score_tests: r.score_tests.into_iter().map(own).collect(),
                 })
                 .collect(),
             score: self.score.map(|s| Score {

@@ -10,7 +10,7 @@ use crate::limits;
 use crate::model::{
     Band, ConditionArena, Dimension, DimensionIndex, Factor, FactorKind, FactorPoints, Flag,
     FlagKind, Invariant, Level, LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset,
-    ScoreBand, Scoring, SourceCitation,
+    ScoreBand, ScoreTable, Scoring, SourceCitation,
 };
 use crate::syntax::{
     self, Locator, RawCondition, RawDimension, RawFactor, RawFactorKind, RawFlagKind, RawMissing,
@@ -30,6 +30,7 @@ pub(crate) fn compile(text: &str) -> Result<Ruleset, RulesetError> {
         unusable: Vec::new(),
         skipped: 0,
         arena_full: None,
+        scoring: ScoringState::Absent,
     };
     let ruleset = cx.ruleset(raw, text);
     let mut diagnostics = cx.diagnostics;
@@ -93,7 +94,22 @@ struct Compiler {
     /// Set once the arena holds [`limits::MAX_CONDITION_NODES`] nodes (and reported):
     /// every later condition compiles to this one node, so the arena stops growing.
     arena_full: Option<NodeId>,
+    /// Whether `score` conditions have a total to test (see [`ScoringState`]).
+    scoring: ScoringState,
 }
+
+/// What a `score` condition can test: the ruleset has no `scoring`, has one with
+/// errors (already reported, so score conditions are skipped), or has a usable one
+/// whose points are in the arena's [`ScoreTable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScoringState {
+    Absent,
+    Broken,
+    Ready,
+}
+
+/// The key a condition uses for the total score, unless a question has this id.
+pub(crate) const SCORE_KEY: &str = "score";
 
 impl Compiler {
     fn error(&mut self, path: &str, message: impl Into<String>) {
@@ -165,7 +181,16 @@ impl Compiler {
         let dimensions = self.dimensions(raw.dimensions);
         let levels = self.levels(raw.levels);
         let mut factors = self.factors(raw.factors, &dimensions);
+        let written = raw.scoring.is_some();
         let scoring = raw.scoring.and_then(|s| self.scoring(s, &factors, &levels));
+        self.scoring = match &scoring {
+            Some(s) => {
+                self.arena.score = ScoreTable::new(s, &factors);
+                ScoringState::Ready
+            }
+            None if written => ScoringState::Broken,
+            None => ScoringState::Absent,
+        };
 
         let mut rules = Vec::new();
         let mut conditions_ok = Vec::new();
@@ -977,6 +1002,12 @@ impl Compiler {
                 operand,
             } => {
                 let path = format!("{path}.{factor}");
+                if factor == SCORE_KEY && !factors.iter().any(|f| f.id == SCORE_KEY) {
+                    return match self.score_comparison(&path, *op, operand) {
+                        Some(node) => self.push(node),
+                        None => self.push(Node::Const(false)),
+                    };
+                }
                 let Some(fi) = self.factor_ref(&path, factor, factors) else {
                     return self.push(Node::Const(false));
                 };
@@ -1167,6 +1198,101 @@ impl Compiler {
                 Some(Node::Range { factor: fi, lo, hi })
             }
         }
+    }
+
+    /// Compile a comparison on the total score (`{score: {at_least: 20}}`) into a
+    /// [`Node::Score`]; `None` after reporting an error.
+    fn score_comparison(&mut self, path: &str, op: RawOp, operand: &RawOperand) -> Option<Node> {
+        match self.scoring {
+            ScoringState::Ready => {}
+            ScoringState::Broken => {
+                self.skipped += 1;
+                return None;
+            }
+            ScoringState::Absent => {
+                self.error(
+                    path,
+                    "`score` tests the total score, but this ruleset has no `scoring` section; add `scoring` with points and bands, or name a question",
+                );
+                return None;
+            }
+        }
+        let opath = format!("{path}.{}", op.name());
+        let items: Vec<&RawScalar> = match operand {
+            RawOperand::One(s) => vec![s],
+            RawOperand::List(list) => list.iter().collect(),
+        };
+        let table = &self.arena.score;
+        let (tmin, tmax) = table.range.iter().fold((0i64, 0i64), |(a, b), &(lo, hi)| {
+            (a.saturating_add(lo), b.saturating_add(hi))
+        });
+        let mut totals = Vec::new();
+        for item in &items {
+            match item {
+                RawScalar::Integer(v) => totals.push(*v),
+                other => {
+                    let got = match other {
+                        RawScalar::Text(t) => format!("`{}`", Shown::excerpt(t)),
+                        _ => scalar_text(other),
+                    };
+                    self.error(
+                        &opath,
+                        format!(
+                            "expected a whole number (a total score; totals run from {tmin} to {tmax}), got {got}"
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        match op {
+            RawOp::In if totals.is_empty() => {
+                self.error(&opath, "`in` needs at least one value");
+                return None;
+            }
+            RawOp::Between if totals.len() != 2 => {
+                self.error(
+                    &opath,
+                    format!(
+                        "`between` takes exactly two values [LOW, HIGH], got {}",
+                        totals.len()
+                    ),
+                );
+                return None;
+            }
+            _ => {}
+        }
+        let first = *totals.first()?;
+        let spans: Vec<(i64, i64)> = match op {
+            RawOp::Is => vec![(first, first)],
+            RawOp::In => totals.iter().map(|&v| (v, v)).collect(),
+            RawOp::AtLeast => vec![(first, tmax)],
+            RawOp::AtMost => vec![(tmin, first)],
+            RawOp::Above => vec![(first.saturating_add(1), tmax)],
+            RawOp::Below => vec![(tmin, first.saturating_sub(1))],
+            RawOp::Between => {
+                let second = *totals.get(1)?;
+                if first > second {
+                    self.error(
+                        &opath,
+                        format!("`between` runs from {first} down to {second}; write the lower bound first"),
+                    );
+                    return None;
+                }
+                vec![(first, second)]
+            }
+        };
+        if spans.iter().all(|&(lo, hi)| lo > hi) {
+            self.error(
+                &opath,
+                format!("this comparison can never be true: totals run from {tmin} to {tmax}"),
+            );
+            return None;
+        }
+        let start = u32::try_from(self.arena.ranges.len()).unwrap_or(u32::MAX);
+        let len = u32::try_from(spans.len()).unwrap_or(u32::MAX);
+        self.arena.ranges.extend(spans);
+        Some(Node::Score { start, len })
     }
 
     /// The code of an ordinal or boolean operand, after reporting an error if it is not in the scale.

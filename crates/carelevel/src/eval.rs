@@ -61,8 +61,45 @@ pub(crate) fn holds(arena: &ConditionArena, node: NodeId, values: &[i64]) -> boo
             .any(|&c| holds(arena, c, values)),
         Some(Node::Not(inner)) => !holds(arena, *inner, values),
         Some(Node::Ranges { factor, start, len }) => in_ranges(arena, *start, *len, value(*factor)),
+        Some(Node::Score { start, len }) => {
+            in_ranges(arena, *start, *len, arena.score.total(values))
+        }
         Some(Node::Const(b)) => *b,
         None => false,
+    }
+}
+
+/// Three-valued status of a score condition: the totals still reachable lie in
+/// `lo..=hi` (the known answers' points plus each unknown factor's least and most);
+/// true when every one of them is in a single range of the condition, false when none
+/// is in any, unknown otherwise (the search then branches on an unknown scored factor,
+/// so the exact answer is found once every scored factor is known).
+fn score3(arena: &ConditionArena, start: u32, len: u32, values: &[i64], known: &[bool]) -> Tri {
+    let (mut lo, mut hi) = (0i64, 0i64);
+    for f in 0..arena.score.points.len() {
+        if !arena.score.scores(f) {
+            continue;
+        }
+        if known.get(f).copied().unwrap_or(false) {
+            let p = arena
+                .score
+                .points_of(f, values.get(f).copied().unwrap_or(i64::MIN));
+            lo = lo.saturating_add(p);
+            hi = hi.saturating_add(p);
+        } else {
+            let (a, b) = arena.score.range.get(f).copied().unwrap_or((0, 0));
+            lo = lo.saturating_add(a);
+            hi = hi.saturating_add(b);
+        }
+    }
+    let (s, l) = (start as usize, len as usize);
+    let ranges = arena.ranges.get(s..s.saturating_add(l)).unwrap_or(&[]);
+    if ranges.iter().any(|&(a, b)| a <= lo && hi <= b) {
+        Tri::True
+    } else if ranges.iter().all(|&(a, b)| b < lo || hi < a) {
+        Tri::False
+    } else {
+        Tri::Unknown
     }
 }
 
@@ -92,6 +129,7 @@ pub(crate) fn holds3(
         Some(Node::Ranges { factor, start, len }) => {
             leaf(*factor, &|v| in_ranges(arena, *start, *len, v))
         }
+        Some(Node::Score { start, len }) => score3(arena, *start, *len, values, known),
         Some(Node::All { start, len }) => {
             let mut out = Tri::True;
             for &c in children(arena, *start, *len) {
@@ -146,6 +184,9 @@ fn first_unknown(
             .iter()
             .find_map(|&c| first_unknown(arena, c, known, except, visits)),
         Node::Not(inner) => first_unknown(arena, *inner, known, except, visits),
+        Node::Score { .. } => (0..known.len()).find(|&f| {
+            arena.score.scores(f) && !known.get(f).copied().unwrap_or(true) && Some(f) != except
+        }),
         Node::Const(_) => None,
     }
 }
@@ -584,6 +625,7 @@ mod tests {
             ],
             children: vec![0, 1, 1, 0],
             ranges: Vec::new(),
+            score: Default::default(),
         };
         // The work each one costs alone: its search steps plus the nodes they visit.
         let cost = |node| {

@@ -13,6 +13,8 @@ pub mod json;
 pub mod limits;
 mod model;
 pub mod schema;
+#[cfg(test)]
+mod score_conditions;
 mod syntax;
 pub mod testing;
 pub mod text;

@@ -294,6 +294,68 @@ pub(crate) enum Node {
     Range { factor: u32, lo: i64, hi: i64 },
     /// Integer: true when the value is in any of `ranges[start..start + len]`.
     Ranges { factor: u32, start: u32, len: u32 },
+    /// The total score (see [`ScoreTable`]) is in any of `ranges[start..start + len]`.
+    Score { start: u32, len: u32 },
+}
+
+/// The points of every scored factor, in the form condition evaluation reads them
+/// (value codes, no factor metadata), so that a `score` condition can be evaluated
+/// from the answer codes alone. Empty when the ruleset has no scoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ScoreTable {
+    /// Per factor: `(lo, hi, points)`: a code in `lo..=hi` earns `points`; any other code 0.
+    pub points: Vec<Vec<(i64, i64, i64)>>,
+    /// Per factor: the least and most points it can earn (`(0, 0)` when it is not scored).
+    pub range: Vec<(i64, i64)>,
+}
+
+impl ScoreTable {
+    /// The table of `scoring` over `factors`.
+    pub(crate) fn new(scoring: &Scoring, factors: &[Factor]) -> ScoreTable {
+        let mut points = Vec::with_capacity(factors.len());
+        let mut range = Vec::with_capacity(factors.len());
+        for (f, factor) in factors.iter().enumerate() {
+            let entries: Vec<(i64, i64, i64)> = match (scoring.points.get(f), &factor.kind) {
+                (Some(Some(FactorPoints::ByBand(table))), FactorKind::Integer { bands, .. }) => {
+                    bands
+                        .iter()
+                        .zip(table)
+                        .map(|(b, &p)| (b.min, b.max, p))
+                        .collect()
+                }
+                (Some(Some(FactorPoints::ByCode(table))), _) => table
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, &p)| i64::try_from(c).ok().map(|c| (c, c, p)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            range.push(scoring.points_range(f));
+            points.push(entries);
+        }
+        ScoreTable { points, range }
+    }
+
+    /// Points factor `f` earns with answer `code`.
+    pub(crate) fn points_of(&self, f: usize, code: i64) -> i64 {
+        self.points
+            .get(f)
+            .and_then(|t| t.iter().find(|&&(lo, hi, _)| lo <= code && code <= hi))
+            .map_or(0, |&(_, _, p)| p)
+    }
+
+    /// Whether factor `f` earns points at all.
+    pub(crate) fn scores(&self, f: usize) -> bool {
+        self.points.get(f).is_some_and(|t| !t.is_empty())
+    }
+
+    /// The total of complete answers `values` (codes by factor index).
+    pub(crate) fn total(&self, values: &[i64]) -> i64 {
+        values
+            .iter()
+            .enumerate()
+            .fold(0i64, |t, (f, &v)| t.saturating_add(self.points_of(f, v)))
+    }
 }
 
 /// Flat storage of all compiled conditions.
@@ -302,6 +364,8 @@ pub(crate) struct ConditionArena {
     pub nodes: Vec<Node>,
     pub children: Vec<NodeId>,
     pub ranges: Vec<(i64, i64)>,
+    /// Points for `score` conditions ([`Node::Score`]).
+    pub score: ScoreTable,
 }
 
 impl Ruleset {

@@ -31,6 +31,68 @@ impl Ruleset {
             .map(|n| self.words(n))
     }
 
+    /// The tests of the total score in condition `node` that hold with the answers
+    /// `values` (codes by factor) of which `known` are known, in words without the
+    /// subject ("at least 20"; "not at most 9" for a test under an odd number of
+    /// `not`s that fails). A test counts only when it holds for every value the
+    /// unknown answers could take. Used to explain a rule that fired on the total.
+    pub(crate) fn score_tests_holding(
+        &self,
+        node: NodeId,
+        values: &[i64],
+        known: &[bool],
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_score_tests(node, false, values, known, &mut out);
+        out
+    }
+
+    fn collect_score_tests(
+        &self,
+        node: NodeId,
+        negated: bool,
+        values: &[i64],
+        known: &[bool],
+        out: &mut Vec<String>,
+    ) {
+        let arena = &self.conditions;
+        match arena.nodes.get(node as usize) {
+            Some(Node::All { start, len } | Node::Any { start, len }) => {
+                let (s, l) = (*start as usize, *len as usize);
+                for &c in arena.children.get(s..s.saturating_add(l)).unwrap_or(&[]) {
+                    self.collect_score_tests(c, negated, values, known, out);
+                }
+            }
+            Some(Node::Not(inner)) => {
+                self.collect_score_tests(*inner, !negated, values, known, out);
+            }
+            Some(Node::Score { start, len }) => {
+                let mut visits = 0;
+                let t = crate::eval::holds3(arena, node, values, known, &mut visits);
+                let wanted = if negated {
+                    crate::eval::Tri::False
+                } else {
+                    crate::eval::Tri::True
+                };
+                if t == wanted {
+                    let (s, l) = (*start as usize, *len as usize);
+                    let ranges = arena.ranges.get(s..s.saturating_add(l)).unwrap_or(&[]);
+                    let words = Words {
+                        arena,
+                        factors: &self.factors,
+                    }
+                    .score_spans(ranges);
+                    out.push(if negated {
+                        format!("not {words}")
+                    } else {
+                        words
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn words(&self, node: NodeId) -> String {
         Words {
             arena: &self.conditions,
@@ -99,8 +161,35 @@ impl Words<'_> {
                 let ranges = self.arena.ranges.get(s..s.saturating_add(l)).unwrap_or(&[]);
                 self.ranges(*factor as usize, ranges)
             }
+            Some(Node::Score { start, len }) => {
+                let (s, l) = (*start as usize, *len as usize);
+                let ranges = self.arena.ranges.get(s..s.saturating_add(l)).unwrap_or(&[]);
+                self.score(ranges)
+            }
             None => "never".to_owned(),
         }
+    }
+
+    /// A test of the total score: "the total score is at least 20".
+    fn score(&self, ranges: &[(i64, i64)]) -> String {
+        format!("the total score is {}", self.score_spans(ranges))
+    }
+
+    /// The totals a score test accepts: "at least 20", "3 or 5".
+    fn score_spans(&self, ranges: &[(i64, i64)]) -> String {
+        let (min, max) = self
+            .arena
+            .score
+            .range
+            .iter()
+            .fold((0i64, 0i64), |(a, b), &(lo, hi)| {
+                (a.saturating_add(lo), b.saturating_add(hi))
+            });
+        let parts: Vec<String> = ranges
+            .iter()
+            .map(|&(lo, hi)| span(lo, hi, min, max))
+            .collect();
+        or_list(&parts)
     }
 
     fn mask(&self, factor: usize, mask: u64) -> String {
@@ -157,17 +246,7 @@ impl Words<'_> {
         };
         let one = |&(lo, hi): &(i64, i64)| {
             let band = bands.iter().find(|b| b.min == lo && b.max == hi);
-            let span = if lo <= min && hi >= max {
-                "any number".to_owned()
-            } else if lo <= min {
-                format!("at most {hi}")
-            } else if hi >= max {
-                format!("at least {lo}")
-            } else if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo} to {hi}")
-            };
+            let span = span(lo, hi, min, max);
             match band {
                 Some(b) => format!("{} ({span})", b.id),
                 None => span,
@@ -175,6 +254,21 @@ impl Words<'_> {
         };
         let parts: Vec<String> = ranges.iter().map(one).collect();
         format!("{} is {}", f.id, or_list(&parts))
+    }
+}
+
+/// `lo..=hi` out of `min..=max` in words: "at least 10", "at most 9", "3 to 5", "7".
+fn span(lo: i64, hi: i64, min: i64, max: i64) -> String {
+    if lo <= min && hi >= max {
+        "any number".to_owned()
+    } else if lo <= min {
+        format!("at most {hi}")
+    } else if hi >= max {
+        format!("at least {lo}")
+    } else if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo} to {hi}")
     }
 }
 

@@ -1,0 +1,437 @@
+//! Tests of `score` conditions (the total score in rule and flag conditions):
+//! compile errors, words, explanation, and a differential property test of the
+//! engine (level table, rule walk, missing-answer search) against a direct
+//! brute-force evaluation over every complete answer combination.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
+use proptest::prelude::*;
+
+use crate::Ruleset;
+
+/// Points of the generated ruleset: `a` (ordinal, 4 values), `b` (boolean),
+/// `n` (integer 0..=12 with bands `lo` 0..=cut and `hi` cut+1..=12).
+#[derive(Debug, Clone)]
+struct Points {
+    a: [i64; 4],
+    b: [i64; 2],
+    cut: i64,
+    n: [i64; 2],
+    /// Totals above this are in the `mid` score band.
+    band: i64,
+}
+
+/// A generated condition.
+#[derive(Debug, Clone)]
+enum Cond {
+    Score(&'static str, i64, i64),
+    A(usize),
+    B(bool),
+    N(i64),
+    Not(Box<Cond>),
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+}
+
+const A_VALUES: [&str; 4] = ["v0", "v1", "v2", "v3"];
+
+impl Cond {
+    fn yaml(&self) -> String {
+        match self {
+            Cond::Score(op, x, y) => match *op {
+                "between" => format!("{{score: {{between: [{}, {}]}}}}", x.min(y), x.max(y)),
+                "in" => format!("{{score: {{in: [{x}, {y}]}}}}"),
+                op => format!("{{score: {{{op}: {x}}}}}"),
+            },
+            Cond::A(i) => format!("{{a: {{at_least: {}}}}}", A_VALUES.get(*i).unwrap()),
+            Cond::B(v) => format!("{{b: {v}}}"),
+            Cond::N(v) => format!("{{n: {{at_least: {v}}}}}"),
+            Cond::Not(c) => format!("{{not: {}}}", c.yaml()),
+            Cond::All(cs) => format!(
+                "{{all: [{}]}}",
+                cs.iter().map(Cond::yaml).collect::<Vec<_>>().join(", ")
+            ),
+            Cond::Any(cs) => format!(
+                "{{any: [{}]}}",
+                cs.iter().map(Cond::yaml).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// Whether a score test in it is one the compiler refuses as never true on its
+    /// own: a bound beyond the totals `tmin..=tmax` (as an integer comparison beyond
+    /// the question's range is refused).
+    fn has_empty_bound(&self, tmin: i64, tmax: i64) -> bool {
+        match self {
+            Cond::Score(op, x, _) => match *op {
+                "at_least" => *x > tmax,
+                "above" => *x >= tmax,
+                "at_most" => *x < tmin,
+                "below" => *x <= tmin,
+                _ => false,
+            },
+            Cond::Not(c) => c.has_empty_bound(tmin, tmax),
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().any(|c| c.has_empty_bound(tmin, tmax)),
+            _ => false,
+        }
+    }
+
+    /// Direct evaluation, written independently of the engine.
+    fn eval(&self, a: usize, b: bool, n: i64, total: i64) -> bool {
+        match self {
+            Cond::Score(op, x, y) => match *op {
+                "is" => total == *x,
+                "in" => total == *x || total == *y,
+                "at_least" => total >= *x,
+                "at_most" => total <= *x,
+                "above" => total > *x,
+                "below" => total < *x,
+                "between" => x.min(y) <= &total && &total <= x.max(y),
+                _ => unreachable!(),
+            },
+            Cond::A(i) => a >= *i,
+            Cond::B(v) => b == *v,
+            Cond::N(v) => n >= *v,
+            Cond::Not(c) => !c.eval(a, b, n, total),
+            Cond::All(cs) => cs.iter().all(|c| c.eval(a, b, n, total)),
+            Cond::Any(cs) => cs.iter().any(|c| c.eval(a, b, n, total)),
+        }
+    }
+}
+
+fn cond() -> impl Strategy<Value = Cond> {
+    let leaf = prop_oneof![
+        4 => (
+            prop::sample::select(vec!["is", "in", "at_least", "at_most", "above", "below", "between"]),
+            -2i64..40,
+            -2i64..40
+        )
+            .prop_map(|(op, x, y)| Cond::Score(op, x, y)),
+        1 => (0usize..4).prop_map(Cond::A),
+        1 => any::<bool>().prop_map(Cond::B),
+        1 => (0i64..=12).prop_map(Cond::N),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|c| Cond::Not(Box::new(c))),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(Cond::All),
+            prop::collection::vec(inner, 1..3).prop_map(Cond::Any),
+        ]
+    })
+}
+
+fn points() -> impl Strategy<Value = Points> {
+    (
+        prop::array::uniform4(-3i64..8),
+        prop::array::uniform2(-3i64..8),
+        0i64..12,
+        prop::array::uniform2(-3i64..8),
+        -5i64..30,
+    )
+        .prop_map(|(a, b, cut, n, band)| Points { a, b, cut, n, band })
+}
+
+impl Points {
+    fn total(&self, a: usize, b: bool, n: i64) -> i64 {
+        self.a.get(a).unwrap()
+            + self.b.get(usize::from(b)).unwrap()
+            + if n <= self.cut { self.n[0] } else { self.n[1] }
+    }
+
+    fn yaml(&self, rules: &[Cond], flag: &Cond) -> String {
+        let p = self;
+        let rules: String = rules
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                format!(
+                    "  - {{id: r{i}, level: {}, because: \"r\", when: {}}}\n",
+                    if i % 2 == 0 { "high" } else { "mid" },
+                    c.yaml()
+                )
+            })
+            .collect();
+        format!(
+            r#"id: t
+version: "1"
+title: t
+description: t
+levels:
+  - {{id: low, label: Low, description: l}}
+  - {{id: mid, label: Mid, description: m}}
+  - {{id: high, label: High, description: h}}
+factors:
+  - {{id: a, kind: ordinal, question: "A?", values: [v0, v1, v2, v3]}}
+  - {{id: b, kind: boolean, question: "B?"}}
+  - id: n
+    kind: integer
+    question: "N?"
+    min: 0
+    max: 12
+    bands:
+      - {{id: lo, min: 0, max: {cut}}}
+      - {{id: hi, min: {cut1}, max: 12}}
+scoring:
+  points:
+    a: {{v0: {a0}, v1: {a1}, v2: {a2}, v3: {a3}}}
+    b: {{false: {b0}, true: {b1}}}
+    n: {{lo: {n0}, hi: {n1}}}
+  bands:
+    - {{max: {band}, level: low}}
+    - {{min: {band1}, level: mid}}
+rules:
+{rules}flags:
+  - {{id: f, kind: info, message: "f", when: {flag}}}
+"#,
+            cut = p.cut,
+            cut1 = p.cut + 1,
+            a0 = p.a[0],
+            a1 = p.a[1],
+            a2 = p.a[2],
+            a3 = p.a[3],
+            b0 = p.b[0],
+            b1 = p.b[1],
+            n0 = p.n[0],
+            n1 = p.n[1],
+            band = p.band,
+            band1 = p.band + 1,
+            flag = flag.yaml(),
+        )
+    }
+
+    /// The level and whether the flag fires, by direct evaluation.
+    fn expected(&self, rules: &[Cond], flag: &Cond, a: usize, b: bool, n: i64) -> (usize, bool) {
+        let total = self.total(a, b, n);
+        let mut level = usize::from(total > self.band);
+        for (i, c) in rules.iter().enumerate() {
+            if c.eval(a, b, n, total) {
+                level = level.max(if i % 2 == 0 { 2 } else { 1 });
+            }
+        }
+        (level, flag.eval(a, b, n, total))
+    }
+}
+
+fn answers_json(a: Option<usize>, b: Option<bool>, n: Option<i64>) -> String {
+    let mut parts = Vec::new();
+    if let Some(a) = a {
+        parts.push(format!("\"a\": \"v{a}\""));
+    }
+    if let Some(b) = b {
+        parts.push(format!("\"b\": {b}"));
+    }
+    if let Some(n) = n {
+        parts.push(format!("\"n\": {n}"));
+    }
+    format!("{{{}}}", parts.join(", "))
+}
+
+fn combos() -> Vec<(usize, bool, i64)> {
+    let mut out = Vec::new();
+    for a in 0..4 {
+        for b in [false, true] {
+            for n in 0..=12 {
+                out.push((a, b, n));
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The engine agrees with direct evaluation on every complete answer set (the
+    /// level table and the rule walk both), and the missing-answer search gives the
+    /// exact range over every completion.
+    #[test]
+    fn score_conditions_match_brute_force(
+        p in points(),
+        rules in prop::collection::vec(cond(), 1..4),
+        flag in cond(),
+        missing in prop::collection::vec(any::<bool>(), 3),
+    ) {
+        let yaml = p.yaml(&rules, &flag);
+        // Random conditions can be dead (an error): only live rulesets are compared.
+        let Ok(rs) = Ruleset::from_yaml(&yaml) else {
+            // A dead condition must really be dead: no combination satisfies it.
+            let any_dead = rules.iter().chain(std::iter::once(&flag)).any(|c| {
+                combos().iter().all(|&(a, b, n)| !c.eval(a, b, n, p.total(a, b, n)))
+            });
+            let totals: Vec<i64> = combos().iter().map(|&(a, b, n)| p.total(a, b, n)).collect();
+            let (tmin, tmax) = (*totals.iter().min().unwrap(), *totals.iter().max().unwrap());
+            let empty_bound = rules
+                .iter()
+                .chain(std::iter::once(&flag))
+                .any(|c| c.has_empty_bound(tmin, tmax));
+            prop_assert!(any_dead || empty_bound, "refused although every condition can hold:\n{yaml}\n{:?}", Ruleset::from_yaml(&yaml).err());
+            return Ok(());
+        };
+        for c in rules.iter().chain(std::iter::once(&flag)) {
+            prop_assert!(combos().iter().any(|&(a, b, n)| c.eval(a, b, n, p.total(a, b, n))));
+        }
+        let mut by_partial: std::collections::BTreeMap<String, (usize, usize, bool, bool)> =
+            std::collections::BTreeMap::new();
+        for (a, b, n) in combos() {
+            let (level, fires) = p.expected(&rules, &flag, a, b, n);
+            let answers = rs.answers_from_json(&answers_json(Some(a), Some(b), Some(n))).unwrap();
+            prop_assert_eq!(rs.level_for(&answers).unwrap(), level, "{}", yaml);
+            prop_assert_eq!(rs.level_of_codes_walk(&answers.values), level);
+            let full = rs.assess(&answers).unwrap();
+            prop_assert_eq!(full.flags.iter().any(|f| f.id == "f"), fires);
+            let key = answers_json(
+                (!missing[0]).then_some(a),
+                (!missing[1]).then_some(b),
+                (!missing[2]).then_some(n),
+            );
+            let e = by_partial.entry(key).or_insert((level, level, true, false));
+            *e = (e.0.min(level), e.1.max(level), e.2 && fires, e.3 || fires);
+        }
+        for (json, (lo, hi, always, sometimes)) in by_partial {
+            let answers = rs.answers_from_json(&json).unwrap();
+            let a = rs.assess(&answers).unwrap();
+            prop_assert_eq!((a.level_range.lowest.rank, a.level_range.highest.rank), (lo, hi), "{} {}", json, yaml);
+            prop_assert_eq!(a.flags.iter().any(|f| f.id == "f"), always);
+            prop_assert_eq!(
+                a.possible_flags.iter().any(|f| f.id == "f"),
+                sometimes && !always
+            );
+        }
+    }
+}
+
+fn ruleset(scoring: &str, when: &str) -> Result<Ruleset, crate::RulesetError> {
+    Ruleset::from_yaml(&format!(
+        r#"id: t
+version: "1"
+title: t
+description: t
+levels:
+  - {{id: low, label: Low, description: l}}
+  - {{id: high, label: High, description: h}}
+factors:
+  - {{id: risk, kind: ordinal, question: "R?", values: [none, some, acute]}}
+  - {{id: alone, kind: boolean, question: "A?"}}
+{scoring}rules:
+  - id: r
+    level: high
+    because: "b"
+    when: {when}
+"#
+    ))
+}
+
+const SCORING: &str = r#"scoring:
+  points:
+    risk: {none: 0, some: 10, acute: 20}
+    alone: {false: 0, true: 5}
+  bands:
+    - {max: 24, level: low}
+    - {min: 25, level: high}
+"#;
+
+fn error_text(r: Result<Ruleset, crate::RulesetError>) -> String {
+    r.err().unwrap().to_string()
+}
+
+#[test]
+fn score_conditions_compile_and_read_in_words() {
+    let rs = ruleset(SCORING, "{all: [{score: {at_least: 10}}, {alone: true}]}").unwrap();
+    assert_eq!(
+        rs.rule_condition_words(0).unwrap(),
+        "the total score is at least 10, and alone is true"
+    );
+    let rs = ruleset(SCORING, "{score: {in: [5, 20]}}").unwrap();
+    assert_eq!(
+        rs.rule_condition_words(0).unwrap(),
+        "the total score is 5 or 20"
+    );
+    let rs = ruleset(SCORING, "{not: {score: {between: [10, 15]}}}").unwrap();
+    assert_eq!(
+        rs.rule_condition_words(0).unwrap(),
+        "not the total score is 10 to 15"
+    );
+}
+
+#[test]
+fn score_condition_errors_name_the_place_and_what_was_expected() {
+    let e = error_text(ruleset("", "{score: {at_least: 10}}"));
+    assert!(e.contains("rules[0].when.score"), "{e}");
+    assert!(e.starts_with("15:12: "), "{e}");
+    assert!(e.contains("has no `scoring` section"), "{e}");
+
+    let e = error_text(ruleset(SCORING, "{score: {at_least: high}}"));
+    assert!(e.contains("rules[0].when.score.at_least"), "{e}");
+    assert!(
+        e.contains("expected a whole number (a total score; totals run from 0 to 25), got `high`"),
+        "{e}"
+    );
+
+    let e = error_text(ruleset(SCORING, "{score: {between: [20, 10]}}"));
+    assert!(e.contains("runs from 20 down to 10"), "{e}");
+
+    let e = error_text(ruleset(SCORING, "{score: {above: 25}}"));
+    assert!(
+        e.contains("can never be true: totals run from 0 to 25"),
+        "{e}"
+    );
+
+    // 21 to 24 is not reachable (totals are 0, 5, 10, 15, 20, 25): dead.
+    let e = error_text(ruleset(SCORING, "{score: {between: [21, 24]}}"));
+    assert!(e.contains("can never be true"), "{e}");
+}
+
+#[test]
+fn a_question_named_score_keeps_its_meaning() {
+    let rs = Ruleset::from_yaml(
+        r#"id: t
+version: "1"
+title: t
+description: t
+levels:
+  - {id: low, label: Low, description: l}
+  - {id: high, label: High, description: h}
+factors:
+  - {id: score, kind: integer, question: "S?", min: 0, max: 9}
+rules:
+  - {id: r, level: high, because: b, when: {score: {at_least: 5}}}
+"#,
+    )
+    .unwrap();
+    assert_eq!(rs.rule_condition_words(0).unwrap(), "score is at least 5");
+}
+
+#[test]
+fn a_rule_that_fired_on_the_total_says_which_test_held() {
+    let rs = ruleset(
+        SCORING,
+        "{all: [{score: {at_least: 10}}, {not: {score: {above: 20}}}]}",
+    )
+    .unwrap();
+    let a = rs
+        .assess(
+            &rs.answers_from_json(r#"{"risk": "some", "alone": true}"#)
+                .unwrap(),
+        )
+        .unwrap();
+    let fired = a.fired_rules.first().unwrap();
+    assert_eq!(fired.score_tests, vec!["at least 10", "not at least 21"]);
+    assert_eq!(a.score.unwrap().total, 15);
+    // With `alone` missing the total is 10 or 15: both tests hold whatever it is.
+    let a = rs
+        .assess(&rs.answers_from_json(r#"{"risk": "some"}"#).unwrap())
+        .unwrap();
+    assert_eq!(
+        a.fired_rules.first().unwrap().score_tests,
+        vec!["at least 10", "not at least 21"]
+    );
+    // A rule that does not test the total has none.
+    let rs = ruleset(SCORING, "{alone: true}").unwrap();
+    let a = rs
+        .assess(
+            &rs.answers_from_json(r#"{"risk": "some", "alone": true}"#)
+                .unwrap(),
+        )
+        .unwrap();
+    assert!(a.fired_rules.first().unwrap().score_tests.is_empty());
+}
