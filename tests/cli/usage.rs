@@ -15,7 +15,7 @@ fn usage_errors_exit_2() {
         &["check"][..],
         &["test"][..],
         &["assess", "--format", "xml", "x.yaml"][..],
-        &["describe", "--format", "yaml"][..],
+        &["describe", "--format", "jsonl"][..],
         &["assess", "--no-such-flag"][..],
     ] {
         let out = run(args);

@@ -58,6 +58,8 @@ pub enum Format {
     Text,
     /// The report as JSON.
     Json,
+    /// The JSON report as YAML.
+    Yaml,
     /// Markdown, for a pull-request comment.
     Markdown,
     /// One self-contained HTML page (inline CSS, no script, no external resources).
@@ -156,7 +158,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         );
     }
     match args.format {
-        Format::Json => {
+        Format::Json | Format::Yaml => {
             let mut value = serde_json::to_value(&report).map_err(io::Error::other)?;
             if let Some(obj) = value.as_object_mut() {
                 let errors: Vec<serde_json::Value> = cases
@@ -182,8 +184,13 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
                     serde_json::Value::String(report.summary()),
                 );
             }
-            let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
-            writeln!(out, "{text}")?;
+            if args.format == Format::Yaml {
+                let text = serde_yaml::to_string(&value).map_err(io::Error::other)?;
+                out.write_all(text.as_bytes())?;
+            } else {
+                let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+                writeln!(out, "{text}")?;
+            }
         }
         Format::Text => out.write_all(text_report(&report, &cases).as_bytes())?,
         Format::Markdown => out.write_all(markdown_report(&report, &cases).as_bytes())?,
