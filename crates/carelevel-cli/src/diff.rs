@@ -58,6 +58,8 @@ pub enum Format {
     Text,
     /// The report as JSON.
     Json,
+    /// The JSON report as YAML.
+    Yaml,
     /// Markdown, for a pull-request comment.
     Markdown,
     /// One self-contained HTML page (inline CSS, no script, no external resources).
@@ -143,11 +145,16 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         cases.apply_to(&mut report);
     }
     match args.format {
-        Format::Json => {
+        Format::Json | Format::Yaml => {
             let value = analysis::diff_json(&report, args.cases.is_some().then_some(&cases))
                 .map_err(io::Error::other)?;
-            let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
-            writeln!(out, "{text}")?;
+            if args.format == Format::Yaml {
+                let text = serde_yaml::to_string(&value).map_err(io::Error::other)?;
+                out.write_all(text.as_bytes())?;
+            } else {
+                let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+                writeln!(out, "{text}")?;
+            }
         }
         Format::Text => out.write_all(text_report(&report, &cases).as_bytes())?,
         Format::Markdown => out.write_all(markdown_report(&report, &cases).as_bytes())?,
