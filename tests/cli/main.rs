@@ -35,6 +35,7 @@ mod output_files;
 mod reassess;
 mod safe_text;
 mod schema;
+mod score_conditions;
 mod serve;
 mod test_cmd;
 mod usage;

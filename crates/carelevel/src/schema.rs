@@ -156,6 +156,12 @@ pub fn assessment_schema(ruleset: &Ruleset) -> Json {
                     "level": string_enum(level_ids),
                     "because": { "type": "string" },
                     "source": nullable_string,
+                    "score_tests": {
+                        "description": "The tests of the total score in the rule's condition that hold, in words (\"at least 20\"); absent when the rule tests no total or none holds",
+                        "type": "array",
+                        "items": { "type": "string" },
+                        "minItems": 1,
+                    },
                 },
                 "required": ["id", "level", "because", "source"],
                 "additionalProperties": false,
@@ -413,6 +419,14 @@ mod tests {
                 }
             }
         }
+        if let (Some(min), Some(arr)) = (
+            schema.get("minItems").and_then(Json::as_u64),
+            value.as_array(),
+        ) {
+            if (arr.len() as u64) < min {
+                errs.push(format!("{path}: fewer than {min} items"));
+            }
+        }
         if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
             for (i, v) in arr.iter().enumerate() {
                 errs.extend(validate(items, root, v, &format!("{path}[{i}]")));
@@ -498,6 +512,46 @@ mod tests {
             doc["extra"] = json!(1);
             assert_eq!(validate(&schema, &schema, &doc, "$").len(), 2);
         }
+    }
+
+    #[test]
+    fn a_fired_rule_that_tested_the_total_matches_the_assessment_schema() {
+        let rs = Ruleset::from_yaml(
+            r#"id: t
+version: "1"
+title: t
+description: t
+levels:
+  - {id: low, label: Low, description: l}
+  - {id: high, label: High, description: h}
+factors:
+  - {id: risk, kind: ordinal, question: "R?", values: [none, some, acute]}
+  - {id: alone, kind: boolean, question: "A?"}
+scoring:
+  points:
+    risk: {none: 0, some: 10, acute: 20}
+    alone: {false: 0, true: 5}
+  bands:
+    - {max: 24, level: low}
+    - {min: 25, level: high}
+rules:
+  - {id: r, level: high, because: b, when: {all: [{score: {at_least: 15}}, {alone: true}]}}
+"#,
+        )
+        .unwrap();
+        let schema = assessment_schema(&rs);
+        let answers = rs
+            .answers_from_json(r#"{"risk": "some", "alone": true}"#)
+            .unwrap();
+        let mut doc = serde_json::to_value(rs.assess(&answers).unwrap()).unwrap();
+        assert_eq!(doc["fired_rules"][0]["score_tests"], json!(["at least 15"]));
+        let errs = validate(&schema, &schema, &doc, "$");
+        assert!(errs.is_empty(), "{errs:#?}");
+        // An empty list is never written (absent instead), and the schema says so.
+        doc["fired_rules"][0]["score_tests"] = json!([]);
+        assert_eq!(validate(&schema, &schema, &doc, "$").len(), 1);
+        doc["fired_rules"][0]["score_tests"] = json!([15]);
+        assert_eq!(validate(&schema, &schema, &doc, "$").len(), 1);
     }
 
     #[test]

@@ -435,3 +435,199 @@ fn a_rule_that_fired_on_the_total_says_which_test_held() {
         .unwrap();
     assert!(a.fired_rules.first().unwrap().score_tests.is_empty());
 }
+
+/// Every complete answer `(a, b, n)` one step above `(a, b, n)` in factor `f`
+/// (0: `a`, 1: `b`, 2: `n`), if there is one.
+fn raised(f: usize, (a, b, n): (usize, bool, i64)) -> Option<(usize, bool, i64)> {
+    match f {
+        0 => (a < 3).then_some((a + 1, b, n)),
+        1 => (!b).then_some((a, true, n)),
+        _ => (n < 12).then_some((a, b, n + 1)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// `check` on a ruleset with score conditions agrees with a brute-force
+    /// enumeration of every complete answer (each value of `n` on its own, not the
+    /// classes `check` enumerates): which questions are not monotone (and the example
+    /// it gives really drops), which rules never decide, which levels and flags are
+    /// never reached.
+    #[test]
+    fn check_of_score_conditions_matches_brute_force(
+        p in points(),
+        rules in prop::collection::vec(cond(), 1..4),
+        flag in cond(),
+    ) {
+        use crate::analysis::{check, FindingKind};
+        let yaml = p.yaml(&rules, &flag);
+        let Ok(rs) = Ruleset::from_yaml(&yaml) else { return Ok(()) };
+        let report = check(&rs, false).unwrap();
+        let found = |kind: FindingKind| -> std::collections::BTreeSet<String> {
+            report.findings.iter().filter(|f| f.kind == kind).map(|f| f.subject.clone()).collect()
+        };
+        let level = |x: (usize, bool, i64)| p.expected(&rules, &flag, x.0, x.1, x.2).0;
+        let mut not_monotone = std::collections::BTreeSet::new();
+        let mut reached = [false; 3];
+        let mut decides = vec![false; rules.len()];
+        let mut flag_fires = false;
+        for x in combos() {
+            let (l, fires) = p.expected(&rules, &flag, x.0, x.1, x.2);
+            reached[l] = true;
+            flag_fires |= fires;
+            let total = p.total(x.0, x.1, x.2);
+            for (i, c) in rules.iter().enumerate() {
+                let own = if i % 2 == 0 { 2 } else { 1 };
+                decides[i] |= c.eval(x.0, x.1, x.2, total) && own == l;
+            }
+            for (f, id) in ["a", "b", "n"].iter().enumerate() {
+                if raised(f, x).is_some_and(|y| level(y) < l) {
+                    not_monotone.insert((*id).to_owned());
+                }
+            }
+        }
+        prop_assert_eq!(found(FindingKind::NotMonotone), not_monotone, "{}", yaml);
+        let never: std::collections::BTreeSet<String> = decides
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !**d)
+            .map(|(i, _)| format!("r{i}"))
+            .collect();
+        prop_assert_eq!(found(FindingKind::RuleNeverDecides), never, "{}", yaml);
+        let unreached: std::collections::BTreeSet<String> = ["low", "mid", "high"]
+            .iter()
+            .zip(reached)
+            .filter(|(_, r)| !r)
+            .map(|(id, _)| (*id).to_owned())
+            .collect();
+        prop_assert_eq!(found(FindingKind::LevelUnreachable), unreached, "{}", yaml);
+        prop_assert_eq!(found(FindingKind::FlagUnreachable).is_empty(), flag_fires);
+        // Each non-monotone finding's example is an answer set whose raise drops.
+        for f in report.findings.iter().filter(|f| f.kind == FindingKind::NotMonotone) {
+            let ex = f.example.as_ref().unwrap();
+            let get = |id: &str| ex.0.iter().find(|i| i.factor == id).unwrap().value.clone().unwrap().to_string();
+            let x = (
+                A_VALUES.iter().position(|v| *v == get("a")).unwrap(),
+                get("b") == "true",
+                get("n").parse::<i64>().unwrap(),
+            );
+            let fi = ["a", "b", "n"].iter().position(|id| *id == f.subject).unwrap();
+            // `check` raises `n` to the next class: the next value whose level differs
+            // lies somewhere above; some value above drops below this level.
+            let drops = (1..=12).any(|k| {
+                let mut y = Some(x);
+                for _ in 0..k { y = y.and_then(|y| raised(fi, y)); }
+                y.is_some_and(|y| level(y) < level(x))
+            });
+            prop_assert!(drops, "{} {:?}", yaml, f);
+        }
+    }
+}
+
+impl Cond {
+    /// The thresholds of `n` comparisons in it (where a class of `n` starts).
+    fn n_cuts(&self, out: &mut Vec<i64>) {
+        match self {
+            Cond::N(v) => out.push(*v),
+            Cond::Not(c) => c.n_cuts(out),
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.n_cuts(out)),
+            _ => {}
+        }
+    }
+}
+
+/// Outcome of a set of answers (`None`: unanswered) by direct evaluation over
+/// every completion: the highest level, and whether the flag fires for every one.
+fn outcome_over_completions(
+    p: &Points,
+    rules: &[Cond],
+    flag: &Cond,
+    (a, b, n): (Option<usize>, Option<bool>, Option<(i64, i64)>),
+) -> (usize, bool) {
+    let (mut hi, mut all) = (0, true);
+    for (x, y, z) in combos() {
+        let fits = a.is_none_or(|a| a == x)
+            && b.is_none_or(|b| b == y)
+            && n.is_none_or(|(lo, top)| lo <= z && z <= top);
+        if fits {
+            let (l, f) = p.expected(rules, flag, x, y, z);
+            hi = hi.max(l);
+            all &= f;
+        }
+    }
+    (hi, all)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    /// `diff` between two rulesets with score conditions (same points, different
+    /// rules and flag) agrees with a brute-force count over every answer-set class,
+    /// unanswered questions included: the transition matrix and the flag's gains and
+    /// losses. The classes of `n` are worked out here from the thresholds, and every
+    /// value of a class is checked to behave the same (the points are constant
+    /// within a class).
+    #[test]
+    fn diff_of_score_conditions_matches_brute_force(
+        p in points(),
+        old_rules in prop::collection::vec(cond(), 1..3),
+        new_rules in prop::collection::vec(cond(), 1..3),
+        old_flag in cond(),
+        new_flag in cond(),
+    ) {
+        let (Ok(old), Ok(new)) = (
+            Ruleset::from_yaml(&p.yaml(&old_rules, &old_flag)),
+            Ruleset::from_yaml(&p.yaml(&new_rules, &new_flag).replace("version: \"1\"", "version: \"2\"")),
+        ) else {
+            return Ok(());
+        };
+        let report = crate::analysis::diff(&old, &new).unwrap();
+        let mut cuts = vec![0, p.cut + 1];
+        for c in old_rules.iter().chain(&new_rules).chain([&old_flag, &new_flag]) {
+            c.n_cuts(&mut cuts);
+        }
+        cuts.retain(|&c| (0..=12).contains(&c));
+        cuts.sort_unstable();
+        cuts.dedup();
+        let classes: Vec<(i64, i64)> = cuts
+            .iter()
+            .enumerate()
+            .map(|(i, &lo)| (lo, cuts.get(i + 1).map_or(12, |next| next - 1)))
+            .collect();
+        let mut matrix = vec![vec![0u64; 3]; 3];
+        let (mut gained, mut lost) = (0u64, 0u64);
+        for a in (0..4).map(Some).chain([None]) {
+            for b in [Some(false), Some(true), None] {
+                for n in classes.iter().copied().map(Some).chain([None]) {
+                    if let Some((lo, hi)) = n {
+                        for v in lo..=hi {
+                            let one = |rules: &[Cond], flag: &Cond| {
+                                outcome_over_completions(&p, rules, flag, (a, b, Some((v, v))))
+                            };
+                            let first = |rules: &[Cond], flag: &Cond| {
+                                outcome_over_completions(&p, rules, flag, (a, b, Some((lo, lo))))
+                            };
+                            prop_assert_eq!(one(&old_rules, &old_flag), first(&old_rules, &old_flag));
+                            prop_assert_eq!(one(&new_rules, &new_flag), first(&new_rules, &new_flag));
+                        }
+                    }
+                    let (lo_old, f_old) = outcome_over_completions(&p, &old_rules, &old_flag, (a, b, n));
+                    let (lo_new, f_new) = outcome_over_completions(&p, &new_rules, &new_flag, (a, b, n));
+                    matrix[lo_old][lo_new] += 1;
+                    gained += u64::from(!f_old && f_new);
+                    lost += u64::from(f_old && !f_new);
+                }
+            }
+        }
+        // Every answer of `a` and `b`, every class of `n`, each also unanswered.
+        prop_assert_eq!(report.classes, 5 * 3 * (classes.len() as u64 + 1));
+        prop_assert_eq!(&report.matrix, &matrix, "{}\n{}", p.yaml(&old_rules, &old_flag), p.yaml(&new_rules, &new_flag));
+        let (g, l) = report
+            .flag_changes
+            .iter()
+            .find(|f| f.flag == "f")
+            .map_or((0, 0), |f| (f.gained, f.lost));
+        prop_assert_eq!((g, l), (gained, lost));
+    }
+}
