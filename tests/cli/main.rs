@@ -24,6 +24,7 @@ mod completions;
 mod corpus;
 mod describe;
 mod diff;
+mod diff_patterns;
 mod dimensions;
 mod fhir;
 mod fhir_out;

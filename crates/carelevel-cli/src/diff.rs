@@ -4,7 +4,10 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use carelevel::analysis::{self, ChangedCell, DiffExample, DiffReport, Direction, OneSided};
+use carelevel::analysis::{
+    self, ChangedCell, Decided, DecidedBasis, DiffExample, DiffReport, Direction, OneSided,
+    MAX_PATTERNS_PER_CELL,
+};
 use carelevel::text::Shown;
 use carelevel::Ruleset;
 
@@ -204,12 +207,16 @@ pub(crate) fn pattern_text(e: &DiffExample) -> String {
     )
 }
 
-pub(crate) fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() {
-        "(no rule: lowest level)".to_owned()
-    } else {
-        items.join(", ")
-    }
+/// The line after a cell's patterns saying how many of its classes they leave out,
+/// when they do not cover every one.
+pub(crate) fn more_classes_text(cell: &ChangedCell) -> Option<String> {
+    (cell.more_classes > 0).then(|| {
+        format!(
+            "and {} more {} in patterns not listed (at most {MAX_PATTERNS_PER_CELL} patterns are listed per change)",
+            cell.more_classes,
+            if cell.more_classes == 1 { "class" } else { "classes" }
+        )
+    })
 }
 
 fn cell_counts(cell: &ChangedCell) -> String {
@@ -263,8 +270,11 @@ fn text_report(r: &DiffReport, cases: &Cases) -> String {
             );
             for e in &cell.examples {
                 let _ = writeln!(s, "    when {}", pattern_text(e));
-                let _ = writeln!(s, "      OLD decided by: {}", list_or_none(&e.old_deciding));
-                let _ = writeln!(s, "      NEW decided by: {}", list_or_none(&e.new_deciding));
+                let _ = writeln!(s, "      OLD decided by: {}", e.old_decided.words());
+                let _ = writeln!(s, "      NEW decided by: {}", e.new_decided.words());
+            }
+            if let Some(line) = more_classes_text(cell) {
+                let _ = writeln!(s, "    {line}");
             }
         }
     }
@@ -440,9 +450,12 @@ fn markdown_report(r: &DiffReport, cases: &Cases) -> String {
                     s,
                     "  - when `{}`: old decided by {}, new decided by {}",
                     pattern_text(e),
-                    code_list(&e.old_deciding),
-                    code_list(&e.new_deciding)
+                    decided_markdown(&e.old_decided),
+                    decided_markdown(&e.new_decided)
                 );
+            }
+            if let Some(line) = more_classes_text(cell) {
+                let _ = writeln!(s, "  - {line}");
             }
         }
         let _ = writeln!(s);
@@ -527,15 +540,26 @@ pub(crate) fn in_neither_text(n: u64) -> String {
     )
 }
 
-fn code_list(items: &[String]) -> String {
-    if items.is_empty() {
-        "no rule".to_owned()
-    } else {
-        items
+/// What decided, for markdown: rule ids as code, the rest in words.
+fn decided_markdown(d: &Decided) -> String {
+    let rules = || {
+        d.rules
             .iter()
             .map(|i| format!("`{i}`"))
             .collect::<Vec<_>>()
             .join(", ")
+    };
+    let band = Decided {
+        basis: DecidedBasis::Score,
+        rules: Vec::new(),
+        score: d.score.clone(),
+        refused: None,
+    };
+    match d.basis {
+        DecidedBasis::Rules => rules(),
+        DecidedBasis::RulesAndScore => format!("{}, and {}", rules(), band.words()),
+        DecidedBasis::LowestLevel => "no rule (lowest level)".to_owned(),
+        _ => d.words(),
     }
 }
 

@@ -9,7 +9,7 @@ use carelevel::Ruleset;
 
 use crate::describe_doc::html;
 use crate::diff::{
-    in_neither_text, list_or_none, moved_in_order, one_sided, one_sided_counts, pattern_text,
+    in_neither_text, more_classes_text, moved_in_order, one_sided, one_sided_counts, pattern_text,
     to_usize, unlisted,
 };
 use crate::diff_cases::{self, CaseRef, Cases};
@@ -199,9 +199,12 @@ fn level_changes(s: &mut String, r: &DiffReport) {
                 s,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
                 html(&pattern_text(e)),
-                html(&list_or_none(&e.old_deciding)),
-                html(&list_or_none(&e.new_deciding))
+                html(&e.old_decided.words()),
+                html(&e.new_decided.words())
             );
+        }
+        if let Some(line) = more_classes_text(cell) {
+            let _ = writeln!(s, "<tr><td colspan=\"3\">{}</td></tr>", html(&line));
         }
         s.push_str("</tbody>\n</table>\n");
     }

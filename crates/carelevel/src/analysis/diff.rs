@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::diff_examples::{cover_cell, CellContext, ExampleWork};
+pub use super::diff_examples::{Decided, DecidedBasis, DecidingBand, MAX_PATTERNS_PER_CELL};
 use super::*;
 use crate::answers::Value;
 use crate::eval::holds;
@@ -130,6 +132,10 @@ pub struct DiffExample {
     pub old_deciding: Vec<String>,
     /// Rules that decided under NEW.
     pub new_deciding: Vec<String>,
+    /// What decided under OLD: rules, the score band, the lowest level, ...
+    pub old_decided: Decided,
+    /// What decided under NEW.
+    pub new_decided: Decided,
 }
 
 /// One changed cell of the transition matrix.
@@ -145,8 +151,11 @@ pub struct ChangedCell {
     pub classes: u64,
     /// Number of corpus cases that move this way (when a corpus was given).
     pub cases: Option<u64>,
-    /// A few examples.
+    /// Minimal patterns that cover the cell's classes, at most
+    /// [`MAX_PATTERNS_PER_CELL`] of them; each lies wholly in the cell.
     pub examples: Vec<DiffExample>,
+    /// The cell's classes that no listed pattern covers (0: the patterns cover every one).
+    pub more_classes: u64,
 }
 
 /// How one flag's firing changed.
@@ -400,8 +409,6 @@ impl OneSidedAcc {
 
 /// Examples kept per changed cell per chunk, before minimisation picks a few.
 const EXAMPLE_CANDIDATES: usize = 64;
-/// Examples shown per changed cell.
-const EXAMPLES_PER_CELL: usize = 3;
 
 /// The exact impact of replacing `old` with `new`, over every answer-set class
 /// (including unanswered questions where the `ask` policy allows them and the space is
@@ -732,8 +739,15 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
         probe_cost,
         ran_out: false,
     };
-    for ((i, j), mut list) in candidates {
-        list.sort_unstable();
+    let cx = CellContext {
+        space: &space,
+        strides: &strides,
+        with_missing,
+        total,
+        cell_of: &cell_of,
+        rulesets,
+    };
+    for ((i, j), list) in candidates {
         let count = matrix.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
         let dir = direction(i, j);
         changed += count;
@@ -742,47 +756,15 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
             Direction::DeEscalation => de_escalations += count,
             Direction::Incomparable => {}
         }
-        let mut examples: Vec<DiffExample> = Vec::new();
-        let mut cubes: Vec<Vec<Vec<usize>>> = Vec::new();
-        for index in list {
-            if examples.len() >= EXAMPLES_PER_CELL {
-                break;
-            }
-            let mut digits = vec![0usize; n];
-            decode(index, &strides, &mut digits);
-            if cubes
-                .iter()
-                .any(|sets: &Vec<Vec<usize>>| sets.iter().zip(&digits).all(|(s, d)| s.contains(d)))
-            {
-                continue;
-            }
-            let sets = minimise(
-                &space,
-                &digits,
-                (i, j),
-                &cell_of,
-                with_missing,
-                &mut example_work,
-            );
-            let pattern = space.pattern(&sets, with_missing);
-            let covers = sets.iter().map(|s| s.len() as u64).product();
-            let deciding = |r: usize| deciding_rules(rulesets.get(r).copied(), r, &space, &digits);
-            examples.push(DiffExample {
-                pattern,
-                covers,
-                answers: space.answer_set(&digits),
-                old_deciding: deciding(0),
-                new_deciding: deciding(1),
-            });
-            cubes.push(sets);
-        }
+        let cover = cover_cell(&cx, (i, j), count, list, &mut example_work);
         cells.push(ChangedCell {
             from: levels.get(i).map(|l| l.id.clone()).unwrap_or_default(),
             to: levels.get(j).map(|l| l.id.clone()).unwrap_or_default(),
             direction: dir,
             classes: count,
             cases: None,
-            examples,
+            examples: cover.examples,
+            more_classes: cover.more_classes,
         });
     }
 
@@ -990,117 +972,6 @@ fn stored_outcomes(
         }
     }
     out
-}
-
-/// The budget ([`MAX_EXAMPLE_WORK`]) shared by the minimisation of every example.
-struct ExampleWork {
-    left: u64,
-    /// What one probe (the cell of one answer set) can cost.
-    probe_cost: u64,
-    /// Whether a probe was refused: some example is less minimal than it could be.
-    ran_out: bool,
-}
-
-impl ExampleWork {
-    /// Pay for one probe; `false` (and nothing spent) once the budget cannot.
-    fn spend(&mut self) -> bool {
-        if self.left < self.probe_cost {
-            self.ran_out = true;
-            return false;
-        }
-        self.left -= self.probe_cost;
-        true
-    }
-}
-
-/// Grow, factor by factor, the set of answers each factor may take while every
-/// answer set in the product of the sets stays in the same cell. Returns the sets
-/// (slot indices per factor); a factor whose set holds every slot does not matter.
-fn minimise(
-    space: &Space,
-    digits: &[usize],
-    cell: (usize, usize),
-    cell_of: &dyn Fn(&[usize]) -> (usize, usize),
-    with_missing: bool,
-    work: &mut ExampleWork,
-) -> Vec<Vec<usize>> {
-    const MAX_CUBE: usize = 1 << 16;
-    let n = space.factors.len();
-    let mut sets: Vec<Vec<usize>> = digits.iter().map(|&d| vec![d]).collect();
-    let mut probe = digits.to_vec();
-    for f in 0..n {
-        for v in 0..space.radix(f, with_missing) {
-            if sets.get(f).is_some_and(|s| s.contains(&v)) {
-                continue;
-            }
-            // The new slab: factor f takes v, every other factor ranges over its set.
-            let lens: Vec<usize> = (0..n)
-                .map(|g| {
-                    if g == f {
-                        1
-                    } else {
-                        sets.get(g).map_or(1, Vec::len)
-                    }
-                })
-                .collect();
-            let slab: usize = lens.iter().product();
-            let cube = slab.saturating_mul(sets.get(f).map_or(1, Vec::len) + 1);
-            if cube > MAX_CUBE {
-                continue;
-            }
-            let mut ok = true;
-            for k in 0..slab {
-                let mut rest = k;
-                for g in (0..n).rev() {
-                    let len = lens.get(g).copied().unwrap_or(1);
-                    let slot = if g == f {
-                        v
-                    } else {
-                        sets.get(g)
-                            .and_then(|s| s.get(rest % len))
-                            .copied()
-                            .unwrap_or(0)
-                    };
-                    if let Some(p) = probe.get_mut(g) {
-                        *p = slot;
-                    }
-                    rest /= len;
-                }
-                if !work.spend() || cell_of(&probe) != cell {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                if let Some(s) = sets.get_mut(f) {
-                    s.push(v);
-                }
-            }
-        }
-        if let Some(s) = sets.get_mut(f) {
-            s.sort_unstable();
-        }
-    }
-    sets
-}
-
-fn deciding_rules(rs: Option<&Ruleset>, r: usize, space: &Space, digits: &[usize]) -> Vec<String> {
-    let Some(rs) = rs else { return Vec::new() };
-    let mut answers = rs.new_answers();
-    for (sf, &d) in space.factors.iter().zip(digits) {
-        if let (Some(Some(fi)), Some(class)) = (sf.in_ruleset.get(r), sf.classes.get(d)) {
-            if let Some(v) = &class.value {
-                // The value comes from the ruleset's own scale, so it is always accepted.
-                if answers.set_index(*fi, v).is_err() {
-                    return vec![format!("(answer `{v}` for `{}` was refused)", sf.id)];
-                }
-            }
-        }
-    }
-    match rs.assess(&answers) {
-        Ok(a) => a.deciding_rules.iter().map(ToString::to_string).collect(),
-        Err(e) => vec![format!("({e})")],
-    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 mod cases;
 mod check;
 mod diff;
+mod diff_examples;
 mod hinges;
 mod parallel;
 mod reassess;
@@ -30,8 +31,8 @@ pub use cases::{
 };
 pub use check::{check, CheckReport, Finding, FindingKind};
 pub use diff::{
-    diff, ChangedCell, DiffExample, DiffLevel, DiffReport, Direction, FlagChange, LevelCount,
-    OneSided, Pattern, PatternItem,
+    diff, ChangedCell, Decided, DecidedBasis, DecidingBand, DiffExample, DiffLevel, DiffReport,
+    Direction, FlagChange, LevelCount, OneSided, Pattern, PatternItem, MAX_PATTERNS_PER_CELL,
 };
 pub use hinges::{hinges, missing_hinges, Hinge, MissingHinge, MissingOutcome};
 pub use reassess::{
