@@ -297,3 +297,53 @@ fn malformed_score_conditions_are_errors_at_their_operands() {
         .stdout
         .ends_with("tests/cli/fixtures/score-malformed.yaml: failed (3 errors)\n"));
 }
+
+/// `{per_unit: N}` on a 0-100 question: assessed value by value; a range too wide to
+/// split into one class per value is an error at the points, naming the question.
+#[test]
+fn points_per_unit_are_assessed_and_a_too_wide_range_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "id: d\nversion: \"1\"\ntitle: t\ndescription: d\nlevels:\n  - {id: low, label: L, description: l}\n  - {id: high, label: H, description: h}\nfactors:\n  - {id: distress, kind: integer, question: \"Distress?\", min: 0, max: MAX}\nscoring:\n  points:\n    distress: {per_unit: 2}\n  bands:\n    - {level: low, max: 99}\n    - {level: high, min: 100}\nrules: []\n";
+    let ok = dir.path().join("per-unit.yaml");
+    std::fs::write(&ok, text.replace("MAX", "100")).unwrap();
+    let ok = ok.to_str().unwrap();
+    let out = run(&[
+        "assess",
+        "--rules",
+        ok,
+        "--answer",
+        "distress=50",
+        "--format",
+        "json",
+    ]);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        (v["level"]["id"].as_str(), v["score"]["total"].as_i64()),
+        (Some("high"), Some(100))
+    );
+    let out = run(&["assess", "--rules", ok, "--answer", "distress=49"]);
+    assert!(
+        out.stdout.contains("  distress = 49: 98 points\n"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&["check", ok]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("101 answer-set classes checked"),
+        "{}",
+        out.stdout
+    );
+
+    let wide = dir.path().join("wide.yaml");
+    std::fs::write(&wide, text.replace("MAX", "5000")).unwrap();
+    let out = run(&["check", wide.to_str().unwrap()]);
+    out.expect_code(1);
+    let first = out.stdout.lines().next().unwrap();
+    assert!(
+        first.ends_with(":12:16: error: scoring.points.distress.per_unit: `distress` earns points per unit, so each of its 5001 values (0 to 5000) is a class of its own, above the limit of 1001; narrow its range or score it by band"),
+        "{}",
+        out.stdout
+    );
+}

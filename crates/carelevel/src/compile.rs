@@ -111,6 +111,9 @@ enum ScoringState {
 /// The key a condition uses for the total score, unless a question has this id.
 pub(crate) const SCORE_KEY: &str = "score";
 
+/// The key of `scoring.points.FACTOR` that gives an integer factor points per unit.
+pub(crate) const PER_UNIT_KEY: &str = "per_unit";
+
 impl Compiler {
     fn error(&mut self, path: &str, message: impl Into<String>) {
         let location = self.locator.find(path);
@@ -747,6 +750,61 @@ impl Compiler {
         }
     }
 
+    /// The points of an integer factor scored `{per_unit: N}` (N points for each unit
+    /// of the answer), after checking that `per_unit` is its only key, that the
+    /// points stay within [`limits::MAX_POINTS`] and that its values are few enough to
+    /// be classes of their own ([`limits::MAX_PER_UNIT_VALUES`]); `None` after
+    /// reporting an error.
+    fn per_unit(
+        &mut self,
+        path: &str,
+        factor_id: &str,
+        table: &syntax::OrderedMap<RawScalar, i64>,
+        min: i64,
+        max: i64,
+    ) -> Option<FactorPoints> {
+        let before = self.error_count();
+        let mut per = None;
+        for (key, pts) in &table.0 {
+            let name = scalar_text(key);
+            if name == PER_UNIT_KEY {
+                per = Some(*pts);
+            } else {
+                self.error(
+                    &format!("{path}.{name}"),
+                    format!("`{factor_id}` earns points `per_unit`, so it cannot also earn points by band: remove `{}` or `per_unit`", Shown::excerpt(&name)),
+                );
+            }
+        }
+        let per = per?;
+        let ppath = format!("{path}.{PER_UNIT_KEY}");
+        let values = max.saturating_sub(min).saturating_add(1);
+        if values > limits::MAX_PER_UNIT_VALUES {
+            self.error(
+                &ppath,
+                format!(
+                    "`{factor_id}` earns points per unit, so each of its {values} values ({min} to {max}) is a class of its own, above the limit of {}; narrow its range or score it by band",
+                    limits::MAX_PER_UNIT_VALUES
+                ),
+            );
+        }
+        for end in [min, max] {
+            let points = per.checked_mul(end);
+            if points.is_none_or(|p| p.unsigned_abs() > limits::MAX_POINTS.unsigned_abs()) {
+                self.error(
+                    &ppath,
+                    format!(
+                        "at {per} points per unit the answer {end} earns {} points, beyond the limit of ±{}",
+                        points.map_or_else(|| "too many".to_owned(), |p| p.to_string()),
+                        limits::MAX_POINTS
+                    ),
+                );
+                break;
+            }
+        }
+        (self.error_count() == before).then_some(FactorPoints::PerUnit { per, min, max })
+    }
+
     fn scoring(
         &mut self,
         raw: RawScoring,
@@ -763,6 +821,16 @@ impl Compiler {
             let Some(factor) = factors.get(fi) else {
                 continue;
             };
+            if let FactorKind::Integer { min, max, .. } = factor.kind {
+                if table.0.iter().any(|(k, _)| scalar_text(k) == PER_UNIT_KEY) {
+                    if let Some(p) = self.per_unit(&path, &factor_id, &table, min, max) {
+                        if let Some(slot) = points.get_mut(fi) {
+                            *slot = Some(p);
+                        }
+                    }
+                    continue;
+                }
+            }
             let (mut codes, by_band) = match &factor.kind {
                 FactorKind::Ordinal { values } => (vec![0; values.len()], false),
                 FactorKind::Boolean => (vec![0; 2], false),
@@ -1499,10 +1567,18 @@ pub(crate) fn integer_cuts(factors: &[Factor], arena: &ConditionArena) -> Vec<Ve
         }
     }
     for (f, factor) in factors.iter().enumerate() {
-        if let (FactorKind::Integer { bands, .. }, Some(c)) = (&factor.kind, cuts.get_mut(f)) {
+        if let (FactorKind::Integer { bands, min, max }, Some(c)) = (&factor.kind, cuts.get_mut(f))
+        {
             for b in bands {
                 c.push(b.min);
                 c.push(b.max.saturating_add(1));
+            }
+            // Points per unit differ from value to value: each value is a class (the
+            // compiler caps how many there are, `limits::MAX_PER_UNIT_VALUES`).
+            if arena.score.per_unit.get(f).is_some_and(Option::is_some)
+                && max.saturating_sub(*min) < limits::MAX_PER_UNIT_VALUES
+            {
+                c.extend(*min..=*max);
             }
         }
     }

@@ -36,6 +36,10 @@ pub const MAX_FACTORS: usize = 512;
 pub const MAX_ORDINAL_VALUES: usize = 64;
 /// Most bands an integer factor may declare.
 pub const MAX_BANDS: usize = 64;
+/// Most values (`max - min + 1`) of an integer question scored `per_unit`: each value
+/// is a class of its own (its points differ from its neighbours'), so this bounds the
+/// classes such a question adds to the answer space.
+pub const MAX_PER_UNIT_VALUES: i64 = 1_001;
 /// Most rules plus flags a ruleset may declare.
 pub const MAX_RULES: usize = 10_000;
 /// Deepest nesting of `all`/`any`/`not` in one condition.

@@ -183,6 +183,9 @@ pub(crate) enum FactorPoints {
     ByCode(Vec<i64>),
     /// Integer: points by band index.
     ByBand(Vec<i64>),
+    /// Integer: `per` points for each unit of the answer (an answer `v` earns
+    /// `per × v`); `min`, `max`: the factor's range, for the least and most points.
+    PerUnit { per: i64, min: i64, max: i64 },
 }
 
 /// One score band: totals in `min..=max` (open-ended where `None`) map to `level`.
@@ -307,6 +310,9 @@ pub(crate) struct ScoreTable {
     pub points: Vec<Vec<(i64, i64, i64)>>,
     /// Per factor: the least and most points it can earn (`(0, 0)` when it is not scored).
     pub range: Vec<(i64, i64)>,
+    /// Per factor: the points per unit of an integer factor scored `per_unit` (its
+    /// `points` entry is then empty), else `None`.
+    pub per_unit: Vec<Option<i64>>,
 }
 
 impl ScoreTable {
@@ -314,6 +320,7 @@ impl ScoreTable {
     pub(crate) fn new(scoring: &Scoring, factors: &[Factor]) -> ScoreTable {
         let mut points = Vec::with_capacity(factors.len());
         let mut range = Vec::with_capacity(factors.len());
+        let mut per_unit = Vec::with_capacity(factors.len());
         for (f, factor) in factors.iter().enumerate() {
             let entries: Vec<(i64, i64, i64)> = match (scoring.points.get(f), &factor.kind) {
                 (Some(Some(FactorPoints::ByBand(table))), FactorKind::Integer { bands, .. }) => {
@@ -332,12 +339,23 @@ impl ScoreTable {
             };
             range.push(scoring.points_range(f));
             points.push(entries);
+            per_unit.push(match scoring.points.get(f) {
+                Some(Some(FactorPoints::PerUnit { per, .. })) => Some(*per),
+                _ => None,
+            });
         }
-        ScoreTable { points, range }
+        ScoreTable {
+            points,
+            range,
+            per_unit,
+        }
     }
 
     /// Points factor `f` earns with answer `code`.
     pub(crate) fn points_of(&self, f: usize, code: i64) -> i64 {
+        if let Some(Some(per)) = self.per_unit.get(f) {
+            return per.saturating_mul(code);
+        }
         self.points
             .get(f)
             .and_then(|t| t.iter().find(|&&(lo, hi, _)| lo <= code && code <= hi))
@@ -347,6 +365,7 @@ impl ScoreTable {
     /// Whether factor `f` earns points at all.
     pub(crate) fn scores(&self, f: usize) -> bool {
         self.points.get(f).is_some_and(|t| !t.is_empty())
+            || self.per_unit.get(f).is_some_and(Option::is_some)
     }
 
     /// The total of complete answers `values` (codes by factor index).
@@ -528,7 +547,8 @@ impl Scoring {
                 .and_then(|b| table.get(b))
                 .copied()
                 .unwrap_or(0),
-            _ => 0,
+            Some(Some(FactorPoints::PerUnit { per, .. })) => per.saturating_mul(code),
+            None | Some(None) => 0,
         }
     }
 
@@ -540,7 +560,11 @@ impl Scoring {
                 let hi = t.iter().copied().max().unwrap_or(0);
                 (lo, hi)
             }
-            _ => (0, 0),
+            Some(Some(FactorPoints::PerUnit { per, min, max })) => {
+                let (a, b) = (per.saturating_mul(*min), per.saturating_mul(*max));
+                (a.min(b), a.max(b))
+            }
+            None | Some(None) => (0, 0),
         }
     }
 

@@ -17,6 +17,8 @@ struct Points {
     b: [i64; 2],
     cut: i64,
     n: [i64; 2],
+    /// `n` earns this many points per unit instead of `n` by band (`{per_unit: p}`).
+    per_unit: Option<i64>,
     /// Totals above this are in the `mid` score band.
     band: i64,
 }
@@ -126,16 +128,28 @@ fn points() -> impl Strategy<Value = Points> {
         prop::array::uniform2(-3i64..8),
         0i64..12,
         prop::array::uniform2(-3i64..8),
+        prop::option::of(-2i64..4),
         -5i64..30,
     )
-        .prop_map(|(a, b, cut, n, band)| Points { a, b, cut, n, band })
+        .prop_map(|(a, b, cut, n, per_unit, band)| Points {
+            a,
+            b,
+            cut,
+            n,
+            per_unit,
+            band,
+        })
 }
 
 impl Points {
     fn total(&self, a: usize, b: bool, n: i64) -> i64 {
         self.a.get(a).unwrap()
             + self.b.get(usize::from(b)).unwrap()
-            + if n <= self.cut { self.n[0] } else { self.n[1] }
+            + match self.per_unit {
+                Some(per) => per * n,
+                None if n <= self.cut => self.n[0],
+                None => self.n[1],
+            }
     }
 
     fn yaml(&self, rules: &[Cond], flag: &Cond) -> String {
@@ -175,7 +189,7 @@ scoring:
   points:
     a: {{v0: {a0}, v1: {a1}, v2: {a2}, v3: {a3}}}
     b: {{false: {b0}, true: {b1}}}
-    n: {{lo: {n0}, hi: {n1}}}
+    n: {n_points}
   bands:
     - {{max: {band}, level: low}}
     - {{min: {band1}, level: mid}}
@@ -191,8 +205,10 @@ rules:
             a3 = p.a[3],
             b0 = p.b[0],
             b1 = p.b[1],
-            n0 = p.n[0],
-            n1 = p.n[1],
+            n_points = match p.per_unit {
+                Some(per) => format!("{{per_unit: {per}}}"),
+                None => format!("{{lo: {}, hi: {}}}", p.n[0], p.n[1]),
+            },
             band = p.band,
             band1 = p.band + 1,
             flag = flag.yaml(),
@@ -587,6 +603,10 @@ proptest! {
         for c in old_rules.iter().chain(&new_rules).chain([&old_flag, &new_flag]) {
             c.n_cuts(&mut cuts);
         }
+        if p.per_unit.is_some() {
+            // Points per unit: every value of `n` is a class of its own.
+            cuts.extend(0..=12);
+        }
         cuts.retain(|&c| (0..=12).contains(&c));
         cuts.sort_unstable();
         cuts.dedup();
@@ -630,4 +650,97 @@ proptest! {
             .map_or((0, 0), |f| (f.gained, f.lost));
         prop_assert_eq!((g, l), (gained, lost));
     }
+}
+
+/// A 0-100 question scored `{per_unit: N}` (as band points it would need 101 bands,
+/// above the limit of 64), with the given extra points keys.
+fn per_unit_ruleset(points: &str, max: i64) -> Result<Ruleset, crate::RulesetError> {
+    Ruleset::from_yaml(&format!(
+        r#"id: t
+version: "1"
+title: t
+description: t
+levels:
+  - {{id: low, label: Low, description: l}}
+  - {{id: high, label: High, description: h}}
+factors:
+  - id: pain
+    kind: integer
+    question: "P?"
+    min: 0
+    max: {max}
+    bands:
+      - {{id: mild, min: 0, max: 49}}
+      - {{id: severe, min: 50, max: {max}}}
+  - {{id: alone, kind: boolean, question: "A?"}}
+scoring:
+  points:
+    pain: {points}
+    alone: {{false: 0, true: 30}}
+  bands:
+    - {{max: 79, level: low}}
+    - {{min: 80, level: high}}
+rules:
+  - {{id: r, level: high, because: b, when: {{all: [{{score: {{at_least: 60}}}}, {{alone: true}}]}}}}
+"#
+    ))
+}
+
+#[test]
+fn points_per_unit_score_every_value_of_a_wide_scale() {
+    let rs = per_unit_ruleset("{per_unit: 1}", 100).unwrap();
+    let level = |pain: i64, alone: bool| {
+        let a = rs
+            .answers_from_json(&format!(r#"{{"pain": {pain}, "alone": {alone}}}"#))
+            .unwrap();
+        let x = rs.assess(&a).unwrap();
+        (x.level.id.to_string(), x.score.unwrap().total)
+    };
+    // 79 + 0 is low; 80 is the high band; 30 + 30 = 60 with alone fires the rule.
+    assert_eq!(level(79, false), ("low".to_owned(), 79));
+    assert_eq!(level(80, false), ("high".to_owned(), 80));
+    assert_eq!(level(29, true), ("low".to_owned(), 59));
+    assert_eq!(level(30, true), ("high".to_owned(), 60));
+    // Every value is a class of its own, so the analyses stay exact: 101 × 2.
+    assert_eq!(crate::analysis::check(&rs, false).unwrap().classes, 202);
+    // Unanswered, the pain question could add 0 to 100.
+    let a = rs
+        .assess(&rs.answers_from_json(r#"{"alone": false}"#).unwrap())
+        .unwrap();
+    let s = a.score.unwrap();
+    assert_eq!((s.total, s.unanswered_min, s.unanswered_max), (0, 0, 100));
+    assert_eq!(
+        (a.level_range.lowest.rank, a.level_range.highest.rank),
+        (0, 1)
+    );
+    // Two points per unit: 40 is 80, the high band.
+    let rs = per_unit_ruleset("{per_unit: 2}", 100).unwrap();
+    let a = rs
+        .assess(
+            &rs.answers_from_json(r#"{"pain": 40, "alone": false}"#)
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!((a.level.id.as_ref(), a.score.unwrap().total), ("high", 80));
+}
+
+#[test]
+fn per_unit_errors_name_the_question_and_the_limit() {
+    let e = error_text(per_unit_ruleset("{per_unit: 1, severe: 5}", 100));
+    assert!(e.contains("scoring.points.pain.severe"), "{e}");
+    assert!(
+        e.contains("`pain` earns points `per_unit`, so it cannot also earn points by band"),
+        "{e}"
+    );
+    let e = error_text(per_unit_ruleset("{per_unit: 1}", 5000));
+    assert!(e.contains("scoring.points.pain.per_unit"), "{e}");
+    assert!(
+        e.contains("`pain` earns points per unit, so each of its 5001 values (0 to 5000) is a class of its own, above the limit of 1001"),
+        "{e}"
+    );
+    let e = error_text(per_unit_ruleset("{per_unit: 20000}", 100));
+    assert!(
+        e.contains("at 20000 points per unit the answer 100 earns 2000000 points, beyond the limit of ±1000000"),
+        "{e}"
+    );
 }
