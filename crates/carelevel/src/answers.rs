@@ -110,6 +110,17 @@ impl<'r> Answers<'r> {
     ) -> Result<&mut Self, AnswersError> {
         let index = self.index(factor)?;
         let value = value.into();
+        if let Value::Text(text) = &value {
+            if let Some(code) = self
+                .ruleset
+                .factors
+                .get(index)
+                .and_then(|f| f.ordinal_code(text))
+            {
+                self.put(index, code);
+                return Ok(self);
+            }
+        }
         self.set_raw(index, &RawScalar::from(&value))
             .map_err(|message| AnswersError::one(Some(factor), message))?;
         Ok(self)
@@ -118,19 +129,41 @@ impl<'r> Answers<'r> {
     /// Set one answer given as text (`moderate`, `12`, `true`), as on a command line or
     /// in a CSV cell. A boolean answer may be written in any case as `true`/`false`,
     /// `yes`/`no` or `1`/`0` (spreadsheets export `TRUE`/`FALSE`).
+    ///
+    /// A valid answer is set without allocating: the factor is found by a binary search
+    /// over the ids, an ordinal value by comparing it with the scale in place (the
+    /// `no_alloc` test keeps this true). Only a problem's message allocates.
     pub fn set_text(&mut self, factor: &str, text: &str) -> Result<&mut Self, AnswersError> {
         let index = self.index(factor)?;
-        let kind = self.ruleset.factors.get(index).map(|f| &f.kind);
-        let raw = match kind {
-            Some(FactorKind::Integer { .. }) => match text.trim().parse::<i64>() {
+        let Some(f) = self.ruleset.factors.get(index) else {
+            return Err(AnswersError::one(
+                Some(factor),
+                format!("no factor #{index}"),
+            ));
+        };
+        let fast = match &f.kind {
+            FactorKind::Ordinal { .. } => f.ordinal_code(text),
+            FactorKind::Integer { min, max, .. } => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|i| (*min..=*max).contains(i)),
+            FactorKind::Boolean => boolean_from_text(text).map(i64::from),
+        };
+        if let Some(code) = fast {
+            self.put(index, code);
+            return Ok(self);
+        }
+        let raw = match &f.kind {
+            FactorKind::Integer { .. } => match text.trim().parse::<i64>() {
                 Ok(i) => RawScalar::Integer(i),
                 Err(_) => RawScalar::Text(text.to_owned()),
             },
-            Some(FactorKind::Boolean) => match boolean_from_text(text) {
+            FactorKind::Boolean => match boolean_from_text(text) {
                 Some(b) => RawScalar::Boolean(b),
                 None => RawScalar::Text(text.to_owned()),
             },
-            _ => RawScalar::Text(text.to_owned()),
+            FactorKind::Ordinal { .. } => RawScalar::Text(text.to_owned()),
         };
         self.set_raw(index, &raw)
             .map_err(|message| AnswersError::one(Some(factor), message))?;
@@ -152,6 +185,33 @@ impl<'r> Answers<'r> {
             };
         }
         Ok(self)
+    }
+
+    /// Forget every answer, keeping the storage: the answers are as new, and can be
+    /// filled again without allocating (one [`Answers`] per thread, reused per record).
+    pub fn reset(&mut self) -> &mut Self {
+        for ((v, a), f) in self
+            .values
+            .iter_mut()
+            .zip(self.answered.iter_mut())
+            .zip(&self.ruleset.factors)
+        {
+            *a = false;
+            *v = match f.missing {
+                MissingPolicy::Assume(code) => code,
+                _ => 0,
+            };
+        }
+        self
+    }
+
+    /// Store a checked value code for the factor at `index`.
+    #[inline]
+    pub(crate) fn put(&mut self, index: FactorIndex, code: i64) {
+        if let (Some(v), Some(a)) = (self.values.get_mut(index), self.answered.get_mut(index)) {
+            *v = code;
+            *a = true;
+        }
     }
 
     pub(crate) fn set_raw(&mut self, index: FactorIndex, raw: &RawScalar) -> Result<(), String> {
@@ -312,7 +372,7 @@ impl crate::model::Factor {
     }
 }
 
-fn unknown_factor_message(ruleset: &Ruleset, factor: &str) -> String {
+pub(crate) fn unknown_factor_message(ruleset: &Ruleset, factor: &str) -> String {
     let names: Vec<&str> = ruleset.factors.iter().map(|f| f.id.as_str()).collect();
     format!(
         "unknown question{}; this ruleset asks: {}",
@@ -397,147 +457,6 @@ impl fmt::Display for RecordId {
         match self {
             RecordId::Integer(i) => write!(f, "{i}"),
             RecordId::Text(t) => f.write_str(t),
-        }
-    }
-}
-
-/// Streaming JSON reader of one answers object: keys are matched against factor ids
-/// without allocating, values are decoded straight to codes, every problem is kept.
-struct AnswersSeed<'r, 'o> {
-    answers: &'o mut Answers<'r>,
-    id_field: Option<&'o str>,
-    id: &'o mut Option<RecordId>,
-    problems: &'o mut Vec<AnswerProblem>,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for AnswersSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object of answers (factor: value)")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let rs = self.answers.ruleset;
-        let mut seen = vec![false; rs.factors.len()];
-        let mut seen_id = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if Some(key.as_ref()) == self.id_field {
-                if seen_id {
-                    return Err(serde::de::Error::custom(format_args!(
-                        "duplicate key `{}`",
-                        crate::text::Shown::excerpt(&key)
-                    )));
-                }
-                seen_id = true;
-                *self.id = match map.next_value::<RawAnswer>()? {
-                    RawAnswer::Scalar(RawScalar::Text(t)) => Some(RecordId::Text(t)),
-                    RawAnswer::Scalar(RawScalar::Integer(i)) => Some(RecordId::Integer(i)),
-                    RawAnswer::Null => None,
-                    other => {
-                        let message = match other {
-                            RawAnswer::Invalid(what) if what.contains("too large") => format!(
-                                "a record id number is too large: at most {} (write a longer id \
-                                 as text, in double quotes)",
-                                i64::MAX
-                            ),
-                            RawAnswer::Invalid(what) => {
-                                format!("a record id must be text or a whole number, got {what}")
-                            }
-                            _ => "a record id must be text or a whole number, got true or false"
-                                .to_owned(),
-                        };
-                        self.problems.push(AnswerProblem::new(Some(&key), message));
-                        None
-                    }
-                };
-                continue;
-            }
-            let Some(index) = rs.factors.iter().position(|f| f.id == key.as_ref()) else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-                self.problems.push(AnswerProblem::new(
-                    Some(&key),
-                    unknown_factor_message(rs, &key),
-                ));
-                continue;
-            };
-            if let Some(s) = seen.get_mut(index) {
-                if *s {
-                    return Err(serde::de::Error::custom(format_args!(
-                        "duplicate key `{}`",
-                        crate::text::Shown::excerpt(&key)
-                    )));
-                }
-                *s = true;
-            }
-            match map.next_value::<RawAnswer>()? {
-                RawAnswer::Null => {}
-                RawAnswer::Scalar(s) => {
-                    if let Err(message) = self.answers.set_raw(index, &s) {
-                        self.problems.push(AnswerProblem::new(Some(&key), message));
-                    }
-                }
-                RawAnswer::Invalid(what) => {
-                    let allowed = rs
-                        .factors
-                        .get(index)
-                        .map(|f| f.allowed_answers())
-                        .unwrap_or_default();
-                    self.problems.push(AnswerProblem::new(
-                        Some(&key),
-                        format!("expected one value ({allowed}), got {what}"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Ruleset {
-    /// Read one JSON answers record, e.g. a JSON Lines line, taking `id_field`
-    /// (when given) as the record id instead of a question. Faster than
-    /// [`Ruleset::answers_from_json`]: keys and values are matched without copying.
-    pub fn answers_from_json_record(
-        &self,
-        text: &str,
-        id_field: Option<&str>,
-    ) -> Result<(Answers<'_>, Option<RecordId>), (AnswersError, Option<RecordId>)> {
-        let mut answers = Answers::new(self);
-        let mut id = None;
-        let mut problems = Vec::new();
-        let mut de = serde_json::Deserializer::from_str(text);
-        let seed = AnswersSeed {
-            answers: &mut answers,
-            id_field,
-            id: &mut id,
-            problems: &mut problems,
-        };
-        let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|()| de.end());
-        if let Err(e) = parsed {
-            let message = if e.is_data() && e.to_string().starts_with("invalid type") {
-                // Only the top-level value can have the wrong type (answers take any
-                // value). serde_json places this error before an array or object but
-                // after a scalar: point at the value's first character instead, from 1.
-                let (line, column) = crate::syntax::first_value_position(text);
-                format!(
-                    "expected a JSON object of answers (factor: value), got {} at line {line} column {column}",
-                    crate::syntax::json_type_in_words(&e.to_string())
-                )
-            } else {
-                format!("invalid JSON: {e}")
-            };
-            return Err((AnswersError::one(None, message), id));
-        }
-        if problems.is_empty() {
-            Ok((answers, id))
-        } else {
-            Err((AnswersError { problems }, id))
         }
     }
 }

@@ -8,9 +8,9 @@ use crate::error::{Diagnostic, Location, RulesetError, Severity};
 use crate::eval;
 use crate::limits;
 use crate::model::{
-    Band, ConditionArena, Dimension, DimensionIndex, Factor, FactorKind, FactorPoints, Flag,
-    FlagKind, Invariant, Level, LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset,
-    ScoreBand, Scoring, SourceCitation,
+    Band, ConditionArena, Dimension, DimensionIndex, Factor, FactorIndex, FactorKind, FactorPoints,
+    Flag, FlagKind, Invariant, Level, LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule,
+    Ruleset, ScoreBand, Scoring, SourceCitation,
 };
 use crate::syntax::{
     self, Locator, RawCondition, RawDimension, RawFactor, RawFactorKind, RawFlagKind, RawMissing,
@@ -315,6 +315,12 @@ impl Compiler {
             .map(|b| format!("{b:02x}"))
             .collect();
 
+        let mut factors_by_id: Vec<FactorIndex> = (0..factors.len()).collect();
+        factors_by_id.sort_by(|&a, &b| {
+            let id = |i: usize| factors.get(i).map_or("", |f: &Factor| f.id.as_str());
+            id(a).cmp(id(b))
+        });
+
         let mut ruleset = Ruleset {
             meta: Metadata {
                 id: raw.id,
@@ -327,6 +333,7 @@ impl Compiler {
             dimensions,
             levels,
             factors,
+            factors_by_id,
             scoring,
             rules,
             flags,

@@ -12,10 +12,12 @@ pub mod interview;
 pub mod json;
 pub mod limits;
 mod model;
+mod record;
 pub mod schema;
 mod syntax;
 pub mod testing;
 pub mod text;
+mod triage;
 mod words;
 
 pub use answers::{Answers, RecordId, Value};
@@ -32,6 +34,7 @@ pub use model::{
     Band, Dimension, DimensionIndex, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant,
     Level, LevelIndex, Metadata, MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
 };
+pub use triage::{FlagSet, Triage};
 
 /// The bundled default ruleset (`rules/default.yaml`), as source text.
 pub const DEFAULT_RULESET: &str = include_str!("../../../rules/default.yaml");

@@ -24,6 +24,9 @@ pub struct Ruleset {
     pub(crate) dimensions: Vec<Dimension>,
     pub(crate) levels: Vec<Level>,
     pub(crate) factors: Vec<Factor>,
+    /// Factor indices sorted by factor id (ties by index): [`Ruleset::factor_index`]
+    /// is a binary search, not a scan of every id.
+    pub(crate) factors_by_id: Vec<FactorIndex>,
     pub(crate) scoring: Option<Scoring>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) flags: Vec<Flag>,
@@ -365,8 +368,16 @@ impl Ruleset {
     }
 
     /// Look a factor up by id.
+    ///
+    /// A binary search over the ids (sorted once, when the ruleset is compiled); with
+    /// two factors of the same id (an invalid ruleset) the first is found.
     pub fn factor_index(&self, id: &str) -> Option<FactorIndex> {
-        self.factors.iter().position(|f| f.id == id)
+        let id_at = |i: &FactorIndex| self.factors.get(*i).map_or("", |f| f.id.as_str());
+        let first = self.factors_by_id.partition_point(|i| id_at(i) < id);
+        self.factors_by_id
+            .get(first)
+            .copied()
+            .filter(|i| id_at(i) == id)
     }
 
     /// Look a level up by id.
