@@ -333,6 +333,24 @@ fn replay_under_a_new_ruleset() {
     assert_eq!(v["changed"][0]["to"], "residential");
     assert_eq!(v["not_replayable"], serde_json::json!(["d-3"]));
     assert_eq!(v["feedback_skipped"], 1);
+    // `--format yaml` is the same report.
+    let yaml = run_in(
+        dir.path(),
+        &[
+            "log",
+            "replay",
+            "log.sqlite",
+            "--rules",
+            "new.yaml",
+            "--format",
+            "yaml",
+        ],
+    );
+    yaml.expect_code(0);
+    assert_eq!(yaml.stderr, json.stderr);
+    let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml.stdout).unwrap();
+    assert_eq!(from_yaml, v);
+    snapshot!("log_replay_yaml", shot(&yaml));
     // Under the ruleset that made them, nothing changes.
     let same = run_in(
         dir.path(),

@@ -27,6 +27,7 @@ mod diff;
 mod dimensions;
 mod fhir;
 mod fhir_out;
+mod formats;
 mod input_limits;
 mod interview;
 mod log;

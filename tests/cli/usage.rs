@@ -15,15 +15,38 @@ fn usage_errors_exit_2() {
         &["check"][..],
         &["test"][..],
         &["assess", "--format", "xml", "x.yaml"][..],
-        &["describe", "--format", "yaml"][..],
+        &["describe", "--format", "jsonl"][..],
         &["assess", "--no-such-flag"][..],
+        // The tool's own errors (after parsing): the same first-line style as clap's.
+        &["assess", "tests/cli/fixtures/no-such.yaml"][..],
+        &["assess", "tests/cli/fixtures/bad-answers.yaml"][..],
     ] {
         let out = run(args);
         out.expect_code(2);
         assert_eq!(out.stdout, "", "{args:?}");
-        assert!(out.stderr.contains("error"), "{args:?}: {}", out.stderr);
+        // Every error, clap's usage errors and the tool's file, ruleset and answer
+        // errors alike, starts `carelevel: error: ` (README "Exit codes").
+        assert!(
+            out.stderr.starts_with("carelevel: error: "),
+            "{args:?}: {}",
+            out.stderr
+        );
         assert!(!out.stderr.contains("panicked"), "{args:?}");
     }
+    // An invalid ruleset: its diagnostics come first, located like a compiler's
+    // (`FILE:LINE:COLUMN: error: ...` with the source line), then the same summary line.
+    let ruleset = run(&[
+        "describe",
+        "--rules",
+        "tests/cli/fixtures/syntax-error.yaml",
+    ]);
+    ruleset.expect_code(2);
+    assert!(ruleset
+        .stderr
+        .starts_with("tests/cli/fixtures/syntax-error.yaml:11:1: error: "));
+    assert!(ruleset.stderr.ends_with(
+        "\ncarelevel: error: the ruleset `tests/cli/fixtures/syntax-error.yaml` cannot be used (1 problem)\n"
+    ));
 }
 
 #[test]

@@ -248,6 +248,13 @@ def summary(a):
         "needs_review": a["needs_review"],
         "missing": sorted(m["factor"] for m in a["missing"]),
         "fired_rules": [r["id"] for r in a["fired_rules"]],
+        # "By dimension": one row per dimension, only when the Assessment has them.
+        "dimensions": [
+            {"id": d["id"], "label": d["label"], "level": d["level"]["id"],
+             "could_rise_to": d["could_rise_to"]["id"] if d["could_rise_to"] else None,
+             "fired_rules": d["fired_rules"], "summary": " ".join(d["summary"].split())}
+            for d in a["dimensions"]
+        ] if "dimensions" in a else None,
     }
 
 
@@ -421,7 +428,20 @@ def read_page(page):
         "needs_review": page.inner_text("#review").startswith("NEEDS REVIEW"),
         "missing": sorted(ids("#missing li[data-missing]", "data-missing")),
         "fired_rules": ids("#fired li[data-rule]", "data-rule"),
+        "dimensions": read_dimensions(page) if page.is_visible("#dimensions-block") else None,
     }
+
+
+def read_dimensions(page):
+    """The rows of the "By dimension" table, as `summary` gives them."""
+    return page.eval_on_selector_all("#dimensions-body tr", """rows => rows.map(r => ({
+        id: r.getAttribute('data-dimension'),
+        label: r.querySelector('th[scope=row]').textContent,
+        level: r.getAttribute('data-level'),
+        could_rise_to: r.getAttribute('data-could-rise-to'),
+        fired_rules: Array.from(r.querySelectorAll('li[data-rule]')).map(li => li.getAttribute('data-rule')),
+        summary: r.querySelector('.dimension-summary').textContent.split(/\s+/).filter(Boolean).join(' '),
+    }))""")
 
 
 def check_case(context, server, described, case, shots, pdf_dir):
@@ -448,7 +468,18 @@ def check_case(context, server, described, case, shots, pdf_dir):
         raise Failure(f"the page never showed the result for {json.dumps(want_answers)} "
                       f"(state {state}, answers {got}, problem {problem!r}): {e}") from e
     want = summary(case.expected)
+    # The default ruleset declares dimensions, six-levels none: the section must appear
+    # for the one and not for the other (so the comparison below cannot pass vacuously).
+    if (want["dimensions"] is not None) != (case.ruleset == "default"):
+        raise Failure(f"`carelevel assess` gave dimensions {want['dimensions'] is not None} "
+                      f"for ruleset {case.ruleset}")
     got = read_page(page)
+    if want["dimensions"] is not None:
+        heading = page.get_by_role("heading", name="By dimension")
+        if not heading.is_visible():
+            raise Failure("no visible \"By dimension\" heading")
+        if page.get_by_role("table", name="By dimension").count() != 1:
+            raise Failure("the \"By dimension\" table is not named by its heading")
     if got.pop("level_id_text") != f"({want['level']})":
         raise Failure("the level id shown is not the level's id")
     if got != want:
@@ -486,7 +517,7 @@ def check_print(page, case, pdf_dir):
     p = case.expected["provenance"]
     page.emulate_media(media="print")
     try:
-        for selector in ("#answers", "#ruleset", "footer"):
+        for selector in ("#answers", "#ruleset", "footer", "#dimensions-block"):
             if page.is_visible(selector):
                 raise Failure(f"print view: {selector} is printed")
         for selector, text in (("#meta-id", p["ruleset_id"]), ("#meta-version", p["ruleset_version"]),

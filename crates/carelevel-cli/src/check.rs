@@ -33,9 +33,11 @@ pub enum Format {
     Text,
     /// `{"files": [...]}`: per file its status, diagnostics or findings (docs/policy-authors.md).
     Json,
+    /// The JSON document as YAML.
+    Yaml,
 }
 
-/// One file's outcome, for `--format json`.
+/// One file's outcome, for `--format json` and `--format yaml`.
 #[derive(Debug, serde::Serialize)]
 struct FileOut {
     /// The file as named.
@@ -79,8 +81,8 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     let mut code = ExitCode::Success;
     let mut files = Vec::new();
     let mut discard = io::sink();
-    let json = args.format == Format::Json;
-    let text: &mut dyn Write = if json { &mut discard } else { out };
+    let structured = args.format != Format::Text;
+    let text: &mut dyn Write = if structured { &mut discard } else { out };
     // Rulesets seen so far, to warn when one has the `id` and `version:` of another
     // but other content: the bundled default first, then each file checked.
     let mut seen: Vec<(String, Ruleset)> = Vec::new();
@@ -144,11 +146,18 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         files.push(file);
         code = code.max(outcome);
     }
-    if json {
-        let mut text = serde_json::to_string_pretty(&serde_json::json!({ "files": files }))
-            .map_err(io::Error::other)?;
-        text.push('\n');
-        out.write_all(text.as_bytes())?;
+    let document = serde_json::json!({ "files": files });
+    match args.format {
+        Format::Text => {}
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&document).map_err(io::Error::other)?;
+            text.push('\n');
+            out.write_all(text.as_bytes())?;
+        }
+        Format::Yaml => {
+            let text = serde_yaml::to_string(&document).map_err(io::Error::other)?;
+            out.write_all(text.as_bytes())?;
+        }
     }
     Ok(code)
 }

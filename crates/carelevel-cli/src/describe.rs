@@ -17,6 +17,8 @@ pub enum Format {
     Text,
     /// A structured JSON object.
     Json,
+    /// The JSON object as YAML.
+    Yaml,
     /// A review document: every question, rule condition in words, flag and invariant
     /// (with whether it is proved), version and SHA-256.
     Markdown,
@@ -275,6 +277,12 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
     match args.format {
         Format::Json => match serde_json::to_string_pretty(&d) {
             Ok(json) => writeln!(out, "{json}")?,
+            Err(e) => {
+                return input::usage_error(err, &format!("cannot serialize the description: {e}"))
+            }
+        },
+        Format::Yaml => match serde_yaml::to_string(&d) {
+            Ok(yaml) => out.write_all(yaml.as_bytes())?,
             Err(e) => {
                 return input::usage_error(err, &format!("cannot serialize the description: {e}"))
             }

@@ -58,6 +58,8 @@ pub enum Format {
     Text,
     /// The report as JSON.
     Json,
+    /// The JSON report as YAML.
+    Yaml,
     /// Markdown, for a pull-request comment.
     Markdown,
     /// One self-contained HTML page (inline CSS, no script, no external resources).
@@ -140,50 +142,19 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             Ok(c) => c,
             Err(message) => return input::usage_error(err, &message),
         };
-        for (r, n) in cases.ignored.iter().enumerate() {
-            if *n > 0 {
-                report.notes.push(format!(
-                    "{n} answers in the cases are to questions only {} asks; {} ignores them",
-                    if r == 0 { "NEW" } else { "OLD" },
-                    if r == 0 { "OLD" } else { "NEW" }
-                ));
-            }
-        }
-        report.add_cases(
-            cases.pairs.iter().flat_map(|((a, b), &n)| {
-                std::iter::repeat_n((a.as_str(), b.as_str()), to_usize(n))
-            }),
-        );
+        cases.apply_to(&mut report);
     }
     match args.format {
-        Format::Json => {
-            let mut value = serde_json::to_value(&report).map_err(io::Error::other)?;
-            if let Some(obj) = value.as_object_mut() {
-                let errors: Vec<serde_json::Value> = cases
-                    .errors
-                    .iter()
-                    .map(|e| serde_json::json!({"line": e.line, "id": e.id, "error": e.message}))
-                    .collect();
-                obj.insert("case_errors".to_owned(), serde_json::Value::Array(errors));
-                if cases.unlisted_errors > 0 {
-                    obj.insert(
-                        "case_errors_unlisted".to_owned(),
-                        serde_json::Value::from(cases.unlisted_errors),
-                    );
-                }
-                if args.cases.is_some() {
-                    obj.insert(
-                        "case_changes".to_owned(),
-                        case_changes_json(&report, &cases),
-                    );
-                }
-                obj.insert(
-                    "summary".to_owned(),
-                    serde_json::Value::String(report.summary()),
-                );
+        Format::Json | Format::Yaml => {
+            let value = analysis::diff_json(&report, args.cases.is_some().then_some(&cases))
+                .map_err(io::Error::other)?;
+            if args.format == Format::Yaml {
+                let text = serde_yaml::to_string(&value).map_err(io::Error::other)?;
+                out.write_all(text.as_bytes())?;
+            } else {
+                let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+                writeln!(out, "{text}")?;
             }
-            let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
-            writeln!(out, "{text}")?;
         }
         Format::Text => out.write_all(text_report(&report, &cases).as_bytes())?,
         Format::Markdown => out.write_all(markdown_report(&report, &cases).as_bytes())?,
@@ -577,15 +548,7 @@ pub(crate) fn moved_in_order<'c>(
     r: &DiffReport,
     cases: &'c Cases,
 ) -> Vec<(&'c (String, String), &'c MovedCases)> {
-    let rank = |id: &str| {
-        r.levels
-            .iter()
-            .position(|l| l.id == id)
-            .unwrap_or(usize::MAX)
-    };
-    let mut moved: Vec<_> = cases.moved.iter().collect();
-    moved.sort_by_key(|((from, to), _)| (rank(from), rank(to)));
-    moved
+    cases.moved_in_order(r)
 }
 
 /// Every list of changed cases with its heading words: (label, cases).
@@ -696,25 +659,4 @@ fn case_changes_markdown(s: &mut String, r: &DiffReport, cases: &Cases) {
         );
     }
     let _ = writeln!(s);
-}
-
-/// Every changed case, uncapped, for `--format json`.
-fn case_changes_json(r: &DiffReport, cases: &Cases) -> serde_json::Value {
-    let moved: Vec<serde_json::Value> = moved_in_order(r, cases)
-        .into_iter()
-        .map(|((from, to), m)| {
-            serde_json::json!({"from": from, "to": to, "direction": m.direction, "cases": m.cases})
-        })
-        .collect();
-    let flags: Vec<serde_json::Value> = cases
-        .flags
-        .iter()
-        .map(|(flag, f)| serde_json::json!({"flag": flag, "gained": f.gained, "lost": f.lost}))
-        .collect();
-    serde_json::json!({
-        "id_field": cases.id_field,
-        "moved": moved,
-        "flags": flags,
-        "review": {"gained": cases.review.gained, "lost": cases.review.lost},
-    })
 }

@@ -43,6 +43,8 @@ pub enum Format {
     Text,
     /// The report as JSON.
     Json,
+    /// The report as YAML.
+    Yaml,
 }
 
 /// Arguments of `carelevel log replay`.
@@ -180,6 +182,10 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Format::Json => {
             let text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
             writeln!(out, "{text}")?;
+        }
+        Format::Yaml => {
+            let text = serde_yaml::to_string(&report).map_err(io::Error::other)?;
+            out.write_all(text.as_bytes())?;
         }
         Format::Text => out.write_all(text_report(&report).as_bytes())?,
     }

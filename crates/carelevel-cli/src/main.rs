@@ -120,7 +120,7 @@ fn main() -> std::process::ExitCode {
             // Help and version go to stdout, usage errors to stderr; clap picks the code
             // (0 for help/version, 2 for usage errors). A failed write (e.g. a closed
             // pipe after `--help | head`) changes nothing about the outcome.
-            let _ = e.print();
+            let _ = print_clap(&e);
             return std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
@@ -147,6 +147,33 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Print what clap has to say: help and version as clap renders them (stdout), a usage
+/// error on stderr in the tool's own style, `carelevel: error: ...` first (README "Exit
+/// codes"), in colour only where [`style::Style::for_stderr`] allows it.
+fn print_clap(e: &clap::Error) -> io::Result<()> {
+    if !e.use_stderr() {
+        return e.print();
+    }
+    let rendered = e.render();
+    let text = if style::Style::for_stderr().is_on() {
+        rendered.ansi().to_string()
+    } else {
+        rendered.to_string()
+    };
+    io::stderr().write_all(prefixed(&rendered.to_string(), text).as_bytes())
+}
+
+/// `text` (clap's rendering of `plain`) with the tool's `carelevel: ` prefix when it is
+/// an error message (`plain` starts with `error: `); help printed for a missing
+/// subcommand is left as it is.
+fn prefixed(plain: &str, text: String) -> String {
+    if plain.starts_with("error: ") {
+        format!("carelevel: {text}")
+    } else {
+        text
+    }
+}
+
 /// Dispatch a subcommand. Output goes to `out`, errors to `err`; an `Err` is a failure
 /// to write either.
 fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitCode> {
@@ -169,5 +196,30 @@ fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         Command::Log(args) => log_cmd::run(&args, out, err),
         Command::Completions(args) => completions::run(&args, out),
         Command::Man(args) => man::run(&args, out, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefixed;
+
+    #[test]
+    fn a_clap_error_gets_the_tools_prefix() {
+        let plain = "error: unexpected argument '--x' found\n";
+        assert_eq!(
+            prefixed(plain, plain.to_owned()),
+            "carelevel: error: unexpected argument '--x' found\n"
+        );
+        // The styled rendering is prefixed as a whole, decided on the plain text.
+        assert_eq!(
+            prefixed(plain, "\x1b[1;31merror:\x1b[0m x\n".to_owned()),
+            "carelevel: \x1b[1;31merror:\x1b[0m x\n"
+        );
+    }
+
+    #[test]
+    fn help_for_a_missing_subcommand_is_left_alone() {
+        let help = "Level-of-care decision support\n\nUsage: carelevel <COMMAND>\n";
+        assert_eq!(prefixed(help, help.to_owned()), help);
     }
 }

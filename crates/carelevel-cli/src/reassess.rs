@@ -24,6 +24,8 @@ pub enum Format {
     Text,
     /// The reassessment as pretty-printed JSON (docs/assessment.md).
     Json,
+    /// The reassessment as YAML (the same document as `json`).
+    Yaml,
 }
 
 /// Arguments of `carelevel reassess`.
@@ -113,6 +115,13 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
         Format::Json => match serde_json::to_string_pretty(&report) {
             Ok(text) => {
                 writeln!(out, "{text}")?;
+                Ok(ExitCode::Success)
+            }
+            Err(e) => input::usage_error(err, &format!("cannot serialize the reassessment: {e}")),
+        },
+        Format::Yaml => match serde_yaml::to_string(&report) {
+            Ok(text) => {
+                out.write_all(text.as_bytes())?;
                 Ok(ExitCode::Success)
             }
             Err(e) => input::usage_error(err, &format!("cannot serialize the reassessment: {e}")),

@@ -50,6 +50,11 @@ impl Style {
         }
     }
 
+    /// Whether styling is on (for text styled elsewhere, e.g. clap's errors).
+    pub fn is_on(self) -> bool {
+        self.on
+    }
+
     /// `text` in bold.
     pub fn bold(self, text: &str) -> String {
         self.paint("1", text)

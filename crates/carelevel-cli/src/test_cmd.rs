@@ -38,6 +38,8 @@ pub enum Format {
     Text,
     /// One JSON document: files, cases, coverage (docs/policy-authors.md).
     Json,
+    /// The JSON document as YAML.
+    Yaml,
     /// JUnit XML: one testsuite per test file, one testcase per case.
     Junit,
 }
@@ -146,6 +148,11 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             let mut text = serde_json::to_string_pretty(&json_report(&reports, &tally))
                 .map_err(io::Error::other)?;
             text.push('\n');
+            out.write_all(text.as_bytes())?;
+        }
+        Format::Yaml => {
+            let text =
+                serde_yaml::to_string(&json_report(&reports, &tally)).map_err(io::Error::other)?;
             out.write_all(text.as_bytes())?;
         }
         Format::Junit => out.write_all(junit_report(&reports).as_bytes())?,

@@ -38,6 +38,35 @@ def test_diff_matches_the_cli(root, cli):
     assert got["case_matrix"] is not None
 
 
+def test_diff_names_the_cases_that_move_as_the_cli_does(root, cli, tmp_path):
+    old_path = root / "examples" / "policy-change" / "default-1.0.0.yaml"
+    new_path = root / "examples" / "policy-change" / "limited-support.yaml"
+    old, new = carelevel.Ruleset.from_file(old_path), carelevel.Ruleset.from_file(new_path)
+    moves = {"severity": "none", "withdrawal_risk": "moderate", "medical": "none",
+             "housing": "stable", "support": "limited", "harm_risk": "none",
+             "mental_health": "none", "readiness": "ready", "step_down_from_inpatient": False}
+    stays = dict(moves, support="strong")
+    cases = [dict(stays, pid="s1"), dict(moves, pid="m1"), dict(moves), {"pid": "bad", "nope": 1}]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in cases))
+    got = carelevel.diff(old, new, cases=cases, id_field="pid")
+    want = cli_json(cli, "diff", str(old_path), str(new_path), "--cases", str(path),
+                    "--id-field", "pid", "--format", "json")
+    assert got == want
+    changes = got["case_changes"]
+    assert changes["id_field"] == "pid"
+    assert changes["moved"] == [{"from": "iop", "to": "residential", "direction": "escalation",
+                                 "cases": [{"line": 2, "id": "m1"}, {"line": 3, "id": None}]}]
+    [error] = got["case_errors"]
+    assert (error["line"], error["id"]) == (4, "bad")
+    try:
+        carelevel.diff(old, new, cases=cases, id_field="support")
+    except ValueError as e:
+        assert "names a question" in str(e)
+    else:
+        raise AssertionError("an id_field that is a question must raise")
+
+
 def test_diff_case_errors_are_listed_not_counted(root):
     old = carelevel.Ruleset.from_file(root / "examples" / "policy-change" / "default-1.0.0.yaml")
     new = carelevel.Ruleset.from_file(root / "examples" / "policy-change" / "limited-support.yaml")

@@ -427,6 +427,8 @@
         rule.source ? el("span", { className: "source", text: `Source: ${rule.source}` }) : null));
     }
 
+    renderDimensions(a.dimensions);
+
     const scoreBlock = $("score-block");
     if (a.score) {
       const s = a.score;
@@ -503,6 +505,35 @@
       `Ruleset ${p.ruleset_id} ${p.ruleset_version} (SHA-256 ${p.ruleset_sha256}); ` +
       `engine ${p.engine} ${p.engine_version}. Decision support only: a qualified ` +
       "professional makes the final placement.";
+  }
+
+  // "By dimension": one table row per dimension, only when the ruleset declares them
+  // (the Assessment has no `dimensions` key otherwise). Text only (textContent), so
+  // labels and summaries from a ruleset cannot inject markup.
+  function renderDimensions(dimensions) {
+    const body = $("dimensions-body");
+    clear(body);
+    const list = Array.isArray(dimensions) ? dimensions : [];
+    for (const d of list) {
+      const rules = d.fired_rules.length
+        ? el("ul", { className: "dimension-rules" },
+          ...d.fired_rules.map((id) => el("li", { className: "id", "data-rule": id, text: id })))
+        : "none";
+      body.append(el("tr", {
+        "data-dimension": d.id,
+        "data-level": d.level.id,
+        "data-could-rise-to": d.could_rise_to ? d.could_rise_to.id : null,
+      },
+      el("th", { scope: "row", text: d.label }),
+      el("td", { className: "dimension-level", text: levelLabel(d.level) }),
+      el("td", {
+        className: "dimension-rise",
+        text: d.could_rise_to ? `${levelLabel(d.could_rise_to)}, depending on unanswered questions` : "no",
+      }),
+      el("td", {}, rules),
+      el("td", { className: "dimension-summary", text: d.summary })));
+    }
+    show($("dimensions-block"), list.length > 0);
   }
 
   // ----------------------------------------------------------------- print

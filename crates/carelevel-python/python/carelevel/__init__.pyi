@@ -84,5 +84,9 @@ class Ruleset:
     def schema(self, what: Literal["answers", "assessment"] = "answers") -> dict[str, Any]: ...
 
 def diff(
-    old: Ruleset, new: Ruleset, *, cases: Optional[Iterable[Answers]] = None
+    old: Ruleset,
+    new: Ruleset,
+    *,
+    cases: Optional[Iterable[Answers]] = None,
+    id_field: str = "id",
 ) -> dict[str, Any]: ...

@@ -705,22 +705,7 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Result<DiffReport, AnalysisError> {
         if i == refused_row || j == refused_row {
             return Direction::Incomparable;
         }
-        let rank = |rs: &Ruleset, id: &str| rs.level_index(id);
-        match (
-            rank(new, &a.id),
-            rank(new, &b.id),
-            rank(old, &a.id),
-            rank(old, &b.id),
-        ) {
-            (Some(x), Some(y), _, _) | (_, _, Some(x), Some(y)) => {
-                if y > x {
-                    Direction::Escalation
-                } else {
-                    Direction::DeEscalation
-                }
-            }
-            _ => Direction::Incomparable,
-        }
+        super::cases::direction(old, new, &a.id, &b.id)
     };
 
     let cell_of = |digits: &[usize]| -> (usize, usize) {

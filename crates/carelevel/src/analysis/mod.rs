@@ -15,6 +15,7 @@
 //! answers that move one person's level), and [`reassess`] (a later assessment against an
 //! earlier one: movement, changed answers, the changes that drove it).
 
+mod cases;
 mod check;
 mod diff;
 mod hinges;
@@ -23,6 +24,10 @@ mod reassess;
 mod space;
 mod suggest;
 
+pub use cases::{
+    diff_json, direction, CaseError, CaseRef, CaseTally, FlagCases, MovedCases, MAX_LISTED_ERRORS,
+    REFUSED,
+};
 pub use check::{check, CheckReport, Finding, FindingKind};
 pub use diff::{
     diff, ChangedCell, DiffExample, DiffLevel, DiffReport, Direction, FlagChange, LevelCount,
