@@ -39,10 +39,15 @@ fn setting_text_answers_reset_and_triage_do_not_allocate() {
         }
         answers.set_text("support", "limited").unwrap();
         let t = rs.triage(&answers).unwrap();
-        (rs.level_for(&answers).unwrap(), t)
+        (
+            rs.level_for(&answers).unwrap(),
+            t,
+            rs.level_and_refer(&answers).unwrap(),
+        )
     });
     assert_eq!(n, 0, "allocations");
     assert_eq!(level.0, level.1.level);
+    assert_eq!(level.2, (level.1.level, level.1.refer));
     // A problem allocates its message (the counter sees it).
     let (n, e) = allocations(|| answers.set_text("severity", "extreme").is_err());
     assert!(e && n > 0);

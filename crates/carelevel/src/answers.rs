@@ -76,17 +76,9 @@ pub struct Answers<'r> {
 impl<'r> Answers<'r> {
     /// No answers yet.
     pub fn new(ruleset: &'r Ruleset) -> Self {
-        let values = ruleset
-            .factors
-            .iter()
-            .map(|f| match f.missing {
-                MissingPolicy::Assume(code) => code,
-                _ => 0,
-            })
-            .collect();
         Answers {
             ruleset,
-            values,
+            values: ruleset.initial_values.clone(),
             answered: vec![false; ruleset.factors.len()],
         }
     }
@@ -111,12 +103,7 @@ impl<'r> Answers<'r> {
         let index = self.index(factor)?;
         let value = value.into();
         if let Value::Text(text) = &value {
-            if let Some(code) = self
-                .ruleset
-                .factors
-                .get(index)
-                .and_then(|f| f.ordinal_code(text))
-            {
+            if let Some(code) = self.ruleset.ordinal_code(index, text) {
                 self.put(index, code);
                 return Ok(self);
             }
@@ -130,10 +117,29 @@ impl<'r> Answers<'r> {
     /// in a CSV cell. A boolean answer may be written in any case as `true`/`false`,
     /// `yes`/`no` or `1`/`0` (spreadsheets export `TRUE`/`FALSE`).
     ///
-    /// A valid answer is set without allocating: the factor is found by a binary search
-    /// over the ids, an ordinal value by comparing it with the scale in place (the
+    /// A valid answer is set without allocating or copying: the factor and an ordinal
+    /// value are each found in a hash table built when the ruleset was compiled (the
     /// `no_alloc` test keeps this true). Only a problem's message allocates.
+    #[inline]
     pub fn set_text(&mut self, factor: &str, text: &str) -> Result<&mut Self, AnswersError> {
+        if let Some((index, code)) = self.ruleset.answer_code(factor, text) {
+            self.put(index, code);
+            return Ok(self);
+        }
+        if let Some(index) = self.ruleset.factor_index(factor) {
+            if let Some(code) = self.ruleset.code_of_text(index, text) {
+                self.put(index, code);
+                return Ok(self);
+            }
+        }
+        self.set_text_slow(factor, text)
+    }
+
+    /// [`Answers::set_text`] for a text that is not a valid answer as written (a
+    /// boolean in another spelling, an unknown question or value): the checked path,
+    /// with the messages of [`Answers::set`].
+    #[cold]
+    fn set_text_slow(&mut self, factor: &str, text: &str) -> Result<&mut Self, AnswersError> {
         let index = self.index(factor)?;
         let Some(f) = self.ruleset.factors.get(index) else {
             return Err(AnswersError::one(
@@ -141,19 +147,6 @@ impl<'r> Answers<'r> {
                 format!("no factor #{index}"),
             ));
         };
-        let fast = match &f.kind {
-            FactorKind::Ordinal { .. } => f.ordinal_code(text),
-            FactorKind::Integer { min, max, .. } => text
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|i| (*min..=*max).contains(i)),
-            FactorKind::Boolean => boolean_from_text(text).map(i64::from),
-        };
-        if let Some(code) = fast {
-            self.put(index, code);
-            return Ok(self);
-        }
         let raw = match &f.kind {
             FactorKind::Integer { .. } => match text.trim().parse::<i64>() {
                 Ok(i) => RawScalar::Integer(i),
@@ -190,18 +183,11 @@ impl<'r> Answers<'r> {
     /// Forget every answer, keeping the storage: the answers are as new, and can be
     /// filled again without allocating (one [`Answers`] per thread, reused per record).
     pub fn reset(&mut self) -> &mut Self {
-        for ((v, a), f) in self
-            .values
-            .iter_mut()
-            .zip(self.answered.iter_mut())
-            .zip(&self.ruleset.factors)
-        {
-            *a = false;
-            *v = match f.missing {
-                MissingPolicy::Assume(code) => code,
-                _ => 0,
-            };
+        let initial = &self.ruleset.initial_values;
+        if self.values.len() == initial.len() {
+            self.values.copy_from_slice(initial);
         }
+        self.answered.fill(false);
         self
     }
 
@@ -382,6 +368,23 @@ pub(crate) fn unknown_factor_message(ruleset: &Ruleset, factor: &str) -> String 
 }
 
 impl Ruleset {
+    /// The value code of `text` as an answer to the factor at `index`, when it is a
+    /// valid answer as written: an ordinal value exactly, a whole number in range
+    /// (surrounding spaces allowed), a boolean as `true`/`false`, `yes`/`no` or
+    /// `1`/`0` in any case. `None` sends the caller to the checked path.
+    #[inline]
+    pub(crate) fn code_of_text(&self, index: FactorIndex, text: &str) -> Option<i64> {
+        match &self.factors.get(index)?.kind {
+            FactorKind::Ordinal { .. } => self.ordinal_code(index, text),
+            FactorKind::Integer { min, max, .. } => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|i| (*min..=*max).contains(i)),
+            FactorKind::Boolean => boolean_from_text(text).map(i64::from),
+        }
+    }
+
     /// An empty set of answers for this ruleset.
     pub fn new_answers(&self) -> Answers<'_> {
         Answers::new(self)
@@ -427,6 +430,26 @@ impl Ruleset {
         }
     }
 }
+
+/// Spellings of a boolean answer found by one lookup as written, with their codes:
+/// the ones spreadsheets and forms export. Every other spelling
+/// [`boolean_from_text`] accepts still works, on the checked path.
+pub(crate) const BOOLEAN_SPELLINGS: [(&str, u64); 14] = [
+    ("true", 1),
+    ("false", 0),
+    ("True", 1),
+    ("False", 0),
+    ("TRUE", 1),
+    ("FALSE", 0),
+    ("yes", 1),
+    ("no", 0),
+    ("Yes", 1),
+    ("No", 0),
+    ("YES", 1),
+    ("NO", 0),
+    ("1", 1),
+    ("0", 0),
+];
 
 /// The boolean a text answer spells, case-insensitively: `true`/`false`, `yes`/`no`,
 /// `1`/`0` (surrounding spaces ignored). Anything else is not a boolean.
@@ -587,6 +610,20 @@ mod message_tests {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// The spellings looked up as written mean what the checked path reads them as.
+    #[test]
+    fn boolean_spellings_agree_with_boolean_from_text() {
+        for (text, code) in BOOLEAN_SPELLINGS {
+            assert_eq!(boolean_from_text(text).map(u64::from), Some(code), "{text}");
+        }
+        let rs = Ruleset::default_ruleset().unwrap();
+        for text in ["tRuE", " yes", "no ", "y", "t", "2", ""] {
+            let mut a = rs.new_answers();
+            let fast = a.set_text("step_down_from_inpatient", text).is_ok();
+            assert_eq!(fast, boolean_from_text(text).is_some(), "{text:?}");
+        }
+    }
 
     #[test]
     fn boolean_text_answers_accept_the_common_spellings_in_any_case() {

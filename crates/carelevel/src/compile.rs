@@ -8,9 +8,9 @@ use crate::error::{Diagnostic, Location, RulesetError, Severity};
 use crate::eval;
 use crate::limits;
 use crate::model::{
-    Band, ConditionArena, Dimension, DimensionIndex, Factor, FactorIndex, FactorKind, FactorPoints,
-    Flag, FlagKind, Invariant, Level, LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule,
-    Ruleset, ScoreBand, Scoring, SourceCitation,
+    Band, ConditionArena, Dimension, DimensionIndex, Factor, FactorKind, FactorPoints, Flag,
+    FlagKind, Invariant, Level, LevelTable, Metadata, MissingPolicy, Node, NodeId, Rule, Ruleset,
+    ScoreBand, Scoring, SourceCitation,
 };
 use crate::syntax::{
     self, Locator, RawCondition, RawDimension, RawFactor, RawFactorKind, RawFlagKind, RawMissing,
@@ -315,11 +315,14 @@ impl Compiler {
             .map(|b| format!("{b:02x}"))
             .collect();
 
-        let mut factors_by_id: Vec<FactorIndex> = (0..factors.len()).collect();
-        factors_by_id.sort_by(|&a, &b| {
-            let id = |i: usize| factors.get(i).map_or("", |f: &Factor| f.id.as_str());
-            id(a).cmp(id(b))
-        });
+        let (factor_ids, answer_texts) = text_indices(&factors);
+        let initial_values = factors
+            .iter()
+            .map(|f| match f.missing {
+                MissingPolicy::Assume(code) => code,
+                _ => 0,
+            })
+            .collect();
 
         let mut ruleset = Ruleset {
             meta: Metadata {
@@ -333,7 +336,9 @@ impl Compiler {
             dimensions,
             levels,
             factors,
-            factors_by_id,
+            factor_ids,
+            answer_texts,
+            initial_values,
             scoring,
             rules,
             flags,
@@ -1315,7 +1320,8 @@ fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
     let size = counts.iter().try_fold(1usize, |acc, &n| {
         acc.checked_mul(n).filter(|&s| s <= limits::MAX_LEVEL_TABLE)
     })?;
-    // Each entry is one rule walk, which visits at most every condition node.
+    // Each entry is one rule walk and one pass over the refer flags, which together
+    // visit at most every condition node.
     let work = u64::try_from(size.saturating_mul(rs.conditions.nodes.len().max(1))).ok()?;
     if work > limits::MAX_LEVEL_TABLE_WORK {
         return None;
@@ -1336,7 +1342,18 @@ fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
     let mut digits = vec![0usize; counts.len()];
     let mut levels = Vec::with_capacity(size);
     for _ in 0..size {
-        levels.push(u8::try_from(rs.level_of_codes_walk(&values)).ok()?);
+        let level = u8::try_from(rs.level_of_codes_walk(&values))
+            .ok()
+            .filter(|l| l & LevelTable::REFER == 0)?;
+        let refer = rs
+            .flags
+            .iter()
+            .any(|f| f.kind == FlagKind::Refer && eval::holds(&rs.conditions, f.when, &values));
+        levels.push(if refer {
+            level | LevelTable::REFER
+        } else {
+            level
+        });
         // Odometer increment, last factor fastest.
         for f in (0..counts.len()).rev() {
             let (Some(d), Some(&n)) = (digits.get_mut(f), counts.get(f)) else {
@@ -1829,4 +1846,29 @@ flags:
         );
         assert_eq!(errs[0].1, 6, "{errs:#?}");
     }
+}
+
+/// The lookup tables of factor ids, and of (factor id, answer text) for every
+/// ordinal value and boolean spelling. The limits keep every index and code within
+/// `u32`.
+fn text_indices(factors: &[Factor]) -> (crate::lookup::TextIndex, crate::lookup::TextIndex) {
+    let ids = crate::lookup::TextIndex::new(
+        factors
+            .iter()
+            .zip(0u64..)
+            .map(|(f, i)| (f.id.as_str(), "", i)),
+    );
+    let answers = crate::lookup::TextIndex::new(factors.iter().zip(0u64..).flat_map(|(f, i)| {
+        let texts: Vec<(&str, u64)> = match &f.kind {
+            FactorKind::Ordinal { values } => {
+                values.iter().map(String::as_str).zip(0u64..).collect()
+            }
+            FactorKind::Boolean => crate::answers::BOOLEAN_SPELLINGS.to_vec(),
+            FactorKind::Integer { .. } => Vec::new(),
+        };
+        texts
+            .into_iter()
+            .map(move |(text, code)| (f.id.as_str(), text, i << 32 | code))
+    }));
+    (ids, answers)
 }

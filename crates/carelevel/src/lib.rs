@@ -11,6 +11,7 @@ mod eval;
 pub mod interview;
 pub mod json;
 pub mod limits;
+mod lookup;
 mod model;
 mod record;
 pub mod schema;

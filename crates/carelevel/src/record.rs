@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use crate::answers::{unknown_factor_message, Answers, RecordId};
 use crate::compile::encode_answer;
 use crate::error::{AnswerProblem, AnswersError};
-use crate::model::{Factor, FactorIndex, FactorKind, Ruleset};
+use crate::model::{Factor, FactorIndex, Ruleset};
 use crate::syntax::{RawAnswer, RawAnswerVisitor, RawScalar};
 
 /// One bit per factor: which keys a record has given (512 factors at most).
@@ -94,6 +94,8 @@ enum Decoded {
 /// up in its scale where it lies; everything else goes through [`RawAnswer`], so the
 /// messages are those of the other readers.
 struct ValueSeed<'a> {
+    ruleset: &'a Ruleset,
+    index: FactorIndex,
     factor: &'a Factor,
 }
 
@@ -135,7 +137,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         f.write_str("an answer")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Decoded, E> {
-        if let Some(code) = self.factor.ordinal_code(v) {
+        if let Some(code) = self.ruleset.ordinal_code(self.index, v) {
             return Ok(Decoded::Code(code));
         }
         RawAnswerVisitor.visit_str(v).map(|raw| self.decode(raw))
@@ -328,7 +330,11 @@ impl<'de> Visitor<'de> for AnswersSeed<'_, '_> {
                     if seen.insert(index) {
                         return Err(duplicate(&factor.id));
                     }
-                    match map.next_value_seed(ValueSeed { factor })? {
+                    match map.next_value_seed(ValueSeed {
+                        ruleset: rs,
+                        index,
+                        factor,
+                    })? {
                         Decoded::Null => {}
                         Decoded::Code(code) => self.answers.put(index, code),
                         Decoded::Problem(message) => self
@@ -339,20 +345,6 @@ impl<'de> Visitor<'de> for AnswersSeed<'_, '_> {
             }
         }
         Ok(())
-    }
-}
-
-impl Factor {
-    /// The code of `text` on this factor's ordinal scale, found without copying;
-    /// `None` when the factor is not ordinal or `text` is not one of its values.
-    pub(crate) fn ordinal_code(&self, text: &str) -> Option<i64> {
-        match &self.kind {
-            FactorKind::Ordinal { values } => values
-                .iter()
-                .position(|v| v == text)
-                .and_then(|i| i64::try_from(i).ok()),
-            _ => None,
-        }
     }
 }
 

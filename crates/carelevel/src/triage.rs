@@ -75,6 +75,20 @@ impl Ruleset {
             .all(|(f, &a)| a || matches!(f.missing, MissingPolicy::Assume(_)))
     }
 
+    /// The level and whether a `refer` flag fires, nothing else: with every question
+    /// answered (or assumed) one lookup in the level table, where each entry also
+    /// holds the refer answer (the rule walk and a pass over the refer flags for a
+    /// ruleset too large for a table); no allocation (the `no_alloc` test keeps this
+    /// true). Otherwise the level and `refer` of [`Ruleset::decide`].
+    pub fn level_and_refer(&self, answers: &Answers<'_>) -> Result<(LevelIndex, bool), EvalError> {
+        self.check_owner(answers)?;
+        if self.complete(answers) {
+            return Ok(self.level_and_refer_of_codes(&answers.values));
+        }
+        let d = self.decide(answers)?;
+        Ok((self.level_index(d.level).unwrap_or(0), d.refer))
+    }
+
     /// The level, `refer` and the fired flags. With every question answered (or
     /// assumed) this is the level table plus one pass over the flags and does not
     /// allocate (the `no_alloc` test keeps this true); otherwise it is derived from
@@ -180,6 +194,11 @@ mod tests {
             rs.decide_into(&answers, &mut into).unwrap();
             assert_eq!(into, d, "{text}");
             let t = rs.triage(&answers).unwrap();
+            assert_eq!(
+                rs.level_and_refer(&answers).unwrap(),
+                (t.level, t.refer),
+                "{text}"
+            );
             assert_eq!(rs.levels()[t.level].id, d.level);
             assert_eq!((t.refer, t.needs_review), (d.refer, d.needs_review));
             let fired: Vec<&str> = t.flags.iter().map(|i| rs.flags()[i].id.as_str()).collect();
