@@ -8,6 +8,7 @@ mod compile;
 mod dimensions;
 mod error;
 mod eval;
+mod flat_record;
 pub mod interview;
 pub mod json;
 pub mod limits;

@@ -361,6 +361,21 @@ impl<'r> Answers<'r> {
         id: &mut Option<RecordId>,
     ) -> Result<(), AnswersError> {
         self.reset();
+        if crate::flat_record::read(self, text, id_field, id).is_some() {
+            return Ok(());
+        }
+        self.reset();
+        self.read_json_record_with_serde(text, id_field, id)
+    }
+
+    /// [`Answers::read_json_record`] by serde_json alone (the fast path gave up, or a
+    /// test compares the two): every record, every problem worded.
+    fn read_json_record_with_serde(
+        &mut self,
+        text: &str,
+        id_field: Option<&str>,
+        id: &mut Option<RecordId>,
+    ) -> Result<(), AnswersError> {
         let mut id_set = false;
         let mut problems = Vec::new();
         let mut de = serde_json::Deserializer::from_str(text);
@@ -418,5 +433,264 @@ impl Ruleset {
             Ok(()) => Ok((answers, id)),
             Err(e) => Err((e, id)),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::model::FactorKind;
+    use proptest::prelude::*;
+
+    const SIX_LEVELS: &str = include_str!("../../../examples/rulesets/six-levels.yaml");
+
+    /// What one read gives: the answers (codes and answered marks), the id, and the
+    /// result with every problem's message.
+    type Outcome = (Vec<i64>, Vec<bool>, Option<RecordId>, Result<(), String>);
+
+    fn read(rs: &Ruleset, text: &str, id_field: Option<&str>, serde_only: bool) -> Outcome {
+        let mut answers = Answers::new(rs);
+        // A text id in the slot from an earlier record, as batch leaves it.
+        let mut id = Some(RecordId::Text("earlier".into()));
+        let result = if serde_only {
+            answers.reset();
+            answers.read_json_record_with_serde(text, id_field, &mut id)
+        } else {
+            answers.read_json_record(text, id_field, &mut id)
+        };
+        let result = result.map_err(|e| format!("{e:?}"));
+        (answers.values, answers.answered, id, result)
+    }
+
+    /// A member of a record: a key and a value as JSON text.
+    fn member(rs: &Ruleset) -> impl Strategy<Value = (String, String)> {
+        let mut keys: Vec<String> = rs.factors.iter().map(|f| format!("\"{}\"", f.id)).collect();
+        keys.extend(
+            [
+                "\"id\"",
+                "\"sevrity\"",
+                "\"sever\\u0069ty\"",
+                "\"\"",
+                "\"id\\n\"",
+            ]
+            .map(String::from),
+        );
+        let mut values: Vec<String> = rs
+            .factors
+            .iter()
+            .flat_map(|f| match &f.kind {
+                FactorKind::Ordinal { values } => {
+                    values.iter().map(|v| format!("\"{v}\"")).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        values.extend(
+            [
+                "null",
+                "true",
+                "false",
+                "0",
+                "1",
+                "7",
+                "-3",
+                "12",
+                "40",
+                "-0",
+                "01",
+                "1.5",
+                "1e2",
+                "99999999999999999999",
+                "9223372036854775807",
+                "\"\"",
+                "\"moderat\"",
+                "\"m\\u006fderate\"",
+                "\"true\"",
+                "\"12\"",
+                "[]",
+                "[\"mild\"]",
+                "{}",
+                "\"p-1\"",
+                "tru",
+                "nul",
+                "-",
+                "\"a\tb\"",
+            ]
+            .map(String::from),
+        );
+        (prop::sample::select(keys), prop::sample::select(values))
+    }
+
+    /// White space JSON allows, and some it does not.
+    fn space() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["", "", "", " ", "\t", "\r\n", "  ", "\u{a0}"])
+    }
+
+    fn record(rs: &Ruleset) -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec((member(rs), space(), space()), 0..12),
+            space(),
+            prop::sample::select(vec!["", "", "", "", "x", "}", ",", "{}"]),
+            any::<bool>(),
+        )
+            .prop_map(|(members, pad, tail, trailing_comma)| {
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|((k, v), a, b)| format!("{a}{k}{b}:{a}{v}{b}"))
+                    .collect();
+                let comma = if trailing_comma { "," } else { "" };
+                format!("{pad}{{{}{comma}}}{pad}{tail}", body.join(","))
+            })
+    }
+
+    /// A record of valid answers (or `null`) to a random subset of the questions, in
+    /// random order with random white space, with an id of a random kind or none.
+    fn valid_record(rs: &Ruleset) -> impl Strategy<Value = String> {
+        let answers: Vec<BoxedStrategy<String>> = rs
+            .factors
+            .iter()
+            .map(|f| {
+                let id = f.id.clone();
+                let value: BoxedStrategy<String> = match &f.kind {
+                    FactorKind::Ordinal { values } => prop::sample::select(values.clone())
+                        .prop_map(|v| format!("\"{v}\""))
+                        .boxed(),
+                    FactorKind::Integer { min, max, .. } => {
+                        (*min..=*max).prop_map(|i| i.to_string()).boxed()
+                    }
+                    FactorKind::Boolean => any::<bool>().prop_map(|b| b.to_string()).boxed(),
+                };
+                let json_space = prop::sample::select(vec!["", " ", "\t", "\r\n "]);
+                (
+                    value,
+                    prop::sample::select(vec![false, false, false, true]),
+                    json_space,
+                )
+                    .prop_map(move |(v, null, s)| {
+                        format!("{s}\"{id}\"{s}:{s}{}", if null { "null" } else { &v })
+                    })
+                    .boxed()
+            })
+            .collect();
+        (
+            answers,
+            prop::sample::select(vec!["", "\"id\": \"p-7\"", "\"id\": 42", "\"id\": null"]),
+            any::<u64>(),
+            1usize..=20,
+        )
+            .prop_map(|(mut members, id, shuffle, keep)| {
+                members.rotate_left(usize::try_from(shuffle % 7).unwrap());
+                members.truncate(keep);
+                if !id.is_empty() {
+                    members.insert(
+                        usize::try_from(shuffle % 3).unwrap().min(members.len()),
+                        id.to_owned(),
+                    );
+                }
+                format!("{{{}}}", members.join(","))
+            })
+    }
+
+    /// A valid record with one member's value replaced by, or one member added with,
+    /// a token from [`member`]'s pool: where the fast path must decide alone.
+    fn almost_valid_record(rs: &Ruleset) -> impl Strategy<Value = String> {
+        (valid_record(rs), member(rs), any::<bool>()).prop_map(|(text, (k, v), replace)| {
+            let body = text.trim_start_matches('{').trim_end_matches('}');
+            let mut members: Vec<String> = body.split(',').map(str::to_owned).collect();
+            let odd = if replace {
+                match members.first().and_then(|m| m.split_once(':')) {
+                    Some((key, _)) => format!("{key}:{v}"),
+                    None => format!("{k}:{v}"),
+                }
+            } else {
+                format!("{k}:{v}")
+            };
+            if replace && !members.is_empty() {
+                members.remove(0);
+            }
+            members.push(odd);
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// One odd member in a valid record: the fast path agrees with serde_json.
+        #[test]
+        fn fast_path_equals_serde_on_one_odd_member(
+            d in almost_valid_record(&Ruleset::default_ruleset().unwrap()),
+            six in almost_valid_record(&Ruleset::from_yaml(SIX_LEVELS).unwrap()),
+        ) {
+            for (rs, text) in [
+                (Ruleset::default_ruleset().unwrap(), &d),
+                (Ruleset::from_yaml(SIX_LEVELS).unwrap(), &six),
+            ] {
+                for id_field in [Some("id"), None] {
+                    prop_assert_eq!(read(&rs, text, id_field, false), read(&rs, text, id_field, true), "{}", text);
+                }
+            }
+        }
+
+        /// On records of valid answers the fast path is taken and agrees with serde_json.
+        #[test]
+        fn fast_path_takes_valid_records(
+            d in valid_record(&Ruleset::default_ruleset().unwrap()),
+            six in valid_record(&Ruleset::from_yaml(SIX_LEVELS).unwrap()),
+        ) {
+            for (rs, text) in [
+                (Ruleset::default_ruleset().unwrap(), &d),
+                (Ruleset::from_yaml(SIX_LEVELS).unwrap(), &six),
+            ] {
+                let mut answers = Answers::new(&rs);
+                let mut id = None;
+                prop_assert!(crate::flat_record::read(&mut answers, text, Some("id"), &mut id).is_some(), "{}", text);
+                let fast = read(&rs, text, Some("id"), false);
+                prop_assert_eq!(&fast, &read(&rs, text, Some("id"), true), "{}", text);
+                prop_assert!(fast.3.is_ok());
+            }
+        }
+
+        /// The fast path gives exactly what serde_json alone gives, on records valid
+        /// and not, for a ruleset of ordinal and boolean questions and one with
+        /// integer questions, with and without an id field.
+        #[test]
+        fn fast_path_equals_serde_default(text in record(&Ruleset::default_ruleset().unwrap())) {
+            let rs = Ruleset::default_ruleset().unwrap();
+            for id_field in [Some("id"), None] {
+                prop_assert_eq!(read(&rs, &text, id_field, false), read(&rs, &text, id_field, true), "{}", text);
+            }
+        }
+
+        #[test]
+        fn fast_path_equals_serde_integers(text in record(&Ruleset::from_yaml(SIX_LEVELS).unwrap())) {
+            let rs = Ruleset::from_yaml(SIX_LEVELS).unwrap();
+            for id_field in [Some("id"), None] {
+                prop_assert_eq!(read(&rs, &text, id_field, false), read(&rs, &text, id_field, true), "{}", text);
+            }
+        }
+    }
+
+    /// The fast path does take the ordinary record: every valid record of the example
+    /// corpus, each with the result serde_json gives.
+    #[test]
+    fn fast_path_takes_the_example_records() {
+        let rs = Ruleset::default_ruleset().unwrap();
+        let mut taken = 0;
+        for line in include_str!("../../../examples/cases/people.jsonl").lines() {
+            let mut answers = Answers::new(&rs);
+            let mut id = None;
+            if crate::flat_record::read(&mut answers, line, Some("id"), &mut id).is_some() {
+                taken += 1;
+                let (values, answered, id_slow, result) = read(&rs, line, Some("id"), true);
+                assert_eq!(result, Ok(()), "{line}");
+                assert_eq!(
+                    (answers.values, answers.answered, id),
+                    (values, answered, id_slow)
+                );
+            }
+        }
+        assert!(taken >= 30, "{taken}");
     }
 }
