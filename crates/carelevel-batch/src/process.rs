@@ -181,7 +181,7 @@ impl<'r> Processor<'r> {
     }
 
     /// Process every record of `chunk` into `sink`.
-    fn fill(&self, sink: &mut Sink<'_, '_>, chunk: &Chunk) {
+    fn fill(&self, sink: &mut Sink<'_, 'r>, chunk: &Chunk) {
         match chunk {
             Chunk::Lines { first_line, data } => {
                 for_each_line(data, *first_line, |line, bytes| {
@@ -204,7 +204,7 @@ impl<'r> Processor<'r> {
     }
 
     /// One JSON line.
-    fn jsonl_record(&self, sink: &mut Sink<'_, '_>, line: u64, bytes: &[u8]) {
+    fn jsonl_record(&self, sink: &mut Sink<'_, 'r>, line: u64, bytes: &[u8]) {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             sink.tally.blank_lines += 1;
             return;
@@ -223,24 +223,30 @@ impl<'r> Processor<'r> {
         if let Some(options) = &self.fhir {
             return self.fhir_record(sink, line, text, options);
         }
-        match self
-            .ruleset
-            .answers_from_json_record(text, self.id_field.as_deref())
-        {
-            Ok((answers, id)) => self.evaluate(sink, line, id.as_ref(), &answers),
+        // The answers and the id are reused from record to record: no allocation per
+        // record on the compact path.
+        let mut answers = sink
+            .answers
+            .take()
+            .unwrap_or_else(|| Answers::new(self.ruleset));
+        let mut id = sink.id.take();
+        match answers.read_json_record(text, self.id_field.as_deref(), &mut id) {
+            Ok(()) => self.evaluate(sink, line, id.as_ref(), &answers),
             // Each record is one line: a position "at line 1 column N" is "at column N".
-            Err((e, id)) => sink.error(
+            Err(e) => sink.error(
                 line,
                 id.as_ref(),
                 &e.to_string().replace(" at line 1 column ", " at column "),
             ),
         }
+        sink.answers = Some(answers);
+        sink.id = id;
     }
 
     /// One FHIR `QuestionnaireResponse` line.
     fn fhir_record(
         &self,
-        sink: &mut Sink<'_, '_>,
+        sink: &mut Sink<'_, 'r>,
         line: u64,
         text: &str,
         options: &carelevel_fhir::response::ReadOptions,
@@ -272,7 +278,7 @@ impl<'r> Processor<'r> {
     /// One CSV record.
     fn csv_record(
         &self,
-        sink: &mut Sink<'_, '_>,
+        sink: &mut Sink<'_, 'r>,
         header: &CsvHeader,
         chunk: &CsvChunk,
         record: &CsvRecord,
@@ -336,7 +342,7 @@ impl<'r> Processor<'r> {
     /// Evaluate valid answers and write the result (or the evaluation error).
     fn evaluate(
         &self,
-        sink: &mut Sink<'_, '_>,
+        sink: &mut Sink<'_, 'r>,
         line: u64,
         id: Option<&RecordId>,
         answers: &Answers<'_>,
@@ -348,7 +354,7 @@ impl<'r> Processor<'r> {
     /// sets `needs_review` and is added to the full result's `review_reasons`.
     fn evaluate_forced(
         &self,
-        sink: &mut Sink<'_, '_>,
+        sink: &mut Sink<'_, 'r>,
         line: u64,
         id: Option<&RecordId>,
         answers: &Answers<'_>,
@@ -389,13 +395,18 @@ impl<'r> Processor<'r> {
             };
         }
         match self.fields {
-            Fields::Compact => match self.ruleset.decide(answers) {
-                Ok(mut d) => {
-                    d.needs_review |= review;
-                    sink.compact(line, id, &d);
+            Fields::Compact => {
+                // Refilled in place: its lists keep their capacity from record to record.
+                let mut d = std::mem::replace(&mut sink.decision, Decision::empty());
+                match self.ruleset.decide_into(answers, &mut d) {
+                    Ok(()) => {
+                        d.needs_review |= review;
+                        sink.compact(line, id, &d);
+                    }
+                    Err(e) => sink.error(line, id, &e.to_string()),
                 }
-                Err(e) => sink.error(line, id, &e.to_string()),
-            },
+                sink.decision = d;
+            }
             Fields::Full => match self.ruleset.assess(answers) {
                 Ok(mut a) => {
                     a.needs_review |= review;
@@ -462,6 +473,12 @@ struct Sink<'p, 'r> {
     failed: Option<String>,
     /// Decision log entries of the results (with a recorder).
     entries: Vec<carelevel_decision_log::LogEntry>,
+    /// Answers reused by every JSON record of the chunk.
+    answers: Option<Answers<'r>>,
+    /// The record id, reused likewise (a text id keeps its string).
+    id: Option<RecordId>,
+    /// The compact result, refilled per record.
+    decision: Decision<'r>,
 }
 
 impl<'p, 'r> Sink<'p, 'r> {
@@ -474,6 +491,9 @@ impl<'p, 'r> Sink<'p, 'r> {
             checked: false,
             failed: None,
             entries: Vec::new(),
+            answers: None,
+            id: None,
+            decision: Decision::empty(),
         }
     }
 

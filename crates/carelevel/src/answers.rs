@@ -76,17 +76,9 @@ pub struct Answers<'r> {
 impl<'r> Answers<'r> {
     /// No answers yet.
     pub fn new(ruleset: &'r Ruleset) -> Self {
-        let values = ruleset
-            .factors
-            .iter()
-            .map(|f| match f.missing {
-                MissingPolicy::Assume(code) => code,
-                _ => 0,
-            })
-            .collect();
         Answers {
             ruleset,
-            values,
+            values: ruleset.initial_values.clone(),
             answered: vec![false; ruleset.factors.len()],
         }
     }
@@ -110,6 +102,12 @@ impl<'r> Answers<'r> {
     ) -> Result<&mut Self, AnswersError> {
         let index = self.index(factor)?;
         let value = value.into();
+        if let Value::Text(text) = &value {
+            if let Some(code) = self.ruleset.ordinal_code(index, text) {
+                self.put(index, code);
+                return Ok(self);
+            }
+        }
         self.set_raw(index, &RawScalar::from(&value))
             .map_err(|message| AnswersError::one(Some(factor), message))?;
         Ok(self)
@@ -118,19 +116,47 @@ impl<'r> Answers<'r> {
     /// Set one answer given as text (`moderate`, `12`, `true`), as on a command line or
     /// in a CSV cell. A boolean answer may be written in any case as `true`/`false`,
     /// `yes`/`no` or `1`/`0` (spreadsheets export `TRUE`/`FALSE`).
+    ///
+    /// A valid answer is set without allocating or copying: the factor and an ordinal
+    /// value are each found in a hash table built when the ruleset was compiled (the
+    /// `no_alloc` test keeps this true). Only a problem's message allocates.
+    #[inline]
     pub fn set_text(&mut self, factor: &str, text: &str) -> Result<&mut Self, AnswersError> {
+        if let Some((index, code)) = self.ruleset.answer_code(factor, text) {
+            self.put(index, code);
+            return Ok(self);
+        }
+        if let Some(index) = self.ruleset.factor_index(factor) {
+            if let Some(code) = self.ruleset.code_of_text(index, text) {
+                self.put(index, code);
+                return Ok(self);
+            }
+        }
+        self.set_text_slow(factor, text)
+    }
+
+    /// [`Answers::set_text`] for a text that is not a valid answer as written (a
+    /// boolean in another spelling, an unknown question or value): the checked path,
+    /// with the messages of [`Answers::set`].
+    #[cold]
+    fn set_text_slow(&mut self, factor: &str, text: &str) -> Result<&mut Self, AnswersError> {
         let index = self.index(factor)?;
-        let kind = self.ruleset.factors.get(index).map(|f| &f.kind);
-        let raw = match kind {
-            Some(FactorKind::Integer { .. }) => match text.trim().parse::<i64>() {
+        let Some(f) = self.ruleset.factors.get(index) else {
+            return Err(AnswersError::one(
+                Some(factor),
+                format!("no factor #{index}"),
+            ));
+        };
+        let raw = match &f.kind {
+            FactorKind::Integer { .. } => match text.trim().parse::<i64>() {
                 Ok(i) => RawScalar::Integer(i),
                 Err(_) => RawScalar::Text(text.to_owned()),
             },
-            Some(FactorKind::Boolean) => match boolean_from_text(text) {
+            FactorKind::Boolean => match boolean_from_text(text) {
                 Some(b) => RawScalar::Boolean(b),
                 None => RawScalar::Text(text.to_owned()),
             },
-            _ => RawScalar::Text(text.to_owned()),
+            FactorKind::Ordinal { .. } => RawScalar::Text(text.to_owned()),
         };
         self.set_raw(index, &raw)
             .map_err(|message| AnswersError::one(Some(factor), message))?;
@@ -152,6 +178,26 @@ impl<'r> Answers<'r> {
             };
         }
         Ok(self)
+    }
+
+    /// Forget every answer, keeping the storage: the answers are as new, and can be
+    /// filled again without allocating (one [`Answers`] per thread, reused per record).
+    pub fn reset(&mut self) -> &mut Self {
+        let initial = &self.ruleset.initial_values;
+        if self.values.len() == initial.len() {
+            self.values.copy_from_slice(initial);
+        }
+        self.answered.fill(false);
+        self
+    }
+
+    /// Store a checked value code for the factor at `index`.
+    #[inline]
+    pub(crate) fn put(&mut self, index: FactorIndex, code: i64) {
+        if let (Some(v), Some(a)) = (self.values.get_mut(index), self.answered.get_mut(index)) {
+            *v = code;
+            *a = true;
+        }
     }
 
     pub(crate) fn set_raw(&mut self, index: FactorIndex, raw: &RawScalar) -> Result<(), String> {
@@ -312,7 +358,7 @@ impl crate::model::Factor {
     }
 }
 
-fn unknown_factor_message(ruleset: &Ruleset, factor: &str) -> String {
+pub(crate) fn unknown_factor_message(ruleset: &Ruleset, factor: &str) -> String {
     let names: Vec<&str> = ruleset.factors.iter().map(|f| f.id.as_str()).collect();
     format!(
         "unknown question{}; this ruleset asks: {}",
@@ -322,6 +368,23 @@ fn unknown_factor_message(ruleset: &Ruleset, factor: &str) -> String {
 }
 
 impl Ruleset {
+    /// The value code of `text` as an answer to the factor at `index`, when it is a
+    /// valid answer as written: an ordinal value exactly, a whole number in range
+    /// (surrounding spaces allowed), a boolean as `true`/`false`, `yes`/`no` or
+    /// `1`/`0` in any case. `None` sends the caller to the checked path.
+    #[inline]
+    pub(crate) fn code_of_text(&self, index: FactorIndex, text: &str) -> Option<i64> {
+        match &self.factors.get(index)?.kind {
+            FactorKind::Ordinal { .. } => self.ordinal_code(index, text),
+            FactorKind::Integer { min, max, .. } => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|i| (*min..=*max).contains(i)),
+            FactorKind::Boolean => boolean_from_text(text).map(i64::from),
+        }
+    }
+
     /// An empty set of answers for this ruleset.
     pub fn new_answers(&self) -> Answers<'_> {
         Answers::new(self)
@@ -368,6 +431,26 @@ impl Ruleset {
     }
 }
 
+/// Spellings of a boolean answer found by one lookup as written, with their codes:
+/// the ones spreadsheets and forms export. Every other spelling
+/// [`boolean_from_text`] accepts still works, on the checked path.
+pub(crate) const BOOLEAN_SPELLINGS: [(&str, u64); 14] = [
+    ("true", 1),
+    ("false", 0),
+    ("True", 1),
+    ("False", 0),
+    ("TRUE", 1),
+    ("FALSE", 0),
+    ("yes", 1),
+    ("no", 0),
+    ("Yes", 1),
+    ("No", 0),
+    ("YES", 1),
+    ("NO", 0),
+    ("1", 1),
+    ("0", 0),
+];
+
 /// The boolean a text answer spells, case-insensitively: `true`/`false`, `yes`/`no`,
 /// `1`/`0` (surrounding spaces ignored). Anything else is not a boolean.
 fn boolean_from_text(text: &str) -> Option<bool> {
@@ -397,147 +480,6 @@ impl fmt::Display for RecordId {
         match self {
             RecordId::Integer(i) => write!(f, "{i}"),
             RecordId::Text(t) => f.write_str(t),
-        }
-    }
-}
-
-/// Streaming JSON reader of one answers object: keys are matched against factor ids
-/// without allocating, values are decoded straight to codes, every problem is kept.
-struct AnswersSeed<'r, 'o> {
-    answers: &'o mut Answers<'r>,
-    id_field: Option<&'o str>,
-    id: &'o mut Option<RecordId>,
-    problems: &'o mut Vec<AnswerProblem>,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for AnswersSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for AnswersSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object of answers (factor: value)")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let rs = self.answers.ruleset;
-        let mut seen = vec![false; rs.factors.len()];
-        let mut seen_id = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if Some(key.as_ref()) == self.id_field {
-                if seen_id {
-                    return Err(serde::de::Error::custom(format_args!(
-                        "duplicate key `{}`",
-                        crate::text::Shown::excerpt(&key)
-                    )));
-                }
-                seen_id = true;
-                *self.id = match map.next_value::<RawAnswer>()? {
-                    RawAnswer::Scalar(RawScalar::Text(t)) => Some(RecordId::Text(t)),
-                    RawAnswer::Scalar(RawScalar::Integer(i)) => Some(RecordId::Integer(i)),
-                    RawAnswer::Null => None,
-                    other => {
-                        let message = match other {
-                            RawAnswer::Invalid(what) if what.contains("too large") => format!(
-                                "a record id number is too large: at most {} (write a longer id \
-                                 as text, in double quotes)",
-                                i64::MAX
-                            ),
-                            RawAnswer::Invalid(what) => {
-                                format!("a record id must be text or a whole number, got {what}")
-                            }
-                            _ => "a record id must be text or a whole number, got true or false"
-                                .to_owned(),
-                        };
-                        self.problems.push(AnswerProblem::new(Some(&key), message));
-                        None
-                    }
-                };
-                continue;
-            }
-            let Some(index) = rs.factors.iter().position(|f| f.id == key.as_ref()) else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-                self.problems.push(AnswerProblem::new(
-                    Some(&key),
-                    unknown_factor_message(rs, &key),
-                ));
-                continue;
-            };
-            if let Some(s) = seen.get_mut(index) {
-                if *s {
-                    return Err(serde::de::Error::custom(format_args!(
-                        "duplicate key `{}`",
-                        crate::text::Shown::excerpt(&key)
-                    )));
-                }
-                *s = true;
-            }
-            match map.next_value::<RawAnswer>()? {
-                RawAnswer::Null => {}
-                RawAnswer::Scalar(s) => {
-                    if let Err(message) = self.answers.set_raw(index, &s) {
-                        self.problems.push(AnswerProblem::new(Some(&key), message));
-                    }
-                }
-                RawAnswer::Invalid(what) => {
-                    let allowed = rs
-                        .factors
-                        .get(index)
-                        .map(|f| f.allowed_answers())
-                        .unwrap_or_default();
-                    self.problems.push(AnswerProblem::new(
-                        Some(&key),
-                        format!("expected one value ({allowed}), got {what}"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Ruleset {
-    /// Read one JSON answers record, e.g. a JSON Lines line, taking `id_field`
-    /// (when given) as the record id instead of a question. Faster than
-    /// [`Ruleset::answers_from_json`]: keys and values are matched without copying.
-    pub fn answers_from_json_record(
-        &self,
-        text: &str,
-        id_field: Option<&str>,
-    ) -> Result<(Answers<'_>, Option<RecordId>), (AnswersError, Option<RecordId>)> {
-        let mut answers = Answers::new(self);
-        let mut id = None;
-        let mut problems = Vec::new();
-        let mut de = serde_json::Deserializer::from_str(text);
-        let seed = AnswersSeed {
-            answers: &mut answers,
-            id_field,
-            id: &mut id,
-            problems: &mut problems,
-        };
-        let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|()| de.end());
-        if let Err(e) = parsed {
-            let message = if e.is_data() && e.to_string().starts_with("invalid type") {
-                // Only the top-level value can have the wrong type (answers take any
-                // value). serde_json places this error before an array or object but
-                // after a scalar: point at the value's first character instead, from 1.
-                let (line, column) = crate::syntax::first_value_position(text);
-                format!(
-                    "expected a JSON object of answers (factor: value), got {} at line {line} column {column}",
-                    crate::syntax::json_type_in_words(&e.to_string())
-                )
-            } else {
-                format!("invalid JSON: {e}")
-            };
-            return Err((AnswersError::one(None, message), id));
-        }
-        if problems.is_empty() {
-            Ok((answers, id))
-        } else {
-            Err((AnswersError { problems }, id))
         }
     }
 }
@@ -668,6 +610,20 @@ mod message_tests {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// The spellings looked up as written mean what the checked path reads them as.
+    #[test]
+    fn boolean_spellings_agree_with_boolean_from_text() {
+        for (text, code) in BOOLEAN_SPELLINGS {
+            assert_eq!(boolean_from_text(text).map(u64::from), Some(code), "{text}");
+        }
+        let rs = Ruleset::default_ruleset().unwrap();
+        for text in ["tRuE", " yes", "no ", "y", "t", "2", ""] {
+            let mut a = rs.new_answers();
+            let fast = a.set_text("step_down_from_inpatient", text).is_ok();
+            assert_eq!(fast, boolean_from_text(text).is_some(), "{text:?}");
+        }
+    }
 
     #[test]
     fn boolean_text_answers_accept_the_common_spellings_in_any_case() {

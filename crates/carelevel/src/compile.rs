@@ -343,6 +343,15 @@ impl Compiler {
             .map(|b| format!("{b:02x}"))
             .collect();
 
+        let (factor_ids, answer_texts) = text_indices(&factors);
+        let initial_values = factors
+            .iter()
+            .map(|f| match f.missing {
+                MissingPolicy::Assume(code) => code,
+                _ => 0,
+            })
+            .collect();
+
         let mut ruleset = Ruleset {
             meta: Metadata {
                 id: raw.id,
@@ -355,6 +364,9 @@ impl Compiler {
             dimensions,
             levels,
             factors,
+            factor_ids,
+            answer_texts,
+            initial_values,
             scoring,
             rules,
             flags,
@@ -1502,7 +1514,8 @@ fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
     let size = counts.iter().try_fold(1usize, |acc, &n| {
         acc.checked_mul(n).filter(|&s| s <= limits::MAX_LEVEL_TABLE)
     })?;
-    // Each entry is one rule walk, which visits at most every condition node.
+    // Each entry is one rule walk and one pass over the refer flags, which together
+    // visit at most every condition node.
     let work = u64::try_from(size.saturating_mul(rs.conditions.nodes.len().max(1))).ok()?;
     if work > limits::MAX_LEVEL_TABLE_WORK {
         return None;
@@ -1523,7 +1536,18 @@ fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
     let mut digits = vec![0usize; counts.len()];
     let mut levels = Vec::with_capacity(size);
     for _ in 0..size {
-        levels.push(u8::try_from(rs.level_of_codes_walk(&values)).ok()?);
+        let level = u8::try_from(rs.level_of_codes_walk(&values))
+            .ok()
+            .filter(|l| l & LevelTable::REFER == 0)?;
+        let refer = rs
+            .flags
+            .iter()
+            .any(|f| f.kind == FlagKind::Refer && eval::holds(&rs.conditions, f.when, &values));
+        levels.push(if refer {
+            level | LevelTable::REFER
+        } else {
+            level
+        });
         // Odometer increment, last factor fastest.
         for f in (0..counts.len()).rev() {
             let (Some(d), Some(&n)) = (digits.get_mut(f), counts.get(f)) else {
@@ -2024,4 +2048,29 @@ flags:
         );
         assert_eq!(errs[0].1, 6, "{errs:#?}");
     }
+}
+
+/// The lookup tables of factor ids, and of (factor id, answer text) for every
+/// ordinal value and boolean spelling. The limits keep every index and code within
+/// `u32`.
+fn text_indices(factors: &[Factor]) -> (crate::lookup::TextIndex, crate::lookup::TextIndex) {
+    let ids = crate::lookup::TextIndex::new(
+        factors
+            .iter()
+            .zip(0u64..)
+            .map(|(f, i)| (f.id.as_str(), "", i)),
+    );
+    let answers = crate::lookup::TextIndex::new(factors.iter().zip(0u64..).flat_map(|(f, i)| {
+        let texts: Vec<(&str, u64)> = match &f.kind {
+            FactorKind::Ordinal { values } => {
+                values.iter().map(String::as_str).zip(0u64..).collect()
+            }
+            FactorKind::Boolean => crate::answers::BOOLEAN_SPELLINGS.to_vec(),
+            FactorKind::Integer { .. } => Vec::new(),
+        };
+        texts
+            .into_iter()
+            .map(move |(text, code)| (f.id.as_str(), text, i << 32 | code))
+    }));
+    (ids, answers)
 }

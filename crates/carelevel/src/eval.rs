@@ -12,7 +12,9 @@ use crate::error::EvalError;
 use crate::limits;
 #[cfg(test)]
 use crate::model::FactorKind;
-use crate::model::{ConditionArena, Factor, LevelIndex, Node, NodeId, Ruleset, Scoring};
+use crate::model::{
+    ConditionArena, Factor, FlagKind, LevelIndex, LevelTable, Node, NodeId, Ruleset, Scoring,
+};
 
 /// Three-valued truth: the condition holds, does not, or depends on missing answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -514,13 +516,38 @@ impl Ruleset {
                     .fold(0usize, |acc, ((f, &v), &stride)| {
                         acc + f.class_of(v) * stride
                     });
-                table
-                    .levels
-                    .get(index)
-                    .map_or_else(|| self.level_of_codes_walk(values), |&l| usize::from(l))
+                table.levels.get(index).map_or_else(
+                    || self.level_of_codes_walk(values),
+                    |&e| LevelTable::level(e),
+                )
             }
             None => self.level_of_codes_walk(values),
         }
+    }
+
+    /// The level, and whether a `refer` flag fires, for complete answers given as
+    /// value codes: one table lookup when the compiler built the level table, else
+    /// the rule walk and a pass over the refer flags.
+    #[inline]
+    pub(crate) fn level_and_refer_of_codes(&self, values: &[i64]) -> (LevelIndex, bool) {
+        if let Some(table) = &self.table {
+            let index = self
+                .factors
+                .iter()
+                .zip(values)
+                .zip(&table.strides)
+                .fold(0usize, |acc, ((f, &v), &stride)| {
+                    acc + f.class_of(v) * stride
+                });
+            if let Some(&e) = table.levels.get(index) {
+                return (LevelTable::level(e), e & LevelTable::REFER != 0);
+            }
+        }
+        let refer = self
+            .flags
+            .iter()
+            .any(|f| f.kind == FlagKind::Refer && holds(&self.conditions, f.when, values));
+        (self.level_of_codes_walk(values), refer)
     }
 
     /// The rule walk: rules are tried most intensive first and the walk stops as soon
@@ -584,6 +611,15 @@ mod tests {
                 assert_eq!(
                     rs.level_of_codes(&values),
                     rs.level_of_codes_walk(&values),
+                    "{values:?}"
+                );
+                let refer_walk = rs
+                    .flags
+                    .iter()
+                    .any(|f| f.kind == FlagKind::Refer && holds(&rs.conditions, f.when, &values));
+                assert_eq!(
+                    rs.level_and_refer_of_codes(&values),
+                    (rs.level_of_codes_walk(&values), refer_walk),
                     "{values:?}"
                 );
                 for f in (0..counts.len()).rev() {

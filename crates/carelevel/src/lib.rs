@@ -8,16 +8,20 @@ mod compile;
 mod dimensions;
 mod error;
 mod eval;
+mod flat_record;
 pub mod interview;
 pub mod json;
 pub mod limits;
+mod lookup;
 mod model;
+mod record;
 pub mod schema;
 #[cfg(test)]
 mod score_conditions;
 mod syntax;
 pub mod testing;
 pub mod text;
+mod triage;
 mod words;
 
 pub use answers::{Answers, RecordId, Value};
@@ -34,6 +38,7 @@ pub use model::{
     Band, Dimension, DimensionIndex, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant,
     Level, LevelIndex, Metadata, MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
 };
+pub use triage::{FlagSet, Triage};
 
 /// The bundled default ruleset (`rules/default.yaml`), as source text.
 pub const DEFAULT_RULESET: &str = include_str!("../../../rules/default.yaml");

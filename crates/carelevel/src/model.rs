@@ -24,6 +24,16 @@ pub struct Ruleset {
     pub(crate) dimensions: Vec<Dimension>,
     pub(crate) levels: Vec<Level>,
     pub(crate) factors: Vec<Factor>,
+    /// Factor id → factor index: [`Ruleset::factor_index`] is one hash and usually
+    /// one comparison, not a scan of every id.
+    pub(crate) factor_ids: crate::lookup::TextIndex,
+    /// (factor id, answer as text) → the factor's index and the answer's code, for
+    /// every value of every ordinal scale and the usual spellings of a boolean:
+    /// [`Answers::set_text`](crate::Answers::set_text) is one lookup.
+    pub(crate) answer_texts: crate::lookup::TextIndex,
+    /// The value code of every factor in a new [`Answers`](crate::Answers): the
+    /// assumed value where the policy is `assume`, else `0` (not answered).
+    pub(crate) initial_values: Vec<i64>,
     pub(crate) scoring: Option<Scoring>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) flags: Vec<Flag>,
@@ -43,8 +53,21 @@ pub struct Ruleset {
 pub(crate) struct LevelTable {
     /// `strides[f]`: how far the index moves per class of factor `f`.
     pub strides: Vec<usize>,
-    /// One level index per class combination.
+    /// One entry per class combination: the level index in the low bits,
+    /// [`LevelTable::REFER`] set when a `refer` flag fires there.
     pub levels: Vec<u8>,
+}
+
+impl LevelTable {
+    /// The bit of an entry that says a `refer` flag fires (levels are fewer than
+    /// [`crate::limits::MAX_LEVELS`] = 64, so they never reach it).
+    pub const REFER: u8 = 0x80;
+
+    /// The level index of an entry.
+    #[inline]
+    pub(crate) fn level(entry: u8) -> usize {
+        usize::from(entry & !Self::REFER)
+    }
 }
 
 /// Identification of a ruleset.
@@ -448,8 +471,41 @@ impl Ruleset {
     }
 
     /// Look a factor up by id.
+    ///
+    /// A binary search over the ids (sorted once, when the ruleset is compiled); with
+    /// two factors of the same id (an invalid ruleset) the first is found.
+    #[inline]
     pub fn factor_index(&self, id: &str) -> Option<FactorIndex> {
-        self.factors.iter().position(|f| f.id == id)
+        self.factor_ids
+            .get(id)
+            .and_then(|i| usize::try_from(i).ok())
+    }
+
+    /// The factor and value code of the answer `text` to the factor `factor`, when
+    /// it is an ordinal value or a usual boolean spelling exactly as written (see
+    /// [`Ruleset::answer_texts`]); found without copying.
+    #[inline]
+    pub(crate) fn answer_code(&self, factor: &str, text: &str) -> Option<(FactorIndex, i64)> {
+        let packed = self.answer_texts.get_pair(factor, text)?;
+        Some((
+            usize::try_from(packed >> 32).ok()?,
+            i64::from(packed as u32),
+        ))
+    }
+
+    /// The code of `text` on the ordinal scale of the factor at `index`, found
+    /// without copying; `None` when that factor is not ordinal or `text` is not one
+    /// of its values.
+    #[inline]
+    pub(crate) fn ordinal_code(&self, index: FactorIndex, text: &str) -> Option<i64> {
+        let factor = self.factors.get(index)?;
+        if !matches!(factor.kind, FactorKind::Ordinal { .. }) {
+            return None;
+        }
+        match self.answer_code(&factor.id, text)? {
+            (i, code) if i == index => Some(code),
+            _ => None,
+        }
     }
 
     /// Look a level up by id.

@@ -1481,73 +1481,74 @@ pub(crate) enum RawAnswer {
     Invalid(String),
 }
 
+/// The visitor of [`RawAnswer`], also driven by the borrowing answers readers
+/// (`answers::AnswersSeed`) for every value they do not match directly.
+pub(crate) struct RawAnswerVisitor;
+impl<'de> Visitor<'de> for RawAnswerVisitor {
+    type Value = RawAnswer;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an answer")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<RawAnswer, E> {
+        Ok(RawAnswer::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<RawAnswer, E> {
+        Ok(RawAnswer::Null)
+    }
+    fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<RawAnswer, D2::Error> {
+        RawAnswer::deserialize(d)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAnswer, E> {
+        Ok(RawAnswer::Scalar(RawScalar::Text(v.to_owned())))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawAnswer, E> {
+        Ok(RawAnswer::Scalar(RawScalar::Boolean(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAnswer, E> {
+        Ok(RawAnswer::Scalar(RawScalar::Integer(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAnswer, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => RawAnswer::Scalar(RawScalar::Integer(i)),
+            Err(_) => RawAnswer::Invalid(format!("the number {v}, which is too large")),
+        })
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnswer, E> {
+        // serde_json reads integers beyond 64 bits as floats: do not call them
+        // fractions, and do not print the rounded value as if it were the input.
+        // JSON `-0` is an integer literal; serde_json reads it as the float -0.0.
+        // It is the whole number 0 (so is `-0.0`, which cannot be told apart).
+        if v == 0.0 && v.is_sign_negative() {
+            return Ok(RawAnswer::Scalar(RawScalar::Integer(0)));
+        }
+        let what = if v.fract() != 0.0 {
+            format!("the number {v}, which is not a whole number")
+        } else if v.abs() >= 9.2e18 {
+            format!(
+                "a number too large to be an answer (the limit is ±{})",
+                limits::MAX_INTEGER
+            )
+        } else {
+            format!("the number {v:?}; write whole numbers without a decimal point or exponent")
+        };
+        Ok(RawAnswer::Invalid(what))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAnswer, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(RawAnswer::Invalid("a list".to_owned()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAnswer, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(RawAnswer::Invalid("a mapping".to_owned()))
+    }
+}
+
 impl<'de> Deserialize<'de> for RawAnswer {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawAnswer;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an answer")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<RawAnswer, E> {
-                Ok(RawAnswer::Null)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<RawAnswer, E> {
-                Ok(RawAnswer::Null)
-            }
-            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<RawAnswer, D2::Error> {
-                RawAnswer::deserialize(d)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAnswer, E> {
-                Ok(RawAnswer::Scalar(RawScalar::Text(v.to_owned())))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawAnswer, E> {
-                Ok(RawAnswer::Scalar(RawScalar::Boolean(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAnswer, E> {
-                Ok(RawAnswer::Scalar(RawScalar::Integer(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAnswer, E> {
-                Ok(match i64::try_from(v) {
-                    Ok(i) => RawAnswer::Scalar(RawScalar::Integer(i)),
-                    Err(_) => RawAnswer::Invalid(format!("the number {v}, which is too large")),
-                })
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnswer, E> {
-                // serde_json reads integers beyond 64 bits as floats: do not call them
-                // fractions, and do not print the rounded value as if it were the input.
-                // JSON `-0` is an integer literal; serde_json reads it as the float -0.0.
-                // It is the whole number 0 (so is `-0.0`, which cannot be told apart).
-                if v == 0.0 && v.is_sign_negative() {
-                    return Ok(RawAnswer::Scalar(RawScalar::Integer(0)));
-                }
-                let what = if v.fract() != 0.0 {
-                    format!("the number {v}, which is not a whole number")
-                } else if v.abs() >= 9.2e18 {
-                    format!(
-                        "a number too large to be an answer (the limit is ±{})",
-                        limits::MAX_INTEGER
-                    )
-                } else {
-                    format!(
-                        "the number {v:?}; write whole numbers without a decimal point or exponent"
-                    )
-                };
-                Ok(RawAnswer::Invalid(what))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAnswer, A::Error> {
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(RawAnswer::Invalid("a list".to_owned()))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAnswer, A::Error> {
-                while map
-                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(RawAnswer::Invalid("a mapping".to_owned()))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(RawAnswerVisitor)
     }
 }
 
