@@ -472,7 +472,7 @@ impl Ruleset {
 
     /// Look a factor up by id.
     ///
-    /// A binary search over the ids (sorted once, when the ruleset is compiled); with
+    /// One lookup in a hash table of the ids built when the ruleset was compiled; with
     /// two factors of the same id (an invalid ruleset) the first is found.
     #[inline]
     pub fn factor_index(&self, id: &str) -> Option<FactorIndex> {
