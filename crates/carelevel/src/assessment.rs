@@ -246,11 +246,7 @@ impl Ruleset {
     /// of levels they leave open.
     pub fn level_for(&self, answers: &Answers<'_>) -> Result<LevelIndex, EvalError> {
         self.check_owner(answers)?;
-        let complete = self
-            .factors
-            .iter()
-            .zip(&answers.answered)
-            .all(|(f, &a)| a || matches!(f.missing, MissingPolicy::Assume(_)));
+        let complete = self.complete(answers);
         if complete {
             return Ok(self.level_of_codes(&answers.values));
         }
@@ -694,11 +690,7 @@ impl Ruleset {
     /// from the full assessment.
     pub fn decide(&self, answers: &Answers<'_>) -> Result<Decision<'_>, EvalError> {
         self.check_owner(answers)?;
-        let complete = self
-            .factors
-            .iter()
-            .zip(&answers.answered)
-            .all(|(f, &a)| a || matches!(f.missing, MissingPolicy::Assume(_)));
+        let complete = self.complete(answers);
         if !complete {
             let a = self.assess(answers)?;
             let level = self.level_at(a.level.rank).map_or("", |l| l.id.as_str());

@@ -1539,10 +1539,7 @@ fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
         let level = u8::try_from(rs.level_of_codes_walk(&values))
             .ok()
             .filter(|l| l & LevelTable::REFER == 0)?;
-        let refer = rs
-            .flags
-            .iter()
-            .any(|f| f.kind == FlagKind::Refer && eval::holds(&rs.conditions, f.when, &values));
+        let refer = rs.refer_of_codes_walk(&values);
         levels.push(if refer {
             level | LevelTable::REFER
         } else {

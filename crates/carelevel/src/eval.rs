@@ -501,28 +501,29 @@ impl Ruleset {
         })
     }
 
+    /// The level-table entry of complete answers given as value codes, when the
+    /// compiler built the table.
+    #[inline]
+    fn table_entry(&self, values: &[i64]) -> Option<u8> {
+        let table = self.table.as_ref()?;
+        let index = self
+            .factors
+            .iter()
+            .zip(values)
+            .zip(&table.strides)
+            .fold(0usize, |acc, ((f, &v), &stride)| {
+                acc + f.class_of(v) * stride
+            });
+        table.levels.get(index).copied()
+    }
+
     /// The level for complete answers given as value codes by factor index.
     /// No allocation, no string comparison: a table lookup when the compiler built the
     /// level table, else the rule walk.
     #[inline]
     pub(crate) fn level_of_codes(&self, values: &[i64]) -> LevelIndex {
-        match &self.table {
-            Some(table) => {
-                let index = self
-                    .factors
-                    .iter()
-                    .zip(values)
-                    .zip(&table.strides)
-                    .fold(0usize, |acc, ((f, &v), &stride)| {
-                        acc + f.class_of(v) * stride
-                    });
-                table.levels.get(index).map_or_else(
-                    || self.level_of_codes_walk(values),
-                    |&e| LevelTable::level(e),
-                )
-            }
-            None => self.level_of_codes_walk(values),
-        }
+        self.table_entry(values)
+            .map_or_else(|| self.level_of_codes_walk(values), LevelTable::level)
     }
 
     /// The level, and whether a `refer` flag fires, for complete answers given as
@@ -530,24 +531,21 @@ impl Ruleset {
     /// the rule walk and a pass over the refer flags.
     #[inline]
     pub(crate) fn level_and_refer_of_codes(&self, values: &[i64]) -> (LevelIndex, bool) {
-        if let Some(table) = &self.table {
-            let index = self
-                .factors
-                .iter()
-                .zip(values)
-                .zip(&table.strides)
-                .fold(0usize, |acc, ((f, &v), &stride)| {
-                    acc + f.class_of(v) * stride
-                });
-            if let Some(&e) = table.levels.get(index) {
-                return (LevelTable::level(e), e & LevelTable::REFER != 0);
-            }
+        match self.table_entry(values) {
+            Some(e) => (LevelTable::level(e), e & LevelTable::REFER != 0),
+            None => (
+                self.level_of_codes_walk(values),
+                self.refer_of_codes_walk(values),
+            ),
         }
-        let refer = self
-            .flags
+    }
+
+    /// Whether a `refer` flag fires for complete answers given as value codes, by
+    /// evaluating the refer flags (what the level table's refer bit holds).
+    pub(crate) fn refer_of_codes_walk(&self, values: &[i64]) -> bool {
+        self.flags
             .iter()
-            .any(|f| f.kind == FlagKind::Refer && holds(&self.conditions, f.when, values));
-        (self.level_of_codes_walk(values), refer)
+            .any(|f| f.kind == FlagKind::Refer && holds(&self.conditions, f.when, values))
     }
 
     /// The rule walk: rules are tried most intensive first and the walk stops as soon
@@ -617,6 +615,7 @@ mod tests {
                     .flags
                     .iter()
                     .any(|f| f.kind == FlagKind::Refer && holds(&rs.conditions, f.when, &values));
+                assert_eq!(rs.refer_of_codes_walk(&values), refer_walk, "{values:?}");
                 assert_eq!(
                     rs.level_and_refer_of_codes(&values),
                     (rs.level_of_codes_walk(&values), refer_walk),

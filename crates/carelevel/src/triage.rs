@@ -68,7 +68,7 @@ pub struct Triage {
 
 impl Ruleset {
     /// Whether every question is answered or assumed (the fast path applies).
-    fn complete(&self, answers: &Answers<'_>) -> bool {
+    pub(crate) fn complete(&self, answers: &Answers<'_>) -> bool {
         self.factors
             .iter()
             .zip(&answers.answered)
