@@ -117,7 +117,7 @@ pub(crate) fn read(
 ) -> Option<()> {
     let rs = answers.ruleset;
     let mut cursor = Cursor { text, at: 0 };
-    let mut seen = [0u64; crate::limits::MAX_FACTORS / 64];
+    let mut seen = crate::record::Seen([0; crate::limits::MAX_FACTORS / 64]);
     let mut id_seen = false;
     cursor.eat(b'{')?;
     cursor.skip_space();
@@ -136,12 +136,9 @@ pub(crate) fn read(
                 read_id(value, id)?;
             } else {
                 let index = rs.factor_index(key)?;
-                let word = seen.get_mut(index / 64)?;
-                let bit = 1u64 << (index % 64);
-                if *word & bit != 0 {
+                if seen.insert(index) {
                     return None;
                 }
-                *word |= bit;
                 let kind = &rs.factors.get(index)?.kind;
                 let code = match (value, kind) {
                     (Scalar::Null, _) => None,

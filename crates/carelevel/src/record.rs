@@ -18,11 +18,11 @@ use crate::model::{Factor, FactorIndex, Ruleset};
 use crate::syntax::{RawAnswer, RawAnswerVisitor, RawScalar};
 
 /// One bit per factor: which keys a record has given (512 factors at most).
-struct Seen([u64; crate::limits::MAX_FACTORS / 64]);
+pub(crate) struct Seen(pub(crate) [u64; crate::limits::MAX_FACTORS / 64]);
 
 impl Seen {
     /// Mark factor `i` seen; whether it was seen before.
-    fn insert(&mut self, i: FactorIndex) -> bool {
+    pub(crate) fn insert(&mut self, i: FactorIndex) -> bool {
         let bit = 1u64 << (i % 64);
         match self.0.get_mut(i / 64) {
             Some(word) => {
