@@ -288,9 +288,10 @@ impl Ruleset {
     }
 
     /// The most work the level of one complete answer set can take: a table lookup
-    /// reads one class per factor; the rule walk visits at most every condition node.
+    /// or a path through the level diagram reads at most one class per factor; the
+    /// rule walk visits at most every condition node.
     pub(crate) fn complete_evaluation_cost(&self) -> u64 {
-        let walk = if self.table.is_some() {
+        let walk = if self.table.is_some() || self.diagram.is_some() {
             self.factors.len()
         } else {
             self.conditions.nodes.len()

@@ -375,13 +375,18 @@ impl Compiler {
             rules_by_level_desc,
             sha256,
             table: None,
+            diagram: None,
         };
         if !self
             .diagnostics
             .iter()
             .any(|d| d.severity == Severity::Error)
         {
-            ruleset.table = build_level_table(&ruleset);
+            ruleset.diagram = crate::diagram::level::build(&ruleset, limits::MAX_DIAGRAM_WORK).ok();
+            ruleset.table = match &ruleset.diagram {
+                Some(d) => d.table(&ruleset.factors),
+                None => build_level_table(&ruleset),
+            };
         }
         ruleset
     }
@@ -1508,8 +1513,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or(0)
 }
 
-/// Tabulate the level of every class combination, if the space is small enough.
-fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
+/// Tabulate the level of every class combination by the rule walk, if the space is
+/// small enough: only when the level diagram was over its budget (it paints the table
+/// far more cheaply).
+pub(crate) fn build_level_table(rs: &Ruleset) -> Option<LevelTable> {
     let counts: Vec<usize> = rs.factors.iter().map(|f| f.classes.len()).collect();
     let size = counts.iter().try_fold(1usize, |acc, &n| {
         acc.checked_mul(n).filter(|&s| s <= limits::MAX_LEVEL_TABLE)

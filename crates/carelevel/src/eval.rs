@@ -501,11 +501,14 @@ impl Ruleset {
         })
     }
 
-    /// The level-table entry of complete answers given as value codes, when the
-    /// compiler built the table.
+    /// The level-table entry of complete answers given as value codes: from the
+    /// flat table when the compiler built it, else from the level diagram when it
+    /// built that.
     #[inline]
     fn table_entry(&self, values: &[i64]) -> Option<u8> {
-        let table = self.table.as_ref()?;
+        let Some(table) = self.table.as_ref() else {
+            return self.diagram.as_ref()?.entry(&self.factors, values);
+        };
         let index = self
             .factors
             .iter()
@@ -519,7 +522,7 @@ impl Ruleset {
 
     /// The level for complete answers given as value codes by factor index.
     /// No allocation, no string comparison: a table lookup when the compiler built the
-    /// level table, else the rule walk.
+    /// level table, else a path through the level diagram, else the rule walk.
     #[inline]
     pub(crate) fn level_of_codes(&self, values: &[i64]) -> LevelIndex {
         self.table_entry(values)
@@ -528,7 +531,8 @@ impl Ruleset {
 
     /// The level, and whether a `refer` flag fires, for complete answers given as
     /// value codes: one table lookup when the compiler built the level table, else
-    /// the rule walk and a pass over the refer flags.
+    /// one path through the level diagram, else the rule walk and a pass over the
+    /// refer flags.
     #[inline]
     pub(crate) fn level_and_refer_of_codes(&self, values: &[i64]) -> (LevelIndex, bool) {
         match self.table_entry(values) {

@@ -1,10 +1,16 @@
 #![doc = include_str!("../README.md")]
 
+// The property tests' ruleset generator (`tests/properties/rulegen.rs`) is shared by
+// the core's unit tests, and names the crate `carelevel`.
+#[cfg(test)]
+extern crate self as carelevel;
+
 pub mod analysis;
 mod answers;
 mod assessment;
 mod budget;
 mod compile;
+mod diagram;
 mod dimensions;
 mod error;
 mod eval;

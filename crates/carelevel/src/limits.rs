@@ -66,7 +66,14 @@ pub const MAX_MISSING_WORK: u64 = 1 << 27;
 /// compiler tabulates the level of every combination (one byte each), making the
 /// level-only fast path a table lookup.
 pub const MAX_LEVEL_TABLE: usize = 1 << 18;
-/// Most work, in condition nodes visited, spent building the level table when a ruleset
-/// is loaded (64 Mi, a few tens of milliseconds): a ruleset whose table would cost more
-/// is evaluated by the rule walk instead, with the same results.
+/// Most work, in condition nodes visited, spent building the level table by the rule
+/// walk when a ruleset is loaded (64 Mi, a few tens of milliseconds). Only a ruleset
+/// whose level diagram is over [`MAX_DIAGRAM_WORK`] has its table built this way (the
+/// diagram paints it otherwise); past this limit too, levels come from the rule walk,
+/// with the same results.
 pub const MAX_LEVEL_TABLE_WORK: u64 = 1 << 26;
+/// Most work spent building the level diagram when a ruleset is loaded (8 Mi units:
+/// one per step of a diagram operation and one per child of every node made). A
+/// ruleset whose diagram would cost more is evaluated by the level table built by the
+/// rule walk (small answer spaces) or by the rule walk itself, with the same results.
+pub const MAX_DIAGRAM_WORK: u64 = 1 << 23;

@@ -42,13 +42,18 @@ pub struct Ruleset {
     /// Rule indices ordered by demanded level, most intensive first (ties in declaration order).
     pub(crate) rules_by_level_desc: Vec<usize>,
     pub(crate) sha256: String,
-    /// The level of every class combination, when the answer space is small enough.
+    /// The level of every class combination, when the answer space is small enough
+    /// (painted from `diagram`, or by the rule walk when there is no diagram).
     pub(crate) table: Option<LevelTable>,
+    /// The level diagram (level and refer bit at every complete answer set), when it
+    /// could be built within [`crate::limits::MAX_DIAGRAM_WORK`].
+    pub(crate) diagram: Option<crate::diagram::LevelDiagram>,
 }
 
 /// The level of every combination of answer classes, indexed in mixed radix
-/// (factor 0 varies slowest). Built at compile time from the rule walker when the
-/// space has at most [`crate::limits::MAX_LEVEL_TABLE`] entries.
+/// (factor 0 varies slowest). Built at compile time when the space has at most
+/// [`crate::limits::MAX_LEVEL_TABLE`] entries: painted from the level diagram, or,
+/// when the diagram was over its budget, by the rule walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LevelTable {
     /// `strides[f]`: how far the index moves per class of factor `f`.

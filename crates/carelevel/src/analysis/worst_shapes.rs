@@ -229,14 +229,15 @@ fn suggest_cases_in_one_pass_equals_one_search_per_target() {
 }
 
 #[test]
-fn a_level_table_too_costly_to_build_is_left_out_and_levels_are_unchanged() {
-    // 4 × 6 classes = 1,296 entries (far under MAX_LEVEL_TABLE), but 5,000 rules of
-    // 3 nodes: 19 M node visits, under the work limit: the table is built.
-    let small = integer_grid(4, 5, 5_000);
-    assert!(small.table.is_some());
-    // 4 × 11 classes = 14,641 entries × 30,000 nodes: above MAX_LEVEL_TABLE_WORK.
+fn a_level_table_too_costly_for_the_rule_walk_is_painted_from_the_diagram() {
+    // 4 × 11 classes = 14,641 entries × 30,000 nodes: above MAX_LEVEL_TABLE_WORK for
+    // the rule walk (the table used to be left out), but the level diagram fits its
+    // budget and paints the table.
     let big = integer_grid(4, 10, 10_000);
-    assert!(big.table.is_none());
+    let work = 14_641u64 * big.conditions.nodes.len() as u64;
+    assert!(work > limits::MAX_LEVEL_TABLE_WORK);
+    assert!(big.diagram.is_some());
+    assert!(big.table.is_some());
     let mut values = vec![0i64; 4];
     for v in [0, 100, 455, 999] {
         values[0] = v;
@@ -244,6 +245,24 @@ fn a_level_table_too_costly_to_build_is_left_out_and_levels_are_unchanged() {
         assert_eq!(
             big.level_of_codes(&values),
             big.level_of_codes_walk(&values)
+        );
+    }
+}
+
+#[test]
+fn a_diagram_over_its_budget_leaves_levels_to_the_rule_walk() {
+    // 60 booleans, 20 rules of 250-clause random 3-CNF: no table (2^60 classes) and a
+    // diagram over MAX_DIAGRAM_WORK.
+    let rs = random_cnf(60, 20, 250);
+    assert!(rs.diagram.is_none());
+    assert!(rs.table.is_none());
+    let mut rng = Rng(7);
+    for _ in 0..200 {
+        let values: Vec<i64> = (0..60).map(|_| rng.below(2) as i64).collect();
+        assert_eq!(rs.level_of_codes(&values), rs.level_of_codes_walk(&values));
+        assert_eq!(
+            rs.level_and_refer_of_codes(&values),
+            (rs.level_of_codes_walk(&values), false)
         );
     }
 }
