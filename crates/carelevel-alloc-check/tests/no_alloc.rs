@@ -99,3 +99,63 @@ fn a_json_record_is_read_and_decided_without_allocating_when_reused() {
     assert_eq!(n, 0, "allocations");
     assert_eq!(id, Some(RecordId::Text("p-000017".into())));
 }
+
+/// 30 boolean questions (2^30 answer classes, too many for the level table), rules on
+/// pairs of them and a refer flag: complete answers go through the level diagram.
+fn wide_ruleset() -> Ruleset {
+    let mut text = String::from(
+        "id: wide\nversion: '1'\ntitle: T\ndescription: D\nlevels:\n  - {id: l0, label: L, description: d}\n  - {id: l1, label: L, description: d}\n  - {id: l2, label: L, description: d}\nfactors:\n",
+    );
+    for f in 0..30 {
+        text.push_str(&format!("  - {{id: b{f}, kind: boolean, question: q}}\n"));
+    }
+    text.push_str("rules:\n");
+    for r in 0..40 {
+        let (a, b) = (r % 30, (r * 7 + 3) % 30);
+        let b = if a == b { (b + 1) % 30 } else { b };
+        text.push_str(&format!(
+            "  - {{id: r{r}, level: l{}, because: x, when: {{all: [{{b{a}: true}}, {{b{b}: {}}}]}}}}\n",
+            1 + r % 2,
+            r % 3 == 0
+        ));
+    }
+    text.push_str(
+        "flags:\n  - {id: f, kind: refer, message: m, when: {all: [{b0: true}, {b1: true}]}}\n",
+    );
+    Ruleset::from_yaml(&text).unwrap()
+}
+
+#[test]
+fn the_level_diagram_path_does_not_allocate() {
+    let rs = wide_ruleset();
+    assert_eq!(rs.level_evaluation(), carelevel::LevelEvaluation::Diagram);
+    let mut answers = Answers::new(&rs);
+    let ids: Vec<String> = (0..30).map(|f| format!("b{f}")).collect();
+    let (n, results) = allocations(|| {
+        let mut out = [(0usize, (0usize, false)); 8];
+        for (i, slot) in out.iter_mut().enumerate() {
+            answers.reset();
+            for (f, id) in ids.iter().enumerate() {
+                answers
+                    .set_text(
+                        id,
+                        if (f * 5 + i) % 3 == 0 {
+                            "true"
+                        } else {
+                            "false"
+                        },
+                    )
+                    .unwrap();
+            }
+            *slot = (
+                rs.level_for(&answers).unwrap(),
+                rs.level_and_refer(&answers).unwrap(),
+            );
+        }
+        out
+    });
+    assert_eq!(n, 0, "allocations");
+    assert!(results.iter().all(|(l, (m, _))| l == m));
+    // Not all the same answer: the diagram was really walked.
+    assert!(results.iter().any(|r| r.0 != results[0].0));
+}

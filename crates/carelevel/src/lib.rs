@@ -42,7 +42,8 @@ pub use error::{
 };
 pub use model::{
     Band, Dimension, DimensionIndex, Factor, FactorIndex, FactorKind, Flag, FlagKind, Invariant,
-    Level, LevelIndex, Metadata, MissingPolicy, Rule, Ruleset, ScoreBand, SourceCitation,
+    Level, LevelEvaluation, LevelIndex, Metadata, MissingPolicy, Rule, Ruleset, ScoreBand,
+    SourceCitation,
 };
 pub use triage::{FlagSet, Triage};
 

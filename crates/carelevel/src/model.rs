@@ -75,6 +75,20 @@ impl LevelTable {
     }
 }
 
+/// How a ruleset evaluates complete answers (see [`Ruleset::level_evaluation`]). Every
+/// form gives the same results; they differ in speed only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelEvaluation {
+    /// One lookup in a table of every answer class combination (answer spaces of at
+    /// most [`crate::limits::MAX_LEVEL_TABLE`] combinations).
+    Table,
+    /// One path through the level diagram, a step per question it reads.
+    Diagram,
+    /// The rule walk: the rules' conditions, most intensive first (the level diagram
+    /// was over [`crate::limits::MAX_DIAGRAM_WORK`] and the space too large for the table).
+    RuleWalk,
+}
+
 /// Identification of a ruleset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
@@ -510,6 +524,18 @@ impl Ruleset {
         match self.answer_code(&factor.id, text)? {
             (i, code) if i == index => Some(code),
             _ => None,
+        }
+    }
+
+    /// How this ruleset evaluates complete answers: the level table, the level
+    /// diagram or the rule walk (chosen when it was compiled; the results are the same).
+    pub fn level_evaluation(&self) -> LevelEvaluation {
+        if self.table.is_some() {
+            LevelEvaluation::Table
+        } else if self.diagram.is_some() {
+            LevelEvaluation::Diagram
+        } else {
+            LevelEvaluation::RuleWalk
         }
     }
 

@@ -195,7 +195,7 @@ scoring:
     - {{min: {band1}, level: mid}}
 rules:
 {rules}flags:
-  - {{id: f, kind: info, message: "f", when: {flag}}}
+  - {{id: f, kind: refer, message: "f", when: {flag}}}
 "#,
             cut = p.cut,
             cut1 = p.cut + 1,
@@ -293,6 +293,11 @@ proptest! {
             let answers = rs.answers_from_json(&answers_json(Some(a), Some(b), Some(n))).unwrap();
             prop_assert_eq!(rs.level_for(&answers).unwrap(), level, "{}", yaml);
             prop_assert_eq!(rs.level_of_codes_walk(&answers.values), level);
+            // The level diagram (score conditions and bands built by intervals): level
+            // and refer bit (the flag is a refer flag).
+            let entry = rs.diagram.as_ref().and_then(|d| d.entry(&rs.factors, &answers.values));
+            prop_assert_eq!(entry.map(crate::model::LevelTable::level), Some(level), "{}", yaml);
+            prop_assert_eq!(entry.map(|e| e & crate::model::LevelTable::REFER != 0), Some(fires));
             let full = rs.assess(&answers).unwrap();
             prop_assert_eq!(full.flags.iter().any(|f| f.id == "f"), fires);
             let key = answers_json(

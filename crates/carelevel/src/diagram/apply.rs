@@ -22,9 +22,9 @@ pub(crate) enum Op {
         /// The entry that `Max` with anything leaves unchanged.
         absorbing: u8,
     },
-    /// Where the first operand (a condition) holds, this entry; else 0. The second
-    /// operand is ignored (pass [`Ref::FALSE`]).
-    Then(u8),
+    /// The first operand (level-table entries) raised by this entry ([`max_entry`])
+    /// where the second (a condition) holds, left as it is elsewhere.
+    Raise(u8),
 }
 
 /// Two level-table entries combined: the higher level, the refer bit of either.
@@ -41,11 +41,11 @@ impl Op {
             Op::Or => a | b,
             Op::Xor => a ^ b,
             Op::Max { .. } => max_entry(a, b),
-            Op::Then(entry) => {
-                if a != 0 {
-                    entry
+            Op::Raise(entry) => {
+                if b != 0 {
+                    max_entry(a, entry)
                 } else {
-                    0
+                    a
                 }
             }
         }
@@ -67,15 +67,17 @@ impl Op {
             Op::Max { absorbing } if b == Ref::terminal(absorbing) => Some(b),
             Op::Max { .. } if a == Ref::terminal(0) => Some(b),
             Op::Max { .. } if b == Ref::terminal(0) => Some(a),
-            Op::Then(entry) if a == Ref::TRUE => Some(Ref::terminal(entry)),
-            Op::Then(_) if a == Ref::FALSE => Some(Ref::terminal(0)),
+            Op::Raise(_) if b == Ref::FALSE => Some(a),
+            // Where the entry is already at least as high, the condition cannot matter:
+            // most of the work saved when the most intensive rules come first.
+            Op::Raise(entry) if a.value().is_some_and(|x| max_entry(x, entry) == x) => Some(a),
             _ => None,
         }
     }
 
     /// Whether `op(a, b) == op(b, a)`, so the memo can key on the ordered pair.
     fn commutes(self) -> bool {
-        !matches!(self, Op::Then(_))
+        !matches!(self, Op::Raise(_))
     }
 }
 
@@ -95,11 +97,6 @@ impl Manager {
         if let Some(r) = op.shortcut(a, b) {
             return Ok(r);
         }
-        let b = if matches!(op, Op::Then(_)) {
-            Ref::FALSE
-        } else {
-            b
-        };
         if let (Some(x), Some(y)) = (a.value(), b.value()) {
             return Ok(Ref::terminal(op.terminal(x, y)));
         }
@@ -178,12 +175,12 @@ mod tests {
     }
 
     #[test]
-    fn then_and_max_build_level_entries() {
+    fn raise_and_max_build_level_entries() {
         let mut m = Manager::new(vec![3, 2], 10_000);
         let (x, y) = two_conditions(&mut m);
-        let rx = m.apply(Op::Then(2), x, Ref::FALSE).unwrap();
+        let rx = m.apply(Op::Raise(2), Ref::terminal(0), x).unwrap();
         let ry = m
-            .apply(Op::Then(LevelTable::REFER | 1), y, Ref::FALSE)
+            .apply(Op::Raise(LevelTable::REFER | 1), Ref::terminal(0), y)
             .unwrap();
         let both = m
             .apply(
@@ -202,6 +199,17 @@ mod tests {
             .collect();
         assert_eq!(everywhere(&m, both), want);
         assert_eq!(max_entry(0x81, 2), 0x82);
+        // Raising where the entry is already higher changes nothing.
+        let high = m.apply(Op::Raise(3), Ref::terminal(0), x).unwrap();
+        let raised = m.apply(Op::Raise(1), high, y).unwrap();
+        let want: Vec<u8> = ex
+            .iter()
+            .zip(&ey)
+            .map(|(&a, &b)| if a == 1 { 3 } else { b })
+            .collect();
+        assert_eq!(everywhere(&m, raised), want);
+        assert_eq!(m.apply(Op::Raise(1), high, Ref::FALSE).unwrap(), high);
+        assert_eq!(m.apply(Op::Raise(3), high, x).unwrap(), high);
         assert_eq!(max_entry(3, 0x80), 0x83);
     }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::hash::FxBuild;
 use super::manager::Manager;
+use super::order::Order;
 use super::score::{self, Layer};
 use super::{Op, Ref, TooLarge};
 use crate::eval;
@@ -16,6 +17,7 @@ use crate::model::{ConditionArena, Factor, Node, NodeId};
 pub(crate) struct Conditions<'a> {
     arena: &'a ConditionArena,
     factors: &'a [Factor],
+    order: &'a Order,
     /// The layers of the score total (see [`score`]), made on first use.
     layers: Option<Vec<Layer>>,
     /// Diagrams already built, by condition node (shared sub-conditions, aliases).
@@ -23,11 +25,12 @@ pub(crate) struct Conditions<'a> {
 }
 
 impl<'a> Conditions<'a> {
-    /// A builder for the conditions of `arena` over `factors`.
-    pub(crate) fn new(arena: &'a ConditionArena, factors: &'a [Factor]) -> Self {
+    /// A builder for the conditions of `arena` over `factors` in the variable order `order`.
+    pub(crate) fn new(arena: &'a ConditionArena, factors: &'a [Factor], order: &'a Order) -> Self {
         Conditions {
             arena,
             factors,
+            order,
             layers: None,
             built: HashMap::default(),
         }
@@ -95,7 +98,7 @@ impl<'a> Conditions<'a> {
             m.scratch
                 .push(Ref::terminal(u8::from(eval::holds(arena, node, &values))));
         }
-        m.intern_scratch(factor, base)
+        m.intern_scratch(self.order.position_of(factor), base)
     }
 
     /// A score condition: the total is in one of `ranges[start..start + len]`.
@@ -104,10 +107,11 @@ impl<'a> Conditions<'a> {
         let ranges = self.arena.ranges.get(s..s.saturating_add(l)).unwrap_or(&[]);
         let cuts = score::cuts(ranges.iter().copied());
         let score = &self.arena.score;
-        let factors = self.factors;
+        let (factors, order) = (self.factors, self.order);
         let layers = self.layers.get_or_insert_with(|| {
             score::layers(
                 factors,
+                order,
                 |f| score.scores(f),
                 |f, code| score.points_of(f, code),
             )

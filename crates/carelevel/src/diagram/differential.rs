@@ -16,6 +16,7 @@ use proptest::sample::Index;
 use super::condition::Conditions;
 use super::level;
 use super::manager::Manager;
+use super::order::Order;
 use crate::eval::holds;
 use crate::limits;
 use crate::model::{FactorKind, LevelTable, Ruleset};
@@ -61,11 +62,16 @@ fn every_class(rs: &Ruleset, mut visit: impl FnMut(&[i64])) {
 /// rule walk builds.
 fn check_everywhere(rs: &Ruleset) {
     let d = rs.diagram.as_ref().expect("the diagram fits its budget");
+    let order = Order::of(rs);
     let mut m = Manager::new(
-        rs.factors.iter().map(|f| f.classes.len()).collect(),
+        order
+            .factors()
+            .iter()
+            .map(|&f| rs.factors[f].classes.len())
+            .collect(),
         limits::MAX_DIAGRAM_WORK,
     );
-    let mut conditions = Conditions::new(&rs.conditions, &rs.factors);
+    let mut conditions = Conditions::new(&rs.conditions, &rs.factors, &order);
     let whens: Vec<_> = rs
         .rules
         .iter()
@@ -86,7 +92,9 @@ fn check_everywhere(rs: &Ruleset) {
                 .zip(values)
                 .map(|(f, &v)| f.class_of(v))
                 .collect();
-            let got = m.evaluate(r, |var| classes[var]).unwrap();
+            let got = m
+                .evaluate(r, |p| classes[order.factor_at(p).unwrap()])
+                .unwrap();
             assert_eq!(got == 1, holds(&rs.conditions, when, values), "{values:?}");
         }
     });

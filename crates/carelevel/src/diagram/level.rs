@@ -6,24 +6,31 @@
 
 use std::collections::HashMap;
 
+use super::classes::ClassMap;
 use super::condition::Conditions;
 use super::hash::FxBuild;
 use super::manager::Manager;
+use super::order::Order;
 use super::{score, Op, Ref, TooLarge};
 use crate::limits;
 use crate::model::{Factor, FlagKind, LevelTable, Ruleset, Scoring};
 
-/// A level diagram, frozen: only the nodes the root reaches, in flat arrays, read
-/// without allocation.
+/// A level diagram, frozen: only the nodes the root reaches, in one flat array read
+/// without allocation, each node's factor next to its children (one cache line
+/// for most steps of a path).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LevelDiagram {
-    /// The root, as a [`Ref`] number: below 256 a terminal (the entry), else node
-    /// `root - 256`.
+    /// The root: below 256 a terminal (the entry), else the node at `words[root - 256]`.
     root: u32,
-    /// Per node: the factor it tests and where its children start in `edges`.
-    nodes: Vec<(u32, u32)>,
-    /// The children of every node, one per class of its factor, as `root` is written.
-    edges: Vec<u32>,
+    /// Node after node: the factor it tests, then one child per class of that
+    /// factor, each written as `root` is.
+    words: Vec<u32>,
+    /// How many nodes `words` holds.
+    nodes: usize,
+    /// The class of each answer, by one lookup.
+    classes: ClassMap,
+    /// Per position of the variable order, its factor (for [`LevelDiagram::table`]).
+    order: Vec<usize>,
 }
 
 /// How many refs stand for terminals (see [`Ref`]).
@@ -40,13 +47,10 @@ impl LevelDiagram {
             let Some(i) = r.checked_sub(TERMINALS) else {
                 return u8::try_from(r).ok();
             };
-            let &(var, start) = self.nodes.get(i as usize)?;
-            let factor = factors.get(var as usize)?;
-            let class = factor.class_of(*values.get(var as usize)?);
-            if class >= factor.classes.len() {
-                return None;
-            }
-            r = *self.edges.get(start as usize + class)?;
+            let at = i as usize;
+            let var = *self.words.get(at)? as usize;
+            let class = self.classes.class(factors, var, *values.get(var)?)?;
+            r = *self.words.get(at + 1 + class)?;
         }
     }
 
@@ -59,7 +63,7 @@ impl LevelDiagram {
         )
     )]
     pub(crate) fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.nodes
     }
 
     /// The flat table of every class combination (factor 0 varies slowest), when the
@@ -70,74 +74,92 @@ impl LevelDiagram {
         let size = counts.iter().try_fold(1usize, |acc, &n| {
             acc.checked_mul(n).filter(|&s| s <= limits::MAX_LEVEL_TABLE)
         })?;
-        // blocks[f]: how many entries the factors from f on span.
-        let mut blocks = vec![1usize; counts.len() + 1];
-        for f in (0..counts.len()).rev() {
-            let below = blocks.get(f + 1).copied().unwrap_or(1);
-            if let Some(b) = blocks.get_mut(f) {
-                *b = below * counts.get(f).copied().unwrap_or(1);
+        let mut strides = vec![1usize; counts.len()];
+        for f in (0..counts.len().saturating_sub(1)).rev() {
+            let next =
+                strides.get(f + 1).copied().unwrap_or(1) * counts.get(f + 1).copied().unwrap_or(1);
+            if let Some(s) = strides.get_mut(f) {
+                *s = next;
             }
         }
         let mut levels = vec![0u8; size];
-        self.paint(self.root, 0, 0, &blocks, &mut levels)?;
-        Some(LevelTable {
-            strides: blocks.get(1..).unwrap_or(&[]).to_vec(),
-            levels,
-        })
-    }
-
-    /// Write the entries of `r` for the factors from `f` on, starting at `base`.
-    fn paint(&self, r: u32, f: usize, base: usize, blocks: &[usize], out: &mut [u8]) -> Option<()> {
-        let block = *blocks.get(f)?;
-        let Some(i) = r.checked_sub(TERMINALS) else {
-            out.get_mut(base..base + block)?.fill(u8::try_from(r).ok()?);
-            return Some(());
+        let paint = Paint {
+            diagram: self,
+            counts: &counts,
+            strides: &strides,
         };
-        let &(var, start) = self.nodes.get(i as usize)?;
-        let stride = *blocks.get(f + 1)?;
-        let classes = block / stride.max(1);
-        for c in 0..classes {
-            let child = if var as usize == f {
-                *self.edges.get(start as usize + c)?
-            } else {
-                r
-            };
-            self.paint(child, f + 1, base + c * stride, blocks, out)?;
-        }
-        Some(())
+        paint.run(self.root, 0, 0, &mut levels)?;
+        Some(LevelTable { strides, levels })
     }
 
-    /// The nodes `root` reaches in `m`, renumbered into flat arrays.
-    fn freeze(m: &Manager, root: Ref) -> Option<LevelDiagram> {
-        let mut ids: HashMap<Ref, u32, FxBuild> = HashMap::default();
-        let mut order = Vec::new();
+    /// The nodes `root` reaches in `m`, in depth-first order, laid out in one array.
+    fn freeze(m: &Manager, root: Ref, factors: &[Factor], order: &Order) -> Option<LevelDiagram> {
+        let mut at: HashMap<Ref, u32, FxBuild> = HashMap::default();
+        let mut visit = Vec::new();
         let mut stack = vec![root];
+        let mut words = 0usize;
         while let Some(r) = stack.pop() {
-            if r.node().is_none() || ids.contains_key(&r) {
+            if r.node().is_none() || at.contains_key(&r) {
                 continue;
             }
-            ids.insert(r, u32::try_from(order.len()).ok()?.checked_add(TERMINALS)?);
-            order.push(r);
-            stack.extend_from_slice(m.nodes.children(r));
+            at.insert(r, u32::try_from(words).ok()?.checked_add(TERMINALS)?);
+            visit.push(r);
+            let children = m.nodes.children(r);
+            words += 1 + children.len();
+            stack.extend(children.iter().rev());
         }
         let number = |r: Ref| match r.value() {
             Some(v) => Some(u32::from(v)),
-            None => ids.get(&r).copied(),
+            None => at.get(&r).copied(),
         };
-        let mut nodes = Vec::with_capacity(order.len());
-        let mut edges = Vec::new();
-        for &r in &order {
-            let var = u32::try_from(m.nodes.var(r)).ok()?;
-            nodes.push((var, u32::try_from(edges.len()).ok()?));
+        let mut out = Vec::with_capacity(words);
+        for &r in &visit {
+            let factor = order.factor_at(m.nodes.var(r))?;
+            out.push(u32::try_from(factor).ok()?);
             for &c in m.nodes.children(r) {
-                edges.push(number(c)?);
+                out.push(number(c)?);
             }
         }
         Some(LevelDiagram {
             root: number(root)?,
-            nodes,
-            edges,
+            words: out,
+            nodes: visit.len(),
+            classes: ClassMap::new(factors),
+            order: order.factors().to_vec(),
         })
+    }
+}
+
+/// Painting a diagram into the flat table, position by position of the variable
+/// order (the table's index is in factor order, so each position moves by its
+/// factor's stride).
+struct Paint<'a> {
+    diagram: &'a LevelDiagram,
+    counts: &'a [usize],
+    strides: &'a [usize],
+}
+
+impl Paint<'_> {
+    /// Write the entries of `r` for the positions from `p` on, at `base` plus their offsets.
+    fn run(&self, r: u32, p: usize, base: usize, out: &mut [u8]) -> Option<()> {
+        let Some(&f) = self.diagram.order.get(p) else {
+            *out.get_mut(base)? = u8::try_from(r).ok()?;
+            return Some(());
+        };
+        let (stride, count) = (*self.strides.get(f)?, *self.counts.get(f)?);
+        let at = r.checked_sub(TERMINALS).map(|i| i as usize);
+        let tests_f = match at {
+            Some(at) => *self.diagram.words.get(at)? as usize == f,
+            None => false,
+        };
+        for c in 0..count {
+            let child = match at {
+                Some(at) if tests_f => *self.diagram.words.get(at + 1 + c)?,
+                _ => r,
+            };
+            self.run(child, p + 1, base + c * stride, out)?;
+        }
+        Some(())
     }
 }
 
@@ -145,6 +167,7 @@ impl LevelDiagram {
 fn band_diagram(
     m: &mut Manager,
     factors: &[Factor],
+    order: &Order,
     scoring: Option<&Scoring>,
 ) -> Result<Ref, TooLarge> {
     let Some(s) = scoring else {
@@ -152,6 +175,7 @@ fn band_diagram(
     };
     let layers = score::layers(
         factors,
+        order,
         |f| s.scores(f),
         |f, code| s.points_for(factors, f, code),
     );
@@ -176,44 +200,43 @@ fn entry_of(level: usize) -> Result<u8, TooLarge> {
 }
 
 /// The level diagram of `rs`, within `budget` units of work (see
-/// [`limits::MAX_DIAGRAM_WORK`]): the band diagram and one diagram per rule (its
-/// level where it holds) and per `refer` flag (the refer bit), combined by
-/// [`Op::Max`] pairwise, as a balanced tree, so no intermediate result is combined
-/// with every other.
+/// [`limits::MAX_DIAGRAM_WORK`]): from the terminal 0, each rule, most intensive
+/// first and, within a level, the most widely holding first ([`Manager::density`]),
+/// raises the entries where its condition holds to its level ([`Op::Raise`]);
+/// then the score band's level ([`Op::Max`]); then each `refer` flag sets the refer
+/// bit where it holds. Most intensive first, so the regions already at a rule's level
+/// or above are never expanded again for it (the shortcut of [`Op::Raise`]), and
+/// lower rules and the band only refine what is left below the top.
 pub(crate) fn build(rs: &Ruleset, budget: u64) -> Result<LevelDiagram, TooLarge> {
-    let domains = rs.factors.iter().map(|f| f.classes.len()).collect();
+    let order = Order::of(rs);
+    let domains = order
+        .factors()
+        .iter()
+        .map(|&f| rs.factors.get(f).map_or(0, |x| x.classes.len()))
+        .collect();
     let mut m = Manager::new(domains, budget);
-    let mut conditions = Conditions::new(&rs.conditions, &rs.factors);
-    let mut parts = vec![band_diagram(&mut m, &rs.factors, rs.scoring.as_ref())?];
+    let mut conditions = Conditions::new(&rs.conditions, &rs.factors, &order);
+    let mut raises = Vec::with_capacity(rs.rules.len());
     for rule in &rs.rules {
         let entry = entry_of(rule.level)?;
-        if entry == 0 {
-            continue;
+        if entry != 0 {
+            let c = conditions.build(&mut m, rule.when)?;
+            raises.push((entry, m.density(c), c));
         }
-        let c = conditions.build(&mut m, rule.when)?;
-        parts.push(m.apply(Op::Then(entry), c, Ref::FALSE)?);
     }
-    let mut refer = false;
+    // Most intensive first; within a level, the conditions that hold most widely first.
+    raises.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    let mut acc = Ref::terminal(0);
+    for &(entry, _, c) in &raises {
+        acc = m.apply(Op::Raise(entry), acc, c)?;
+    }
+    // No entry has the refer bit yet: the top level absorbs the band's.
+    let band = band_diagram(&mut m, &rs.factors, &order, rs.scoring.as_ref())?;
+    let top = entry_of(rs.levels.len().saturating_sub(1))?;
+    acc = m.apply(Op::Max { absorbing: top }, acc, band)?;
     for flag in rs.flags.iter().filter(|f| f.kind == FlagKind::Refer) {
         let c = conditions.build(&mut m, flag.when)?;
-        parts.push(m.apply(Op::Then(LevelTable::REFER), c, Ref::FALSE)?);
-        refer = true;
+        acc = m.apply(Op::Raise(LevelTable::REFER), acc, c)?;
     }
-    let top = entry_of(rs.levels.len().saturating_sub(1))?;
-    let op = Op::Max {
-        absorbing: if refer { top | LevelTable::REFER } else { top },
-    };
-    while parts.len() > 1 {
-        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
-        for pair in parts.chunks(2) {
-            next.push(match *pair {
-                [a, b] => m.apply(op, a, b)?,
-                [a] => a,
-                _ => Ref::terminal(0),
-            });
-        }
-        parts = next;
-    }
-    let root = parts.first().copied().unwrap_or(Ref::terminal(0));
-    LevelDiagram::freeze(&m, root).ok_or(TooLarge)
+    LevelDiagram::freeze(&m, acc, &rs.factors, &order).ok_or(TooLarge)
 }

@@ -104,6 +104,27 @@ impl Manager {
         }
     }
 
+    /// The share of class combinations (each class counted alike) where condition `r`
+    /// holds, from 0 to 1: a heuristic for the order of construction, never a result.
+    pub(crate) fn density(&self, r: Ref) -> f64 {
+        let mut memo: HashMap<Ref, f64, FxBuild> = HashMap::default();
+        self.density_memo(r, &mut memo)
+    }
+
+    fn density_memo(&self, r: Ref, memo: &mut HashMap<Ref, f64, FxBuild>) -> f64 {
+        if let Some(v) = r.value() {
+            return if v == 0 { 0.0 } else { 1.0 };
+        }
+        if let Some(&d) = memo.get(&r) {
+            return d;
+        }
+        let children = self.nodes.children(r);
+        let sum: f64 = children.iter().map(|&c| self.density_memo(c, memo)).sum();
+        let d = sum / children.len().max(1) as f64;
+        memo.insert(r, d);
+        d
+    }
+
     #[cfg_attr(
         not(test),
         allow(
@@ -138,6 +159,18 @@ mod tests {
         assert_eq!(m.evaluate(r, |_| 9), None);
         assert_eq!(m.size(r), 1);
         assert!(m.scratch.is_empty());
+    }
+
+    #[test]
+    fn density_is_the_share_of_class_combinations_that_hold() {
+        let mut m = Manager::new(vec![4, 2], 1_000);
+        let x = m.leaf(0, |c| u8::from(c >= 1)).unwrap();
+        let y = m.leaf(1, |c| u8::from(c == 1)).unwrap();
+        let both = m.apply(crate::diagram::Op::And, x, y).unwrap();
+        assert_eq!(m.density(x), 0.75);
+        assert_eq!(m.density(both), 0.375);
+        assert_eq!(m.density(Ref::TRUE), 1.0);
+        assert_eq!(m.density(Ref::FALSE), 0.0);
     }
 
     #[test]

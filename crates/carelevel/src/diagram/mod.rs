@@ -1,34 +1,33 @@
 //! Reduced ordered multi-valued decision diagrams over answer classes.
 //!
-//! A diagram is a function of complete answers: variables are the factors, in index
-//! order; a node tests one factor and has one edge per answer class of that factor
+//! A diagram is a function of complete answers: variables are the factors, in the
+//! order of [`order::Order`]; a node tests one factor and has one edge per answer class of that factor
 //! ([`crate::Factor::classes`]); a terminal holds a byte. The level diagram's
 //! terminals are level-table entries (the level, with [`crate::model::LevelTable::REFER`]
 //! set when a `refer` flag fires); a condition's diagram has the terminals 0 (false)
 //! and 1 (true).
 //!
-//! Factor index order is the variable order because it is the order in which the
-//! score total is summed (a saturating sum, [`crate::model::ScoreTable::total`]): the
-//! interval construction of [`score`] reproduces that sum exactly only by adding the
-//! points in the same order.
-//!
 //! Every diagram is *reduced* (no node whose children are all equal, no two nodes
 //! with the same variable and children: [`nodes::Nodes::intern`]) and *ordered*
 //! (a node's children test later factors only), so two equal functions built in one
 //! [`Manager`] are the same [`Ref`]. One module per concept:
+//! - [`order`]: the variable order (which factor each level tests);
 //! - [`nodes`]: the node store and its unique table (hash-consing);
 //! - [`manager`]: the store with the work budget, the apply memo and scratch space;
 //! - [`apply`]: the binary operations, memoised;
 //! - [`condition`]: the diagram of a compiled condition;
+//! - [`classes`]: an answer's class by one lookup, for evaluation;
 //! - [`score`]: diagrams of functions of the score total, layer by layer over intervals;
 //! - [`level`]: the level diagram of a ruleset, frozen into [`LevelDiagram`] for evaluation.
 
 pub(crate) mod apply;
+mod classes;
 pub(crate) mod condition;
 mod hash;
 pub(crate) mod level;
 pub(crate) mod manager;
 pub(crate) mod nodes;
+pub(crate) mod order;
 pub(crate) mod score;
 
 pub(crate) use apply::Op;

@@ -1,7 +1,8 @@
 //! Diagrams of functions of the score total, built layer by layer over intervals.
 //!
-//! The total is a saturating sum of every scored factor's points, factor after factor
-//! in index order. A *layer* is one scored factor; at layer `i` the partial sum `s`
+//! The total is the sum of every scored factor's points, factor after factor in the
+//! variable order (the sum never saturates: see [`super::order`]). A *layer* is one
+//! scored factor; at layer `i` the partial sum `s`
 //! of the factors before it is known, and the rest of the diagram depends on `s`
 //! only. Many partial sums share the same rest: the construction finds, with each
 //! sub-diagram, the whole interval of partial sums that lead to it (the preimages of
@@ -13,34 +14,38 @@
 use std::collections::BTreeMap;
 
 use super::manager::Manager;
+use super::order::Order;
 use super::{Ref, TooLarge};
 use crate::model::Factor;
 
 /// One scored factor: its variable and the points of each of its classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Layer {
-    /// The factor's index.
+    /// The factor's position in the variable order.
     pub(crate) var: usize,
     /// Points per class (those of the class's representative answer, which every
     /// answer of the class earns).
     pub(crate) points: Vec<i64>,
 }
 
-/// The layers of the factors for which `scores` holds, in index order.
+/// The layers of the factors for which `scores` holds, in the variable order.
 pub(crate) fn layers(
     factors: &[Factor],
+    order: &Order,
     scores: impl Fn(usize) -> bool,
     points: impl Fn(usize, i64) -> i64,
 ) -> Vec<Layer> {
-    factors
+    let mut layers: Vec<Layer> = factors
         .iter()
         .enumerate()
         .filter(|&(f, _)| scores(f))
         .map(|(f, factor)| Layer {
-            var: f,
+            var: order.position_of(f),
             points: factor.classes.iter().map(|&code| points(f, code)).collect(),
         })
-        .collect()
+        .collect();
+    layers.sort_by_key(|l| l.var);
+    layers
 }
 
 /// The totals where membership of any of `intervals` (inclusive) can change: each
