@@ -72,8 +72,11 @@ pub const MAX_LEVEL_TABLE: usize = 1 << 18;
 /// diagram paints it otherwise); past this limit too, levels come from the rule walk,
 /// with the same results.
 pub const MAX_LEVEL_TABLE_WORK: u64 = 1 << 26;
-/// Most work spent building the level diagram when a ruleset is loaded (8 Mi units:
-/// one per step of a diagram operation and one per child of every node made). A
-/// ruleset whose diagram would cost more is evaluated by the level table built by the
-/// rule walk (small answer spaces) or by the rule walk itself, with the same results.
-pub const MAX_DIAGRAM_WORK: u64 = 1 << 23;
+/// Most work spent building the level diagram when a ruleset is loaded (4 Mi units:
+/// one per step of a diagram operation and one per child of every node made; spent
+/// whole in about a quarter of a second). The bundled rulesets need under 2 Ki; every
+/// generated ruleset of the benchmark sweep (`benches/sweep.rs`, up to 10,000 rules
+/// over 30 questions) under 512 Ki. A ruleset whose diagram would cost more is
+/// evaluated by the level table built by the rule walk (small answer spaces) or by
+/// the rule walk itself, with the same results.
+pub const MAX_DIAGRAM_WORK: u64 = 1 << 22;
