@@ -349,30 +349,34 @@ impl Ruleset {
         answered: &[bool],
     ) -> Result<Assessment<'_>, Exhausted> {
         let complete = known.iter().all(|&k| k);
-        let mut search = Search::new(
-            &self.conditions,
-            &self.factors,
-            values.to_vec(),
-            known.to_vec(),
-        );
-        let (lowest, highest) = if complete {
-            let level = self.level_of_codes(values);
-            (level, level)
-        } else {
-            search.level_range(self)?
+        // The search over missing answers; with complete answers there is none to
+        // build (its working copies of the answers are two allocations).
+        let mut search = (!complete).then(|| {
+            Search::new(
+                &self.conditions,
+                &self.factors,
+                values.to_vec(),
+                known.to_vec(),
+            )
+        });
+        let (lowest, highest) = match search.as_mut() {
+            None => {
+                let level = self.level_of_codes(values);
+                (level, level)
+            }
+            Some(search) => search.level_range(self)?,
         };
         let level = highest;
 
         // With complete answers every status is plain two-valued evaluation.
         let mut status = |node| -> Result<Tri, Exhausted> {
-            if complete {
-                Ok(if holds(&self.conditions, node, values) {
+            match search.as_mut() {
+                None => Ok(if holds(&self.conditions, node, values) {
                     Tri::True
                 } else {
                     Tri::False
-                })
-            } else {
-                search.status(node)
+                }),
+                Some(search) => search.status(node),
             }
         };
         let mut fired_rules = Vec::new();
@@ -425,7 +429,10 @@ impl Ruleset {
             if known.get(i).copied().unwrap_or(false) {
                 continue;
             }
-            let could_change_level = lowest != highest && search.level_depends_on(self, i)?;
+            let could_change_level = match search.as_mut() {
+                Some(search) if lowest != highest => search.level_depends_on(self, i)?,
+                _ => false,
+            };
             missing.push(MissingAnswer {
                 factor: Cow::Borrowed(&factor.id),
                 question: Cow::Borrowed(&factor.question),
