@@ -7,7 +7,11 @@
 //! provenance) is serialized **by serde_json** the first time it is seen and then
 //! copied. A cached piece is reused only when every text of the new piece is the very
 //! same memory (same address and length) as the cached one, so reuse is exact by
-//! construction; anything else is serialized afresh.
+//! construction; anything else is serialized afresh. Ids (of levels, rules, flags,
+//! factors) and the start of each dimension report are escaped by serde_json once,
+//! when the cache is made; a text made per record (an answer value, a dimension
+//! summary, a review reason) is copied between quotes when no byte of it needs an
+//! escape, and written by serde_json when one does.
 //!
 //! The record structure (field names and order) is written here, mirroring
 //! `Assessment`. To stay exact if `Assessment` changes, the first full record of every
@@ -19,8 +23,8 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use carelevel::{
-    Assessment, Basis, Decision, FiredFlag, FiredRule, FlagKind, LevelRef, MissingAnswer,
-    Provenance, RecordId, Ruleset,
+    Assessment, Basis, Decision, DimensionReport, FiredFlag, FiredRule, FlagKind, LevelRef,
+    MissingAnswer, Provenance, RecordId, Ruleset, Value,
 };
 use serde::Serialize;
 
@@ -67,8 +71,11 @@ pub(crate) struct JsonCache {
     level_ids: Vec<(Span, Vec<u8>)>,
     rule_ids: Vec<(Span, Vec<u8>)>,
     flag_ids: Vec<(Span, Vec<u8>)>,
-    /// Spans of the factor ids.
-    factor_ids: Vec<Span>,
+    /// (span of the id in the ruleset, JSON string) per factor.
+    factor_ids: Vec<(Span, Vec<u8>)>,
+    /// Per dimension: the spans of its id and label, and the JSON that starts its
+    /// report, `{"id":..,"label":..,"answers":`.
+    dimension_heads: Vec<([Span; 2], Vec<u8>)>,
     levels: Vec<Slot>,
     fired_rules: Vec<Slot>,
     fired_flags: Vec<Slot>,
@@ -80,6 +87,20 @@ pub(crate) struct JsonCache {
 /// The JSON of a string (cannot fail).
 fn json_string(s: &str) -> Vec<u8> {
     serde_json::to_vec(s).unwrap_or_default()
+}
+
+/// A string as JSON: copied between quotes when no byte of it needs escaping (as
+/// serde_json decides: `"`, `\\` and control characters), else written by serde_json.
+fn string(buf: &mut Vec<u8>, s: &str) -> Result<(), String> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        Ok(())
+    } else {
+        serde(buf, s)
+    }
 }
 
 /// Write `value` with serde_json.
@@ -151,7 +172,19 @@ impl JsonCache {
             level_ids: ids(&mut ruleset.levels().iter().map(|l| &l.id)),
             rule_ids: ids(&mut ruleset.rules().iter().map(|r| &r.id)),
             flag_ids: ids(&mut ruleset.flags().iter().map(|f| &f.id)),
-            factor_ids: ruleset.factors().iter().map(|f| span(&f.id)).collect(),
+            factor_ids: ids(&mut ruleset.factors().iter().map(|f| &f.id)),
+            dimension_heads: ruleset
+                .dimensions()
+                .iter()
+                .map(|d| {
+                    let mut head = b"{\"id\":".to_vec();
+                    head.extend_from_slice(&json_string(&d.id));
+                    head.extend_from_slice(b",\"label\":");
+                    head.extend_from_slice(&json_string(&d.label));
+                    head.extend_from_slice(b",\"answers\":");
+                    ([span(&d.id), span(&d.label)], head)
+                })
+                .collect(),
             levels: slots(ruleset.levels().len()),
             fired_rules: slots(ruleset.rules().len()),
             fired_flags: slots(ruleset.flags().len()),
@@ -263,17 +296,61 @@ impl JsonCache {
     }
 
     fn missing(&self, buf: &mut Vec<u8>, m: &MissingAnswer<'_>) -> Result<(), String> {
-        let factor = span(&m.factor);
-        let slot = self
-            .factor_ids
-            .iter()
-            .position(|k| *k == factor)
+        let slot = find(&self.factor_ids, &m.factor)
             .and_then(|i| self.missing.get(i))
             .and_then(|s| s.get(usize::from(m.could_change_level)));
         let key = borrowed(&m.factor)
             .zip(borrowed(&m.question))
             .map(|(a, b)| vec![a, b, (usize::from(m.could_change_level), 0)]);
         piece(buf, slot, key, m)
+    }
+
+    /// One dimension's report: the ruleset texts it holds pre-escaped, the rest (answer
+    /// values, the summary) escaped here; a report whose id or label is not the
+    /// ruleset's own text is written by serde.
+    fn dimension(&self, buf: &mut Vec<u8>, r: &DimensionReport<'_>) -> Result<(), String> {
+        let head = self
+            .dimension_heads
+            .iter()
+            .find(|(key, _)| Some(key[0]) == borrowed(&r.id) && Some(key[1]) == borrowed(&r.label));
+        let Some((_, head)) = head else {
+            return serde(buf, r);
+        };
+        buf.extend_from_slice(head);
+        list(buf, &r.answers, |b, a| {
+            b.extend_from_slice(b"{\"factor\":");
+            Self::id(b, &self.factor_ids, &a.factor)?;
+            b.extend_from_slice(b",\"value\":");
+            match &a.value {
+                Value::Text(t) => string(b, t)?,
+                other => serde(b, other)?,
+            }
+            b.extend_from_slice(b",\"assumed\":");
+            boolean(b, a.assumed);
+            b.push(b'}');
+            Ok(())
+        })?;
+        buf.extend_from_slice(b",\"missing\":");
+        list(buf, &r.missing, |b, f| Self::id(b, &self.factor_ids, f))?;
+        buf.extend_from_slice(b",\"fired_rules\":");
+        list(buf, &r.fired_rules, |b, id| Self::id(b, &self.rule_ids, id))?;
+        buf.extend_from_slice(b",\"flags\":");
+        list(buf, &r.flags, |b, id| Self::id(b, &self.flag_ids, id))?;
+        buf.extend_from_slice(b",\"possible_flags\":");
+        list(buf, &r.possible_flags, |b, id| {
+            Self::id(b, &self.flag_ids, id)
+        })?;
+        buf.extend_from_slice(b",\"level\":");
+        self.level(buf, &r.level)?;
+        buf.extend_from_slice(b",\"could_rise_to\":");
+        match &r.could_rise_to {
+            Some(l) => self.level(buf, l)?,
+            None => buf.extend_from_slice(b"null"),
+        }
+        buf.extend_from_slice(b",\"summary\":");
+        string(buf, &r.summary)?;
+        buf.push(b'}');
+        Ok(())
     }
 
     fn provenance(&self, buf: &mut Vec<u8>, p: &Provenance<'_>) -> Result<(), String> {
@@ -334,12 +411,12 @@ impl JsonCache {
         buf.extend_from_slice(b",\"needs_review\":");
         boolean(buf, a.needs_review);
         buf.extend_from_slice(b",\"review_reasons\":");
-        serde(buf, &a.review_reasons)?;
+        list(buf, &a.review_reasons, |b, r| string(b, r))?;
         // Only with a ruleset that declares dimensions (left out otherwise, as serde
-        // does); written by serde_json, which the tests compare against.
+        // does).
         if let Some(dimensions) = &a.dimensions {
             buf.extend_from_slice(b",\"dimensions\":");
-            serde(buf, dimensions)?;
+            list(buf, dimensions, |b, d| self.dimension(b, d))?;
         }
         buf.extend_from_slice(b",\"provenance\":");
         self.provenance(buf, &a.provenance)?;
@@ -373,10 +450,40 @@ mod tests {
         }
     }
 
+    /// Dimension and level labels whose JSON needs escapes (quotes, a backslash, a
+    /// tab) or holds non-ASCII text, in the reports and their summaries (answer values
+    /// are identifiers: they never need one).
+    const ESCAPES: &str = r#"id: t
+version: '1'
+title: T
+description: D
+dimensions:
+  - {id: withdrawal, label: "Withdrawal \"potential\" \\ risk", description: W}
+  - {id: environment, label: "Recovery\tenvironment \u2028é", description: E}
+levels:
+  - {id: out, label: Outpatient, description: o}
+  - {id: iop, label: "I\"OP", description: i}
+  - {id: res, label: Residential, description: r}
+factors:
+  - {id: withdrawal, kind: ordinal, question: Q, values: [none, moderate, high], dimension: withdrawal}
+  - {id: support, kind: ordinal, question: Q, values: [strong, none], dimension: environment}
+  - {id: step_down, kind: boolean, question: Q, missing: {assume: false}, dimension: environment}
+  - {id: age, kind: integer, question: Q, min: 0, max: 120, bands: [{id: minor, min: 0, max: 17}, {id: adult, min: 18, max: 120}], dimension: environment}
+rules:
+  - {id: w_iop, when: {withdrawal: {at_least: moderate}}, level: iop, because: B, dimension: withdrawal}
+  - {id: w_res, when: {withdrawal: high}, level: res, because: B, dimension: withdrawal}
+  - {id: s_iop, when: {support: none}, level: iop, because: B, dimension: environment}
+  - {id: young, when: {age: {at_most: 17}}, level: iop, because: B, dimension: environment}
+flags:
+  - {id: refer_high, kind: refer, when: {withdrawal: high}, message: M, dimension: withdrawal}
+  - {id: info_no_support, kind: info, when: {support: none}, message: M, dimension: environment}
+"#;
+
     fn rulesets() -> Vec<Ruleset> {
         vec![
             Ruleset::default_ruleset().unwrap(),
             Ruleset::from_yaml(include_str!("../../../examples/rulesets/six-levels.yaml")).unwrap(),
+            Ruleset::from_yaml(ESCAPES).unwrap(),
         ]
     }
 
