@@ -14,6 +14,8 @@
 #   full         carelevel batch IN.jsonl --fields full
 #   csv          CSV in, CSV out (compact and full)
 #   --output     compact to a file (temporary file, fsync, rename)
+#   full file    full output of the first FULL_FILE_RECORDS records to a file, and `cp`
+#                of those output bytes to another file (the byte ceiling)
 #   big          BIG_RECORDS (default 20,000,000: ~4.4 GB) compact and full, for flat memory
 #
 # Records/s = records / wall-clock seconds of the whole process (GNU time), for the
@@ -92,6 +94,16 @@ measure "compact csv -> csv" "$RECORDS" "$BIN" batch "$CSV" --format csv
 measure "full jsonl -> csv" "$RECORDS" "$BIN" batch "$JSONL" --fields full --format csv
 measure "compact jsonl -> --output file" "$RECORDS" "$BIN" batch "$JSONL" --output "$DIR/out.jsonl"
 rm -f "$DIR/out.jsonl"
+
+# Full output to a file, against copying the same bytes (is it limited by output bytes
+# or by CPU?): the first FULL_FILE_RECORDS (default 200,000, ~1.9 GB of output) records.
+FULL_FILE_RECORDS=${FULL_FILE_RECORDS:-200000}
+head -n "$FULL_FILE_RECORDS" "$JSONL" > "$DIR/full-in.jsonl"
+measure "full jsonl -> --output file" "$FULL_FILE_RECORDS" "$BIN" batch "$DIR/full-in.jsonl" --fields full --output "$DIR/full-out.jsonl"
+echo "  output: $(du -m "$DIR/full-out.jsonl" | cut -f1) MB for $FULL_FILE_RECORDS records"
+# `--output` syncs its file before renaming it into place; so does the copy.
+measure "cp + sync of that output (ceiling)" "$FULL_FILE_RECORDS" sh -c 'cp "$1" "$2" && sync "$2"' _ "$DIR/full-out.jsonl" "$DIR/full-copy.jsonl"
+rm -f "$DIR/full-in.jsonl" "$DIR/full-out.jsonl" "$DIR/full-copy.jsonl"
 
 if [[ "$BIG" -gt 0 ]]; then
     BIG_JSONL="$DIR/people-$BIG.jsonl"

@@ -310,14 +310,26 @@ fn run_as_nobody(args: &[&str]) -> Run {
         .iter()
         .map(|a| if *a == INPUT { "people.jsonl" } else { a })
         .collect();
-    let out = Command::new(&bin)
-        .args(&staged)
-        .current_dir(stage.path())
-        .uid(NOBODY)
-        .gid(NOBODY)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    // Another test thread that forks while `fs::copy` still has the copy open for
+    // writing leaves that descriptor open in its child until the child's exec, and
+    // exec of the copy then fails with ETXTBSY: retry, briefly, until it closes.
+    let mut tries = 0;
+    let out = loop {
+        match Command::new(&bin)
+            .args(&staged)
+            .current_dir(stage.path())
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .stdin(Stdio::null())
+            .output()
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.unwrap(),
+        }
+    };
     Run {
         args: args.iter().map(|a| (*a).to_owned()).collect(),
         code: out.status.code().unwrap(),

@@ -58,11 +58,17 @@ proptest! {
                 prop_assert_eq!(a.level_range.lowest.rank, want.lowest, "lowest\n{}", text);
                 prop_assert_eq!(a.level_range.highest.rank, want.level);
                 prop_assert_eq!(ids(a.fired_rules.iter().map(|r| r.id.as_ref())), want.fired_rules, "fired\n{}", text);
-                prop_assert_eq!(ids(a.deciding_rules.iter().map(AsRef::as_ref)), want.deciding_rules, "deciding\n{}", text);
-                prop_assert_eq!(ids(a.flags.iter().map(|f| f.id.as_ref())), want.flags, "flags\n{}", text);
+                prop_assert_eq!(&ids(a.deciding_rules.iter().map(AsRef::as_ref)), &want.deciding_rules, "deciding\n{}", text);
+                prop_assert_eq!(&ids(a.flags.iter().map(|f| f.id.as_ref())), &want.flags, "flags\n{}", text);
                 prop_assert_eq!(ids(a.possible_flags.iter().map(|f| f.id.as_ref())), want.possible_flags, "possible flags\n{}", text);
                 prop_assert_eq!(a.refer, want.refer, "refer\n{}", text);
                 prop_assert_eq!(a.needs_review, want.needs_review, "needs_review\n{}", text);
+                // The compact decision (its own search when answers are missing).
+                let d = rs.decide(&answers).unwrap();
+                prop_assert_eq!(d.level, rs.levels()[want.level].id.as_str(), "decide level\n{}", text);
+                prop_assert_eq!(&ids(d.deciding_rules.iter().copied()), &want.deciding_rules, "decide deciding\n{}", text);
+                prop_assert_eq!(&ids(d.flags.iter().copied()), &want.flags, "decide flags\n{}", text);
+                prop_assert_eq!((d.refer, d.needs_review), (want.refer, want.needs_review), "decide refer, review\n{}", text);
                 let missing: BTreeMap<String, bool> = a
                     .missing
                     .iter()

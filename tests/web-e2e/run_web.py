@@ -434,13 +434,15 @@ def read_page(page):
 
 def read_dimensions(page):
     """The rows of the "By dimension" table, as `summary` gives them."""
-    return page.eval_on_selector_all("#dimensions-body tr", """rows => rows.map(r => ({
+    return page.eval_on_selector_all("#dimensions-body tr[data-dimension]", """rows => rows.map(r => ({
         id: r.getAttribute('data-dimension'),
         label: r.querySelector('th[scope=row]').textContent,
         level: r.getAttribute('data-level'),
         could_rise_to: r.getAttribute('data-could-rise-to'),
         fired_rules: Array.from(r.querySelectorAll('li[data-rule]')).map(li => li.getAttribute('data-rule')),
-        summary: r.querySelector('.dimension-summary').textContent.split(/\s+/).filter(Boolean).join(' '),
+        summary: r.nextElementSibling.getAttribute('data-summary-of') === r.getAttribute('data-dimension')
+            ? r.nextElementSibling.querySelector('.dimension-summary').textContent.split(/\s+/).filter(Boolean).join(' ')
+            : null,
     }))""")
 
 
@@ -501,6 +503,8 @@ def check_case(context, server, described, case, shots, pdf_dir):
         page.set_viewport_size({"width": 1280, "height": 1500})
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(shots / "refer.png"))
+        # The "By dimension" table, below the first screen of the result.
+        page.locator("#dimensions-block").screenshot(path=str(shots / "dimensions.png"))
         # The print view at the width of an A4 page (210 mm at 96 px per inch).
         page.set_viewport_size({"width": 794, "height": 1123})
         page.emulate_media(media="print")

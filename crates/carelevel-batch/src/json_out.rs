@@ -7,7 +7,11 @@
 //! provenance) is serialized **by serde_json** the first time it is seen and then
 //! copied. A cached piece is reused only when every text of the new piece is the very
 //! same memory (same address and length) as the cached one, so reuse is exact by
-//! construction; anything else is serialized afresh.
+//! construction; anything else is serialized afresh. Ids (of levels, rules, flags,
+//! factors) and the start of each dimension report are escaped by serde_json once,
+//! when the cache is made; a text made per record (an answer value, a dimension
+//! summary, a review reason) is copied between quotes when no byte of it needs an
+//! escape, and written by serde_json when one does.
 //!
 //! The record structure (field names and order) is written here, mirroring
 //! `Assessment`. To stay exact if `Assessment` changes, the first full record of every
@@ -19,8 +23,8 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use carelevel::{
-    Assessment, Basis, Decision, FiredFlag, FiredRule, FlagKind, LevelRef, MissingAnswer,
-    Provenance, RecordId, Ruleset,
+    Assessment, Basis, Decision, DimensionReport, FiredFlag, FiredRule, FlagKind, LevelRef,
+    MissingAnswer, Provenance, RecordId, Ruleset, Value,
 };
 use serde::Serialize;
 
@@ -52,9 +56,22 @@ fn borrowed_opt(c: &Option<Cow<'_, str>>) -> Option<Span> {
     }
 }
 
+/// The spans of the texts a piece is made from (and small numbers, such as a rank,
+/// as spans of length 0), padded with `(0, 0)`: at most five, the provenance's.
+type Key = [Span; 5];
+
+/// The key of a piece, or `None` when one of its texts is owned (not cacheable).
+fn key<const N: usize>(parts: [Option<Span>; N]) -> Option<Key> {
+    let mut key = [(0, 0); 5];
+    for (slot, part) in key.iter_mut().zip(parts) {
+        *slot = part?;
+    }
+    Some(key)
+}
+
 /// A cached serialization and the spans of the texts it was made from.
 struct Piece {
-    key: Vec<Span>,
+    key: Key,
     json: Vec<u8>,
 }
 
@@ -67,8 +84,11 @@ pub(crate) struct JsonCache {
     level_ids: Vec<(Span, Vec<u8>)>,
     rule_ids: Vec<(Span, Vec<u8>)>,
     flag_ids: Vec<(Span, Vec<u8>)>,
-    /// Spans of the factor ids.
-    factor_ids: Vec<Span>,
+    /// (span of the id in the ruleset, JSON string) per factor.
+    factor_ids: Vec<(Span, Vec<u8>)>,
+    /// Per dimension: the spans of its id and label, and the JSON that starts its
+    /// report, `{"id":..,"label":..,"answers":`.
+    dimension_heads: Vec<([Span; 2], Vec<u8>)>,
     levels: Vec<Slot>,
     fired_rules: Vec<Slot>,
     fired_flags: Vec<Slot>,
@@ -80,6 +100,47 @@ pub(crate) struct JsonCache {
 /// The JSON of a string (cannot fail).
 fn json_string(s: &str) -> Vec<u8> {
     serde_json::to_vec(s).unwrap_or_default()
+}
+
+/// Whether any byte of `bytes` is one serde_json escapes: below 0x20, `"` or `\\`.
+/// Eight bytes at a time: a word has such a byte when one of its bytes is below
+/// 0x20, or is zero after xor with all-`"` or all-`\\` (the classic "has zero byte"
+/// and "has byte less than" tests, exact as yes/no answers).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let has_below_0x20 = |v: u64| v.wrapping_sub(ONES * 0x20) & !v & HIGHS != 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let v = u64::from_le_bytes(w);
+        if has_below_0x20(v)
+            || has_zero(v ^ (ONES * u64::from(b'"')))
+            || has_zero(v ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// A string as JSON: copied between quotes when no byte of it needs escaping (as
+/// serde_json decides: `"`, `\\` and control characters), else written by serde_json.
+fn string(buf: &mut Vec<u8>, s: &str) -> Result<(), String> {
+    if !needs_escape(s.as_bytes()) {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        Ok(())
+    } else {
+        serde(buf, s)
+    }
 }
 
 /// Write `value` with serde_json.
@@ -98,7 +159,7 @@ fn find<T>(entries: &[(Span, T)], s: &str) -> Option<usize> {
 fn piece(
     buf: &mut Vec<u8>,
     slot: Option<&Slot>,
-    key: Option<Vec<Span>>,
+    key: Option<Key>,
     value: &impl Serialize,
 ) -> Result<(), String> {
     if let (Some(slot), Some(key)) = (slot, key) {
@@ -151,7 +212,19 @@ impl JsonCache {
             level_ids: ids(&mut ruleset.levels().iter().map(|l| &l.id)),
             rule_ids: ids(&mut ruleset.rules().iter().map(|r| &r.id)),
             flag_ids: ids(&mut ruleset.flags().iter().map(|f| &f.id)),
-            factor_ids: ruleset.factors().iter().map(|f| span(&f.id)).collect(),
+            factor_ids: ids(&mut ruleset.factors().iter().map(|f| &f.id)),
+            dimension_heads: ruleset
+                .dimensions()
+                .iter()
+                .map(|d| {
+                    let mut head = b"{\"id\":".to_vec();
+                    head.extend_from_slice(&json_string(&d.id));
+                    head.extend_from_slice(b",\"label\":");
+                    head.extend_from_slice(&json_string(&d.label));
+                    head.extend_from_slice(b",\"answers\":");
+                    ([span(&d.id), span(&d.label)], head)
+                })
+                .collect(),
             levels: slots(ruleset.levels().len()),
             fired_rules: slots(ruleset.rules().len()),
             fired_flags: slots(ruleset.flags().len()),
@@ -225,22 +298,18 @@ impl JsonCache {
 
     fn level(&self, buf: &mut Vec<u8>, l: &LevelRef<'_>) -> Result<(), String> {
         let slot = self.levels.get(l.rank);
-        let key = borrowed(&l.id)
-            .zip(borrowed(&l.label))
-            .map(|(a, b)| vec![a, b, (l.rank, 0)]);
+        let key = key([borrowed(&l.id), borrowed(&l.label), Some((l.rank, 0))]);
         piece(buf, slot, key, l)
     }
 
     fn fired_rule(&self, buf: &mut Vec<u8>, r: &FiredRule<'_>) -> Result<(), String> {
         let slot = find(&self.rule_ids, &r.id).and_then(|i| self.fired_rules.get(i));
-        let key = [
+        let key = key([
             borrowed(&r.id),
             borrowed(&r.level),
             borrowed(&r.because),
             borrowed_opt(&r.source),
-        ]
-        .into_iter()
-        .collect::<Option<Vec<_>>>();
+        ]);
         piece(buf, slot, key, r)
     }
 
@@ -251,41 +320,83 @@ impl JsonCache {
             FlagKind::Review => 1,
             FlagKind::Info => 2,
         };
-        let key = [
+        let key = key([
             borrowed(&f.id),
             Some((kind, 0)),
             borrowed(&f.message),
             borrowed_opt(&f.source),
-        ]
-        .into_iter()
-        .collect::<Option<Vec<_>>>();
+        ]);
         piece(buf, slot, key, f)
     }
 
     fn missing(&self, buf: &mut Vec<u8>, m: &MissingAnswer<'_>) -> Result<(), String> {
-        let factor = span(&m.factor);
-        let slot = self
-            .factor_ids
-            .iter()
-            .position(|k| *k == factor)
+        let slot = find(&self.factor_ids, &m.factor)
             .and_then(|i| self.missing.get(i))
             .and_then(|s| s.get(usize::from(m.could_change_level)));
-        let key = borrowed(&m.factor)
-            .zip(borrowed(&m.question))
-            .map(|(a, b)| vec![a, b, (usize::from(m.could_change_level), 0)]);
+        let key = key([
+            borrowed(&m.factor),
+            borrowed(&m.question),
+            Some((usize::from(m.could_change_level), 0)),
+        ]);
         piece(buf, slot, key, m)
     }
 
+    /// One dimension's report: the ruleset texts it holds pre-escaped, the rest (answer
+    /// values, the summary) escaped here; a report whose id or label is not the
+    /// ruleset's own text is written by serde.
+    fn dimension(&self, buf: &mut Vec<u8>, r: &DimensionReport<'_>) -> Result<(), String> {
+        let head = self
+            .dimension_heads
+            .iter()
+            .find(|(key, _)| Some(key[0]) == borrowed(&r.id) && Some(key[1]) == borrowed(&r.label));
+        let Some((_, head)) = head else {
+            return serde(buf, r);
+        };
+        buf.extend_from_slice(head);
+        list(buf, &r.answers, |b, a| {
+            b.extend_from_slice(b"{\"factor\":");
+            Self::id(b, &self.factor_ids, &a.factor)?;
+            b.extend_from_slice(b",\"value\":");
+            match &a.value {
+                Value::Text(t) => string(b, t)?,
+                other => serde(b, other)?,
+            }
+            b.extend_from_slice(b",\"assumed\":");
+            boolean(b, a.assumed);
+            b.push(b'}');
+            Ok(())
+        })?;
+        buf.extend_from_slice(b",\"missing\":");
+        list(buf, &r.missing, |b, f| Self::id(b, &self.factor_ids, f))?;
+        buf.extend_from_slice(b",\"fired_rules\":");
+        list(buf, &r.fired_rules, |b, id| Self::id(b, &self.rule_ids, id))?;
+        buf.extend_from_slice(b",\"flags\":");
+        list(buf, &r.flags, |b, id| Self::id(b, &self.flag_ids, id))?;
+        buf.extend_from_slice(b",\"possible_flags\":");
+        list(buf, &r.possible_flags, |b, id| {
+            Self::id(b, &self.flag_ids, id)
+        })?;
+        buf.extend_from_slice(b",\"level\":");
+        self.level(buf, &r.level)?;
+        buf.extend_from_slice(b",\"could_rise_to\":");
+        match &r.could_rise_to {
+            Some(l) => self.level(buf, l)?,
+            None => buf.extend_from_slice(b"null"),
+        }
+        buf.extend_from_slice(b",\"summary\":");
+        string(buf, &r.summary)?;
+        buf.push(b'}');
+        Ok(())
+    }
+
     fn provenance(&self, buf: &mut Vec<u8>, p: &Provenance<'_>) -> Result<(), String> {
-        let key = [
+        let key = key([
             borrowed(&p.ruleset_id),
             borrowed(&p.ruleset_version),
             borrowed(&p.ruleset_sha256),
             borrowed(&p.engine),
             borrowed(&p.engine_version),
-        ]
-        .into_iter()
-        .collect::<Option<Vec<_>>>();
+        ]);
         piece(buf, Some(&self.provenance), key, p)
     }
 
@@ -334,12 +445,12 @@ impl JsonCache {
         buf.extend_from_slice(b",\"needs_review\":");
         boolean(buf, a.needs_review);
         buf.extend_from_slice(b",\"review_reasons\":");
-        serde(buf, &a.review_reasons)?;
+        list(buf, &a.review_reasons, |b, r| string(b, r))?;
         // Only with a ruleset that declares dimensions (left out otherwise, as serde
-        // does); written by serde_json, which the tests compare against.
+        // does).
         if let Some(dimensions) = &a.dimensions {
             buf.extend_from_slice(b",\"dimensions\":");
-            serde(buf, dimensions)?;
+            list(buf, dimensions, |b, d| self.dimension(b, d))?;
         }
         buf.extend_from_slice(b",\"provenance\":");
         self.provenance(buf, &a.provenance)?;
@@ -373,10 +484,59 @@ mod tests {
         }
     }
 
+    /// Dimension and level labels whose JSON needs escapes (quotes, a backslash, a
+    /// tab) or holds non-ASCII text, in the reports and their summaries (answer values
+    /// are identifiers: they never need one).
+    const ESCAPES: &str = r#"id: t
+version: '1'
+title: T
+description: D
+dimensions:
+  - {id: withdrawal, label: "Withdrawal \"potential\" \\ risk", description: W}
+  - {id: environment, label: "Recovery\tenvironment \u2028é", description: E}
+levels:
+  - {id: out, label: Outpatient, description: o}
+  - {id: iop, label: "I\"OP", description: i}
+  - {id: res, label: Residential, description: r}
+factors:
+  - {id: withdrawal, kind: ordinal, question: Q, values: [none, moderate, high], dimension: withdrawal}
+  - {id: support, kind: ordinal, question: Q, values: [strong, none], dimension: environment}
+  - {id: step_down, kind: boolean, question: Q, missing: {assume: false}, dimension: environment}
+  - {id: age, kind: integer, question: Q, min: 0, max: 120, bands: [{id: minor, min: 0, max: 17}, {id: adult, min: 18, max: 120}], dimension: environment}
+rules:
+  - {id: w_iop, when: {withdrawal: {at_least: moderate}}, level: iop, because: B, dimension: withdrawal}
+  - {id: w_res, when: {withdrawal: high}, level: res, because: B, dimension: withdrawal}
+  - {id: s_iop, when: {support: none}, level: iop, because: B, dimension: environment}
+  - {id: young, when: {age: {at_most: 17}}, level: iop, because: B, dimension: environment}
+flags:
+  - {id: refer_high, kind: refer, when: {withdrawal: high}, message: M, dimension: withdrawal}
+  - {id: info_no_support, kind: info, when: {support: none}, message: M, dimension: environment}
+"#;
+
+    /// The word-at-a-time test agrees with the byte-by-byte one for every byte value
+    /// at every position of every length up to three words and a tail, in a run of
+    /// plain bytes and next to bytes just above and below the limits.
+    #[test]
+    fn needs_escape_is_the_byte_by_byte_test() {
+        let naive = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        for fill in [b'a', 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff] {
+            for len in 0..=27 {
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut v = vec![fill; len];
+                        v[at] = byte;
+                        assert_eq!(super::needs_escape(&v), naive(&v), "{v:?}");
+                    }
+                }
+            }
+        }
+    }
+
     fn rulesets() -> Vec<Ruleset> {
         vec![
             Ruleset::default_ruleset().unwrap(),
             Ruleset::from_yaml(include_str!("../../../examples/rulesets/six-levels.yaml")).unwrap(),
+            Ruleset::from_yaml(ESCAPES).unwrap(),
         ]
     }
 

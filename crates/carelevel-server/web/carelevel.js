@@ -507,9 +507,11 @@
       "professional makes the final placement.";
   }
 
-  // "By dimension": one table row per dimension, only when the ruleset declares them
-  // (the Assessment has no `dimensions` key otherwise). Text only (textContent), so
-  // labels and summaries from a ruleset cannot inject markup.
+  // "By dimension": two table rows per dimension, only when the ruleset declares them
+  // (the Assessment has no `dimensions` key otherwise): its label, the level it calls
+  // for (and could rise to) and its fired rules, then its summary across the table's
+  // width (the result column is narrow: a summary column of its own was a word wide).
+  // Text only (textContent), so labels and summaries from a ruleset cannot inject markup.
   function renderDimensions(dimensions) {
     const body = $("dimensions-body");
     clear(body);
@@ -525,13 +527,17 @@
         "data-could-rise-to": d.could_rise_to ? d.could_rise_to.id : null,
       },
       el("th", { scope: "row", text: d.label }),
-      el("td", { className: "dimension-level", text: levelLabel(d.level) }),
-      el("td", {
-        className: "dimension-rise",
-        text: d.could_rise_to ? `${levelLabel(d.could_rise_to)}, depending on unanswered questions` : "no",
-      }),
-      el("td", {}, rules),
-      el("td", { className: "dimension-summary", text: d.summary })));
+      el("td", {},
+        el("span", { className: "dimension-level", text: levelLabel(d.level) }),
+        d.could_rise_to
+          ? el("span", {
+            className: "dimension-rise",
+            text: `could rise to ${levelLabel(d.could_rise_to)}, depending on unanswered questions`,
+          })
+          : null),
+      el("td", {}, rules)));
+    body.append(el("tr", { className: "dimension-summary-row", "data-summary-of": d.id },
+      el("td", { className: "dimension-summary", colspan: 3, text: d.summary })));
     }
     show($("dimensions-block"), list.length > 0);
   }

@@ -350,30 +350,34 @@ impl Ruleset {
         answered: &[bool],
     ) -> Result<Assessment<'_>, Exhausted> {
         let complete = known.iter().all(|&k| k);
-        let mut search = Search::new(
-            &self.conditions,
-            &self.factors,
-            values.to_vec(),
-            known.to_vec(),
-        );
-        let (lowest, highest) = if complete {
-            let level = self.level_of_codes(values);
-            (level, level)
-        } else {
-            search.level_range(self)?
+        // The search over missing answers; with complete answers there is none to
+        // build (its working copies of the answers are two allocations).
+        let mut search = (!complete).then(|| {
+            Search::new(
+                &self.conditions,
+                &self.factors,
+                values.to_vec(),
+                known.to_vec(),
+            )
+        });
+        let (lowest, highest) = match search.as_mut() {
+            None => {
+                let level = self.level_of_codes(values);
+                (level, level)
+            }
+            Some(search) => search.level_range(self)?,
         };
         let level = highest;
 
         // With complete answers every status is plain two-valued evaluation.
         let mut status = |node| -> Result<Tri, Exhausted> {
-            if complete {
-                Ok(if holds(&self.conditions, node, values) {
+            match search.as_mut() {
+                None => Ok(if holds(&self.conditions, node, values) {
                     Tri::True
                 } else {
                     Tri::False
-                })
-            } else {
-                search.status(node)
+                }),
+                Some(search) => search.status(node),
             }
         };
         let mut fired_rules = Vec::new();
@@ -426,7 +430,10 @@ impl Ruleset {
             if known.get(i).copied().unwrap_or(false) {
                 continue;
             }
-            let could_change_level = lowest != highest && search.level_depends_on(self, i)?;
+            let could_change_level = match search.as_mut() {
+                Some(search) if lowest != highest => search.level_depends_on(self, i)?,
+                _ => false,
+            };
             missing.push(MissingAnswer {
                 factor: Cow::Borrowed(&factor.id),
                 question: Cow::Borrowed(&factor.question),
@@ -670,7 +677,8 @@ impl Assessment<'_> {
 
 /// The compact result for bulk use: the level, the deciding rules and the fired
 /// flags, without the explanation texts. Equal to the corresponding fields of
-/// [`Ruleset::assess`].
+/// [`Ruleset::assess`] (which may be refused, with missing answers, where the
+/// decision is not: it needs less of the search budget).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision<'r> {
     /// Recommended level id.
@@ -687,35 +695,17 @@ pub struct Decision<'r> {
 
 impl Ruleset {
     /// The compact result. With every question answered (or assumed) this is the
-    /// fast path plus one pass over the rules and flags; otherwise it is derived
-    /// from the full assessment.
+    /// fast path plus one pass over the rules and flags; otherwise it is the search
+    /// over the missing answers that the full assessment also makes, without the parts
+    /// only the assessment reports.
     pub fn decide(&self, answers: &Answers<'_>) -> Result<Decision<'_>, EvalError> {
         self.check_owner(answers)?;
         let complete = self.complete(answers);
         if !complete {
-            let a = self.assess(answers)?;
-            let level = self.level_at(a.level.rank).map_or("", |l| l.id.as_str());
-            let pick = |id: &str| {
-                self.rules
-                    .iter()
-                    .map(|r| r.id.as_str())
-                    .find(|x| *x == id)
-                    .unwrap_or("")
-            };
-            let flag = |id: &str| {
-                self.flags
-                    .iter()
-                    .map(|f| f.id.as_str())
-                    .find(|x| *x == id)
-                    .unwrap_or("")
-            };
-            return Ok(Decision {
-                level,
-                deciding_rules: a.deciding_rules.iter().map(|r| pick(r)).collect(),
-                flags: a.flags.iter().map(|f| flag(&f.id)).collect(),
-                refer: a.refer,
-                needs_review: a.needs_review,
-            });
+            let known = self.known_factors(answers)?;
+            return self
+                .decide_open(&answers.values, &known)
+                .map_err(|Exhausted| self.too_many_missing(&known));
         }
         let values = &answers.values;
         let level = self.level_of_codes(values);
@@ -741,6 +731,52 @@ impl Ruleset {
             flags,
             refer,
             needs_review: false,
+        })
+    }
+}
+
+impl Ruleset {
+    /// The compact result when answers are missing: the fields [`Ruleset::assess`]
+    /// would give (the top of the open range, its fired deciding rules, the fired
+    /// flags, `needs_review` when the range is open or a `refer` flag could fire),
+    /// found by the same search without what only the full assessment reports (which
+    /// missing answers could change the level, the score, the dimensions, the texts).
+    /// The property tests `decision_equals_assessment` (default ruleset) and
+    /// `engine_equals_reference_interpreter` (random rulesets) keep the two equal. It
+    /// spends less of the search budget than the assessment, so where the assessment is
+    /// refused only for finding which missing answers could change the level, this
+    /// still answers (exactly).
+    fn decide_open(&self, values: &[i64], known: &[bool]) -> Result<Decision<'_>, Exhausted> {
+        let mut search = Search::new(
+            &self.conditions,
+            &self.factors,
+            values.to_vec(),
+            known.to_vec(),
+        );
+        let (lowest, highest) = search.level_range(self)?;
+        let mut deciding_rules = Vec::new();
+        for rule in &self.rules {
+            if rule.level == highest && search.status(rule.when)? == Tri::True {
+                deciding_rules.push(rule.id.as_str());
+            }
+        }
+        let (mut flags, mut refer, mut refer_open) = (Vec::new(), false, false);
+        for flag in &self.flags {
+            match search.status(flag.when)? {
+                Tri::True => {
+                    flags.push(flag.id.as_str());
+                    refer |= flag.kind == FlagKind::Refer;
+                }
+                Tri::Unknown => refer_open |= flag.kind == FlagKind::Refer,
+                Tri::False => {}
+            }
+        }
+        Ok(Decision {
+            level: self.level_at(highest).map_or("", |l| l.id.as_str()),
+            deciding_rules,
+            flags,
+            refer,
+            needs_review: lowest != highest || refer_open,
         })
     }
 }

@@ -116,13 +116,6 @@ pub(crate) fn reports<'r>(
                     Tri::False => {}
                 }
             }
-            let deciding: Vec<&str> = rs
-                .rules
-                .iter()
-                .zip(rule_status)
-                .filter(|(r, s)| r.dimension == Some(d) && **s == Tri::True && r.level == level)
-                .map(|(r, _)| r.id.as_str())
-                .collect();
             let mut report = DimensionReport {
                 id: Cow::Borrowed(&dimension.id),
                 label: Cow::Borrowed(&dimension.label),
@@ -135,6 +128,14 @@ pub(crate) fn reports<'r>(
                 could_rise_to: could_rise_to.map(|l| rs.level_ref(l)),
                 summary: String::new(),
             };
+            // The fired rules of this dimension that demand its level.
+            let deciding: Vec<&str> = rs
+                .rules
+                .iter()
+                .zip(rule_status)
+                .filter(|(r, s)| r.dimension == Some(d) && **s == Tri::True && r.level == level)
+                .map(|(r, _)| r.id.as_str())
+                .collect();
             report.summary = summary(&report, &deciding);
             report
         })
@@ -142,65 +143,95 @@ pub(crate) fn reports<'r>(
     Some(reports)
 }
 
-/// `rule a`, `rules a, b`.
-fn named(one: &str, many: &str, ids: &[&str]) -> String {
-    format!(
-        "{} {}",
-        if ids.len() == 1 { one } else { many },
-        ids.join(", ")
-    )
+/// Appends `rule a` or `rules a, b` (`one` or `many` by the count of `ids`).
+fn push_named<'a>(
+    out: &mut String,
+    one: &str,
+    many: &str,
+    ids: impl ExactSizeIterator<Item = &'a str>,
+) {
+    out.push_str(if ids.len() == 1 { one } else { many });
+    out.push(' ');
+    push_joined(out, ids);
+}
+
+/// Appends `items` separated by `, `.
+fn push_joined<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
+    }
+}
+
+/// Starts the next part of a summary: `; ` before every part but the first.
+fn next_part(out: &mut String, first: &mut bool) {
+    if !*first {
+        out.push_str("; ");
+    }
+    *first = false;
 }
 
 /// The one-line summary of a dimension, from its facts only. `deciding` are the
-/// ids of its fired rules that demand its level.
+/// ids of its fired rules that demand its level. Written into one buffer: an
+/// assessment has a summary per dimension, and building each from pieces was most
+/// of the cost of a full assessment.
 fn summary(r: &DimensionReport<'_>, deciding: &[&str]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(160);
+    out.push_str(&r.label);
+    out.push_str(": ");
+    let mut first = true;
     if !r.answers.is_empty() {
-        let answers: Vec<String> = r
-            .answers
-            .iter()
-            .map(|a| {
-                let assumed = if a.assumed { " (assumed)" } else { "" };
-                format!("{} = {}{assumed}", a.factor, a.value)
-            })
-            .collect();
-        parts.push(answers.join(", "));
+        next_part(&mut out, &mut first);
+        for (i, a) in r.answers.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{} = {}", a.factor, a.value);
+            if a.assumed {
+                out.push_str(" (assumed)");
+            }
+        }
     }
     if !r.missing.is_empty() {
-        let missing: Vec<&str> = r.missing.iter().map(AsRef::as_ref).collect();
-        parts.push(format!("not answered: {}", missing.join(", ")));
+        next_part(&mut out, &mut first);
+        out.push_str("not answered: ");
+        push_joined(&mut out, r.missing.iter().map(AsRef::as_ref));
     }
-    let mut level = if deciding.is_empty() {
-        format!(
-            "calls for {}, the lowest level (no rule of this dimension fired)",
-            r.level.label
-        )
+    next_part(&mut out, &mut first);
+    out.push_str("calls for ");
+    out.push_str(&r.level.label);
+    if deciding.is_empty() {
+        out.push_str(", the lowest level (no rule of this dimension fired)");
     } else {
-        format!(
-            "calls for {} because {} fired",
-            r.level.label,
-            named("rule", "rules", deciding)
-        )
-    };
-    if let Some(up) = &r.could_rise_to {
-        level.push_str(&format!(
-            ", or up to {} depending on unanswered questions",
-            up.label
-        ));
+        out.push_str(" because ");
+        push_named(&mut out, "rule", "rules", deciding.iter().copied());
+        out.push_str(" fired");
     }
-    parts.push(level);
+    if let Some(up) = &r.could_rise_to {
+        out.push_str(", or up to ");
+        out.push_str(&up.label);
+        out.push_str(" depending on unanswered questions");
+    }
     if !r.flags.is_empty() {
-        let flags: Vec<&str> = r.flags.iter().map(AsRef::as_ref).collect();
-        parts.push(format!("{} raised", named("flag", "flags", &flags)));
+        next_part(&mut out, &mut first);
+        push_named(&mut out, "flag", "flags", r.flags.iter().map(AsRef::as_ref));
+        out.push_str(" raised");
     }
     if !r.possible_flags.is_empty() {
-        let flags: Vec<&str> = r.possible_flags.iter().map(AsRef::as_ref).collect();
-        parts.push(format!(
-            "{} could be raised depending on unanswered questions",
-            named("flag", "flags", &flags)
-        ));
+        next_part(&mut out, &mut first);
+        push_named(
+            &mut out,
+            "flag",
+            "flags",
+            r.possible_flags.iter().map(AsRef::as_ref),
+        );
+        out.push_str(" could be raised depending on unanswered questions");
     }
-    format!("{}: {}", r.label, parts.join("; "))
+    out
 }
 
 fn own(c: Cow<'_, str>) -> Cow<'static, str> {

@@ -246,11 +246,30 @@ fn position<'a>(mut ids: impl Iterator<Item = &'a str> + Clone, id: &str) -> Opt
     i32::try_from(at).ok()
 }
 
+/// The positions of `found` among `ids`, when `found` lists ids in the order of
+/// `ids` (as the core lists fired rules and flags: in declaration order): one walk
+/// over `ids` by address, not a search per id. An id not found that way (never for
+/// the core's own strings) is looked up by text.
+fn positions<'a, I>(ids: I, found: &'a [&'a str]) -> impl Iterator<Item = i32> + 'a
+where
+    I: Iterator<Item = &'a str> + Clone + 'a,
+{
+    let mut walk = ids.clone().enumerate();
+    found.iter().filter_map(move |&id| {
+        walk.by_ref()
+            .find(|(_, x)| std::ptr::eq(*x, id))
+            .and_then(|(i, _)| i32::try_from(i).ok())
+            .or_else(|| position(ids.clone(), id))
+    })
+}
+
 /// Evaluation of rows with the core, through a [`Memo`].
 pub(super) struct Evaluator<'r> {
     pub(super) rs: &'r Ruleset,
     pub(super) memo: Memo,
     answers: carelevel::Answers<'r>,
+    /// Scratch: the decision of a complete combination (its lists reused).
+    decision: carelevel::Decision<'r>,
     /// Scratch: the slots of the combination being evaluated.
     scratch: Vec<u32>,
     /// Scratch: the deciding rules and flags of the combination being evaluated.
@@ -271,6 +290,7 @@ impl<'r> Evaluator<'r> {
             rs,
             memo,
             answers: rs.new_answers(),
+            decision: carelevel::Decision::empty(),
             scratch: vec![0; rs.factors().len()],
             deciding: Vec::new(),
             flags: Vec::new(),
@@ -308,16 +328,14 @@ impl<'r> Evaluator<'r> {
         let rules = || rs.rules().iter().map(|r| r.id.as_str());
         let flags = || rs.flags().iter().map(|f| f.id.as_str());
         if complete {
-            let d = rs
-                .decide(&self.answers)
+            let d = &mut self.decision;
+            rs.decide_into(&self.answers, d)
                 .map_err(|e| Arc::<str>::from(e.to_string()))?;
             let level = rs
                 .level_index(d.level)
                 .map_or(-1, |i| i32::try_from(i).unwrap_or(-1));
-            self.deciding
-                .extend(d.deciding_rules.iter().filter_map(|n| position(rules(), n)));
-            self.flags
-                .extend(d.flags.iter().filter_map(|n| position(flags(), n)));
+            self.deciding.extend(positions(rules(), &d.deciding_rules));
+            self.flags.extend(positions(flags(), &d.flags));
             return Ok(Scalars {
                 level,
                 lowest: level,
