@@ -1,34 +1,44 @@
-//! The writer: one background thread doing group commit to a JSON Lines file or a
-//! SQLite database.
+//! The writer: [`WRITER_THREADS`] background threads doing group commit to a JSON
+//! Lines file or a SQLite database.
 //!
-//! Callers [`LogWriter::submit`] entries from any thread. The writer thread takes
-//! every entry pending (up to [`MAX_GROUP_ENTRIES`] / [`MAX_GROUP_BYTES`]) as one
-//! group, writes the group and makes it durable, then calls each entry's `done`:
+//! Callers [`LogWriter::submit`] entries from any thread (the entry is serialized on
+//! the caller's thread). A writer thread takes every entry pending (up to
+//! [`MAX_GROUP_ENTRIES`] / [`MAX_GROUP_BYTES`]) as one group, writes the group and
+//! makes it durable, then calls each entry's `done`. One thread at a time takes a
+//! group off the queue and one at a time writes; the syncs overlap: while one thread
+//! waits for its `fdatasync`, another can take, write and sync the next group.
 //!
 //! - JSON Lines: one `write` of the group's lines to a file opened with `O_APPEND`
-//!   (created with mode `0600`), then `fdatasync` (`File::sync_data`);
+//!   (created with mode `0600`), then `fdatasync` (`File::sync_data`) on the
+//!   thread's own descriptor of the file. `fdatasync` makes everything written to
+//!   the file before it durable, whoever wrote it, so a group is durable when the
+//!   sync its thread started after writing it returns;
 //! - SQLite: one transaction per group, in WAL mode with `synchronous=FULL`, so the
-//!   commit returns only after the WAL is synced.
+//!   commit returns only after the WAL is synced (one commit at a time: the
+//!   connection is held for it).
 //!
 //! An entry is durable when its `done` gets `Ok`. When a write or sync fails
 //! (`ENOSPC`, `SQLITE_FULL`, an I/O error), every entry of the group gets the error,
 //! it is counted in [`LogStats::failed`], and the writer goes on with the next group.
-//! A failed JSON Lines group is cut off the file again (`ftruncate` to the length
-//! after the last acknowledged group), so an entry whose `done` got `Err` is not in
-//! the log, and a half-written line never has a later line glued to it; a failed
-//! SQLite transaction is rolled back.
+//! A JSON Lines group whose `write` failed is cut off the file again (`ftruncate` to
+//! the length after the last group written whole), so its entries are not in the
+//! log, and a half-written line never has a later line glued to it; a failed SQLite
+//! transaction is rolled back. A JSON Lines group whose `write` succeeded but whose
+//! `fdatasync` failed is *not* cut off (other threads' groups may follow it in the
+//! file, acknowledged): its entries got `Err`, and may or may not be in the log.
+//! Each thread syncs through its own open file description, so a write-back error
+//! is reported to every thread's next sync, not to one of them only.
 //!
 //! One `LogWriter` per file: the writer assumes no other process appends to it.
 
+use crate::record::LogEntry;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-
-use crate::record::LogEntry;
 
 /// The most entries one group holds.
 pub const MAX_GROUP_ENTRIES: usize = 4096;
@@ -197,8 +207,31 @@ impl Prepared {
 
 /// A destination for groups of entries.
 pub(crate) trait Sink: Send {
-    /// Write `group` and make it durable, all or nothing.
+    /// Write `group`, all or nothing. It is durable once a [`Syncer::sync`] that
+    /// starts after this returned has returned `Ok` (for a sink whose `syncer` is
+    /// [`Synced`], on return).
     fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError>;
+
+    /// A handle for one writer thread to make written groups durable, without
+    /// holding the sink (so syncs of several threads overlap).
+    fn syncer(&self) -> Result<Box<dyn Syncer>, LogError> {
+        Ok(Box::new(Synced))
+    }
+}
+
+/// Makes everything written to a sink before the call durable.
+pub(crate) trait Syncer: Send {
+    /// Sync; `Err` when the sync failed (what was written may be lost).
+    fn sync(&mut self) -> Result<(), LogError>;
+}
+
+/// The syncer of a sink whose `write_group` is durable on return (SQLite commits).
+pub(crate) struct Synced;
+
+impl Syncer for Synced {
+    fn sync(&mut self) -> Result<(), LogError> {
+        Ok(())
+    }
 }
 
 struct Job {
@@ -218,10 +251,26 @@ struct Counters {
     failed_groups: AtomicU64,
 }
 
-/// A background writer thread doing group commit (see the module documentation).
+/// How many writer threads take groups: while one waits for its `fdatasync`, the
+/// others can write and sync the next groups. Measured on the 2-core VM of the
+/// benchmark (`docs/serve.md`, "Load"): overlapping syncs complete several times
+/// more groups per second than one sync at a time, and more threads than this
+/// gained little.
+pub const WRITER_THREADS: usize = 4;
+
+/// What the writer threads share.
+struct Shared {
+    /// The queue; the thread holding the lock is the one collecting a group.
+    rx: Mutex<Receiver<Job>>,
+    /// The sink; held only while a group is written, not while it is synced.
+    sink: Mutex<Box<dyn Sink>>,
+    counters: Arc<Counters>,
+}
+
+/// Background writer threads doing group commit (see the module documentation).
 pub struct LogWriter {
     tx: Option<Sender<Job>>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
     counters: Arc<Counters>,
 }
 
@@ -246,19 +295,32 @@ impl LogWriter {
     pub(crate) fn with_sink(sink: Box<dyn Sink>, path: &Path) -> Result<LogWriter, LogError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let counters = Arc::new(Counters::default());
-        let c = Arc::clone(&counters);
-        let thread = std::thread::Builder::new()
-            .name("decision-log".to_owned())
-            .spawn(move || run(sink, &rx, &c))
-            .map_err(|e| LogError::Open {
-                path: path.to_path_buf(),
-                detail: format!("cannot start the writer thread: {e}"),
-            })?;
-        Ok(LogWriter {
+        let syncers = (0..WRITER_THREADS)
+            .map(|_| sink.syncer())
+            .collect::<Result<Vec<_>, _>>()?;
+        let shared = Arc::new(Shared {
+            rx: Mutex::new(rx),
+            sink: Mutex::new(sink),
+            counters: Arc::clone(&counters),
+        });
+        let mut writer = LogWriter {
             tx: Some(tx),
-            thread: Some(thread),
+            threads: Vec::with_capacity(WRITER_THREADS),
             counters,
-        })
+        };
+        for (n, syncer) in syncers.into_iter().enumerate() {
+            let shared = Arc::clone(&shared);
+            let thread = std::thread::Builder::new()
+                .name(format!("decision-log-{n}"))
+                .spawn(move || run(&shared, syncer))
+                .map_err(|e| LogError::Open {
+                    path: path.to_path_buf(),
+                    detail: format!("cannot start a writer thread: {e}"),
+                })?;
+            // On an error above, dropping `writer` stops the threads started.
+            writer.threads.push(thread);
+        }
+        Ok(writer)
     }
 
     /// Queue `entry`; `done` is called (on the writer thread, or at once if the entry
@@ -372,10 +434,13 @@ impl LogWriter {
 
     fn stop(&mut self) -> Result<(), LogError> {
         drop(self.tx.take());
-        match self.thread.take() {
-            Some(t) => t.join().map_err(|_| LogError::Closed),
-            None => Ok(()),
+        let mut result = Ok(());
+        for t in self.threads.drain(..) {
+            if t.join().is_err() {
+                result = Err(LogError::Closed);
+            }
         }
+        result
     }
 }
 
@@ -386,20 +451,48 @@ impl Drop for LogWriter {
     }
 }
 
-fn run(mut sink: Box<dyn Sink>, rx: &Receiver<Job>, c: &Counters) {
+/// Take the next group off the queue into `jobs`: wait for one entry, then take
+/// every entry queued behind it (within the group limits). `false` once the queue is
+/// closed and empty.
+fn collect(rx: &Receiver<Job>, jobs: &mut Vec<Job>) -> bool {
+    let Ok(first) = rx.recv() else {
+        return false;
+    };
+    let mut bytes = first.entry.json.len();
+    jobs.push(first);
+    while jobs.len() < MAX_GROUP_ENTRIES && bytes < MAX_GROUP_BYTES {
+        let Ok(job) = rx.try_recv() else { break };
+        bytes += job.entry.json.len();
+        jobs.push(job);
+    }
+    true
+}
+
+/// One writer thread: collect a group (holding the queue), write it (holding the
+/// sink), sync it (holding neither, so other threads' groups overlap with the
+/// sync), then tell each entry's `done`.
+fn run(shared: &Shared, mut syncer: Box<dyn Syncer>) {
+    let c = &*shared.counters;
+    let mut jobs: Vec<Job> = Vec::new();
     let mut group: Vec<Prepared> = Vec::new();
     let mut dones: Vec<Done> = Vec::new();
-    while let Ok(first) = rx.recv() {
-        let mut bytes = first.entry.json.len();
-        group.push(first.entry);
-        dones.push(first.done);
-        while group.len() < MAX_GROUP_ENTRIES && bytes < MAX_GROUP_BYTES {
-            let Ok(job) = rx.try_recv() else { break };
-            bytes += job.entry.json.len();
+    loop {
+        {
+            let rx = shared.rx.lock().unwrap_or_else(PoisonError::into_inner);
+            if !collect(&rx, &mut jobs) {
+                break;
+            }
+        }
+        for job in jobs.drain(..) {
             group.push(job.entry);
             dones.push(job.done);
         }
-        let result = sink.write_group(&group);
+        let written = shared
+            .sink
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write_group(&group);
+        let result = written.and_then(|()| syncer.sync());
         let n = group.len() as u64;
         if result.is_ok() {
             c.written.fetch_add(n, Ordering::Relaxed);
@@ -519,16 +612,7 @@ impl Sink for JsonlSink {
             self.buf.extend_from_slice(p.json.as_bytes());
             self.buf.push(b'\n');
         }
-        let result = self
-            .file
-            .write_all(&self.buf)
-            .map_err(|e| io_error(&self.path, "write", &e))
-            .and_then(|()| {
-                self.file
-                    .sync_data()
-                    .map_err(|e| io_error(&self.path, "fdatasync", &e))
-            });
-        match result {
+        match self.file.write_all(&self.buf) {
             Ok(()) => {
                 if let Some(len) = &mut self.good_len {
                     *len += self.buf.len() as u64;
@@ -539,9 +623,40 @@ impl Sink for JsonlSink {
                 if self.cut().is_err() {
                     self.needs_cut = true;
                 }
-                Err(e)
+                Err(io_error(&self.path, "write", &e))
             }
         }
+    }
+
+    fn syncer(&self) -> Result<Box<dyn Syncer>, LogError> {
+        // A descriptor of its own per thread: a write-back error is reported to
+        // every open file description that has not seen it yet, so a sync on one
+        // thread cannot swallow the error another thread's sync must report.
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| LogError::Open {
+                path: self.path.clone(),
+                detail: format!("open a descriptor for fdatasync: {e}"),
+            })?;
+        Ok(Box::new(JsonlSyncer {
+            path: self.path.clone(),
+            file,
+        }))
+    }
+}
+
+/// One writer thread's `fdatasync` of a JSON Lines log.
+struct JsonlSyncer {
+    path: PathBuf,
+    file: File,
+}
+
+impl Syncer for JsonlSyncer {
+    fn sync(&mut self) -> Result<(), LogError> {
+        self.file
+            .sync_data()
+            .map_err(|e| io_error(&self.path, "fdatasync", &e))
     }
 }
 
@@ -726,6 +841,10 @@ pub(crate) mod tests {
             }
             self.inner.write_group(group)
         }
+
+        fn syncer(&self) -> Result<Box<dyn Syncer>, LogError> {
+            self.inner.syncer()
+        }
     }
 
     #[test]
@@ -749,6 +868,130 @@ pub(crate) mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(got, [feedback(1), feedback(3)]);
+    }
+
+    /// A JSON Lines sink whose syncs are slow and counted: how many run at once at
+    /// most, and which sync (by number) fails, if any.
+    struct SlowSync {
+        inner: JsonlSink,
+        probe: Arc<SyncProbe>,
+    }
+
+    #[derive(Default)]
+    struct SyncProbe {
+        running: AtomicU64,
+        most: AtomicU64,
+        syncs: AtomicU64,
+        fail_sync: AtomicU64,
+    }
+
+    struct SlowSyncer {
+        inner: Box<dyn Syncer>,
+        probe: Arc<SyncProbe>,
+    }
+
+    impl Sink for SlowSync {
+        fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError> {
+            self.inner.write_group(group)
+        }
+
+        fn syncer(&self) -> Result<Box<dyn Syncer>, LogError> {
+            Ok(Box::new(SlowSyncer {
+                inner: self.inner.syncer()?,
+                probe: Arc::clone(&self.probe),
+            }))
+        }
+    }
+
+    impl Syncer for SlowSyncer {
+        fn sync(&mut self) -> Result<(), LogError> {
+            let p = &self.probe;
+            let now = p.running.fetch_add(1, Ordering::SeqCst) + 1;
+            p.most.fetch_max(now, Ordering::SeqCst);
+            let n = p.syncs.fetch_add(1, Ordering::SeqCst) + 1;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let r = self.inner.sync();
+            p.running.fetch_sub(1, Ordering::SeqCst);
+            if n == p.fail_sync.load(Ordering::SeqCst) {
+                return Err(io_error(
+                    Path::new("slow.jsonl"),
+                    "fdatasync",
+                    &io::Error::from_raw_os_error(5),
+                ));
+            }
+            r
+        }
+    }
+
+    /// Callers on many threads while each sync takes 20 ms: the writer threads' syncs
+    /// overlap, every `done` is called exactly once, and the file holds each entry
+    /// exactly once. The one sync made to fail fails only its own group: those entries
+    /// got `Err`, every other entry got `Ok`.
+    #[test]
+    fn overlapping_syncs_acknowledge_each_entry_once() {
+        const CALLERS: usize = 16;
+        const EACH: usize = 20;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let probe = Arc::new(SyncProbe::default());
+        probe.fail_sync.store(3, Ordering::SeqCst);
+        let sink = SlowSync {
+            inner: JsonlSink::open(&path).unwrap(),
+            probe: Arc::clone(&probe),
+        };
+        let w = LogWriter::with_sink(Box::new(sink), &path).unwrap();
+        let calls: Arc<Vec<AtomicU64>> =
+            Arc::new((0..CALLERS * EACH).map(|_| AtomicU64::new(0)).collect());
+        let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
+        std::thread::scope(|s| {
+            for t in 0..CALLERS {
+                let (w, calls, failed) = (&w, Arc::clone(&calls), Arc::clone(&failed));
+                s.spawn(move || {
+                    for i in 0..EACH {
+                        let n = t * EACH + i;
+                        let (tx, rx) = mpsc::channel();
+                        let calls = Arc::clone(&calls);
+                        w.submit(
+                            feedback(n),
+                            Box::new(move |r| {
+                                calls[n].fetch_add(1, Ordering::SeqCst);
+                                tx.send(r).unwrap();
+                            }),
+                        );
+                        // A closed loop, like a server's connection: wait, then next.
+                        if rx.recv().unwrap().is_err() {
+                            failed.lock().unwrap().push(n);
+                        }
+                    }
+                });
+            }
+        });
+        let stats = w.finish().unwrap();
+        assert!(calls.iter().all(|c| c.load(Ordering::SeqCst) == 1));
+        let failed = failed.lock().unwrap().clone();
+        assert!(!failed.is_empty());
+        assert_eq!(stats.failed_groups, 1);
+        assert_eq!(stats.failed, failed.len() as u64);
+        assert_eq!(stats.written, (CALLERS * EACH - failed.len()) as u64);
+        assert!(
+            probe.most.load(Ordering::SeqCst) > 1,
+            "the syncs never overlapped"
+        );
+        assert!(probe.most.load(Ordering::SeqCst) <= WRITER_THREADS as u64);
+        // Each entry once; the entries of the failed sync's group stay in the file
+        // (written, not known durable: their callers got `Err`).
+        let mut ids: Vec<String> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let e: LogEntry = serde_json::from_str(l).unwrap();
+                e.decision_id().unwrap().to_owned()
+            })
+            .collect();
+        ids.sort();
+        let mut expected: Vec<String> = (0..CALLERS * EACH).map(|n| format!("d{n}")).collect();
+        expected.sort();
+        assert_eq!(ids, expected);
     }
 
     #[test]
