@@ -5,7 +5,8 @@
 //! the caller's thread). A writer thread takes every entry pending (up to
 //! [`MAX_GROUP_ENTRIES`] / [`MAX_GROUP_BYTES`]) as one group, writes the group and
 //! makes it durable, then calls each entry's `done`. One thread at a time takes a
-//! group off the queue and one at a time writes; the syncs overlap: while one thread
+//! group off the queue and one at a time writes, in the order the groups were taken
+//! (so the log keeps the order of submission); the syncs overlap: while one thread
 //! waits for its `fdatasync`, another can take, write and sync the next group.
 //!
 //! - JSON Lines: one `write` of the group's lines to a file opened with `O_APPEND`
@@ -27,7 +28,8 @@
 //! `fdatasync` failed is *not* cut off (other threads' groups may follow it in the
 //! file, acknowledged): its entries got `Err`, and may or may not be in the log.
 //! Each thread syncs through its own open file description, so a write-back error
-//! is reported to every thread's next sync, not to one of them only.
+//! is reported to every thread's next sync, not to one of them only (Linux reports a
+//! write-back error once per open file description; no test injects one).
 //!
 //! One `LogWriter` per file: the writer assumes no other process appends to it.
 
@@ -477,21 +479,21 @@ fn run(shared: &Shared, mut syncer: Box<dyn Syncer>) {
     let mut group: Vec<Prepared> = Vec::new();
     let mut dones: Vec<Done> = Vec::new();
     loop {
-        {
-            let rx = shared.rx.lock().unwrap_or_else(PoisonError::into_inner);
-            if !collect(&rx, &mut jobs) {
-                break;
-            }
+        let rx = shared.rx.lock().unwrap_or_else(PoisonError::into_inner);
+        if !collect(&rx, &mut jobs) {
+            break;
         }
+        // The sink is taken before the queue is let go (always in that order, so no
+        // deadlock): groups are written in the order they were taken, so the log
+        // keeps the order of submission, as with one writer thread.
+        let mut sink = shared.sink.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(rx);
         for job in jobs.drain(..) {
             group.push(job.entry);
             dones.push(job.done);
         }
-        let written = shared
-            .sink
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .write_group(&group);
+        let written = sink.write_group(&group);
+        drop(sink);
         let result = written.and_then(|()| syncer.sync());
         let n = group.len() as u64;
         if result.is_ok() {
