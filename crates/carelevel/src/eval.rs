@@ -371,8 +371,28 @@ impl<'a> Search<'a> {
         })
     }
 
-    /// The exact (lowest, highest) level over every completion of the unknown factors.
+    /// The exact (lowest, highest) level over every completion of the unknown
+    /// factors: read from the level diagram when the ruleset has one and the walk
+    /// fits its own step budget ([`crate::diagram`]'s `MAX_RANGE_STEPS`, not charged
+    /// to this search's), else by the search.
     pub(crate) fn level_range(
+        &mut self,
+        rs: &Ruleset,
+    ) -> Result<(LevelIndex, LevelIndex), Exhausted> {
+        if let Some(range) = rs
+            .diagram
+            .as_ref()
+            .and_then(|d| d.level_range(self.factors, &self.values, &self.known))
+        {
+            self.spend()?;
+            return Ok(range);
+        }
+        self.level_range_search(rs)
+    }
+
+    /// [`Search::level_range`] by the search alone: split on an unknown factor that
+    /// can still move the bounds, until the bounds meet.
+    pub(crate) fn level_range_search(
         &mut self,
         rs: &Ruleset,
     ) -> Result<(LevelIndex, LevelIndex), Exhausted> {
@@ -387,7 +407,7 @@ impl<'a> Search<'a> {
         let mut acc: Option<(LevelIndex, LevelIndex)> = None;
         for &code in self.classes(f) {
             self.set(f, Some(code));
-            let (a, b) = self.level_range(rs)?;
+            let (a, b) = self.level_range_search(rs)?;
             let merged = acc.map_or((a, b), |(x, y)| (x.min(a), y.max(b)));
             acc = Some(merged);
             if merged == (lo, hi) {
@@ -440,7 +460,7 @@ impl<'a> Search<'a> {
         }
         let Some(g) = self.pick(rs, lo, Some(f)) else {
             // Only `f` is left that can move the level here.
-            let (a, b) = self.level_range(rs)?;
+            let (a, b) = self.level_range_search(rs)?;
             return Ok(a != b);
         };
         for &code in self.classes(g) {

@@ -223,3 +223,72 @@ fn a_code_outside_the_classes_is_not_evaluated_by_the_diagram() {
     assert_eq!(d.entry(&rs.factors, &values), None);
     assert_eq!(d.entry(&rs.factors, &[]), None);
 }
+
+/// The range the diagram gives over the completions of partly known answers equals
+/// the search's, for every pattern of known factors drawn by `mask` (bit f: factor f
+/// known), at answers `values`.
+fn check_range(rs: &Ruleset, values: &[i64], mask: u64) {
+    let known: Vec<bool> = (0..rs.factors.len())
+        .map(|f| mask >> (f % 64) & 1 == 1)
+        .collect();
+    let d = rs.diagram.as_ref().unwrap();
+    let from_diagram = d.level_range(&rs.factors, values, &known);
+    let mut search =
+        crate::eval::Search::new(&rs.conditions, &rs.factors, values.to_vec(), known.clone());
+    let from_search = search.level_range_search(rs).unwrap();
+    assert_eq!(
+        from_diagram,
+        Some(from_search),
+        "known {known:?} at {values:?}"
+    );
+    // And through the search's entry point, which reads the diagram.
+    let mut search = crate::eval::Search::new(&rs.conditions, &rs.factors, values.to_vec(), known);
+    assert_eq!(search.level_range(rs).unwrap(), from_search);
+}
+
+#[test]
+fn the_bundled_rulesets_level_ranges_equal_the_search() {
+    for text in [
+        crate::DEFAULT_RULESET,
+        include_str!("../../../../examples/rulesets/six-levels.yaml"),
+    ] {
+        let rs = Ruleset::from_yaml(text).unwrap();
+        let n = rs.factors.len();
+        // Every pattern of known factors, at the lowest and at the highest classes
+        // and at a mix.
+        let rows: [Vec<i64>; 3] = [
+            rs.factors.iter().map(|f| f.classes[0]).collect(),
+            rs.factors
+                .iter()
+                .map(|f| *f.classes.last().unwrap())
+                .collect(),
+            rs.factors
+                .iter()
+                .enumerate()
+                .map(|(i, f)| f.classes[i % f.classes.len()])
+                .collect(),
+        ];
+        for values in &rows {
+            for mask in 0..(1u64 << n) {
+                check_range(&rs, values, mask);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(rulegen::cases(512)))]
+
+    /// Random rulesets, random answers, random known factors: diagram range ==
+    /// search range.
+    #[test]
+    fn random_rulesets_level_ranges_equal_the_search(
+        (_g, text, _answers) in rulegen::valid_case(0),
+        picks in prop::collection::vec(any::<Index>(), 1..8),
+        mask in any::<u64>(),
+    ) {
+        let rs = Ruleset::from_yaml(&text).unwrap();
+        let values = draw(&rs, &picks);
+        check_range(&rs, &values, mask);
+    }
+}

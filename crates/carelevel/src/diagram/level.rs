@@ -21,20 +21,20 @@ use crate::model::{Factor, FlagKind, LevelTable, Ruleset, Scoring};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LevelDiagram {
     /// The root: below 256 a terminal (the entry), else the node at `words[root - 256]`.
-    root: u32,
+    pub(super) root: u32,
     /// Node after node: the factor it tests, then one child per class of that
     /// factor, each written as `root` is.
-    words: Vec<u32>,
+    pub(super) words: Vec<u32>,
     /// How many nodes `words` holds.
     nodes: usize,
     /// The class of each answer, by one lookup.
-    classes: ClassMap,
+    pub(super) classes: ClassMap,
     /// Per position of the variable order, its factor (for [`LevelDiagram::table`]).
     order: Vec<usize>,
 }
 
 /// How many refs stand for terminals (see [`Ref`]).
-const TERMINALS: u32 = 256;
+pub(super) const TERMINALS: u32 = 256;
 
 impl LevelDiagram {
     /// The level-table entry of complete answers `values` (value codes by factor

@@ -18,7 +18,8 @@
 //! - [`condition`]: the diagram of a compiled condition;
 //! - [`classes`]: an answer's class by one lookup, for evaluation;
 //! - [`score`]: diagrams of functions of the score total, layer by layer over intervals;
-//! - [`level`]: the level diagram of a ruleset, frozen into [`LevelDiagram`] for evaluation.
+//! - [`level`]: the level diagram of a ruleset, frozen into [`LevelDiagram`] for evaluation;
+//! - [`range`]: the range of levels over the completions of partly known answers.
 
 pub(crate) mod apply;
 mod classes;
@@ -28,6 +29,7 @@ pub(crate) mod level;
 pub(crate) mod manager;
 pub(crate) mod nodes;
 pub(crate) mod order;
+mod range;
 pub(crate) mod score;
 
 pub(crate) use apply::Op;
