@@ -54,8 +54,11 @@ struct FileOut {
     diagnostics: Vec<Diagnostic>,
     /// Whole-space findings (when it compiled), errors first.
     findings: Vec<Finding>,
-    /// Answer-set classes checked.
-    classes: u64,
+    /// Answer-set classes checked (0 when the ruleset was not analysed).
+    classes: analysis::Count,
+    /// Complete answer combinations those classes stand for (each integer class
+    /// counted by its number of values; 0 when the ruleset was not analysed).
+    combinations: analysis::Count,
     /// Number of errors.
     errors: usize,
     /// Number of warnings.
@@ -97,7 +100,8 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             ruleset: None,
             diagnostics: Vec::new(),
             findings: Vec::new(),
-            classes: 0,
+            classes: analysis::Count::exact(0),
+            combinations: analysis::Count::exact(0),
             errors: 0,
             warnings: 0,
         };
@@ -237,6 +241,7 @@ fn analyse(
     file.errors = errors;
     file.warnings = warnings;
     file.classes = report.classes;
+    file.combinations = report.combinations;
     file.findings.clone_from(&report.findings);
     if errors > 0 {
         file.status = "failed";
@@ -247,8 +252,9 @@ fn analyse(
         .filter(|f| f.kind == analysis::FindingKind::InvariantHolds)
         .count();
     let proved = format!(
-        "{} answer-set classes checked, {} proved",
+        "{} answer-set classes, {} complete answer combinations checked, {} proved",
         report.classes,
+        report.combinations,
         render::plural(holds, "invariant", "invariants")
     );
     if errors > 0 {

@@ -137,6 +137,10 @@ fn thirty_questions_of_five_answers_in_the_defaults_shape_are_checked_exactly() 
     ));
     let report = check(&rs, false).unwrap();
     assert_eq!(report.method, CheckMethod::Diagram);
+    // `MAX_CHECK_DIAGRAM_WORK` says it needs under 300 Ki units, the default 10 Ki.
+    assert!(check_by(&rs, false, Some(CheckMethod::Diagram), 300 << 10).is_ok());
+    let default = crate::Ruleset::default_ruleset().unwrap();
+    assert!(check_by(&default, false, Some(CheckMethod::Diagram), 10 << 10).is_ok());
     let five_30 = 5u128.pow(30);
     assert_eq!(report.classes, Count::exact(five_30));
     // Ordinal answers: one combination per class.
@@ -205,3 +209,4 @@ fn the_defaults_shape_agrees_with_the_enumeration_where_it_can_run() {
         assert_same(&format!("{questions} x {answers}"), reports);
     }
 }
+
