@@ -59,6 +59,9 @@ struct FileOut {
     /// Complete answer combinations those classes stand for (each integer class
     /// counted by its number of values; 0 when the ruleset was not analysed).
     combinations: analysis::Count,
+    /// How the classes were checked (`diagram` or `enumeration`), when they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<analysis::CheckMethod>,
     /// Number of errors.
     errors: usize,
     /// Number of warnings.
@@ -102,6 +105,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             findings: Vec::new(),
             classes: analysis::Count::exact(0),
             combinations: analysis::Count::exact(0),
+            method: None,
             errors: 0,
             warnings: 0,
         };
@@ -242,6 +246,7 @@ fn analyse(
     file.warnings = warnings;
     file.classes = report.classes;
     file.combinations = report.combinations;
+    file.method = Some(report.method);
     file.findings.clone_from(&report.findings);
     if errors > 0 {
         file.status = "failed";

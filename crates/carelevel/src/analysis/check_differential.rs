@@ -6,13 +6,6 @@
 //! confirms.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[allow(
-    dead_code,
-    reason = "the generator's other strategies serve the property tests"
-)]
-#[path = "../../../../tests/properties/rulegen.rs"]
-mod rulegen;
-
 #[path = "../../benches/support/default_shape.rs"]
 mod default_shape;
 
@@ -22,6 +15,7 @@ use proptest::prelude::*;
 
 use super::check::check_by;
 use super::*;
+use crate::diagram::differential::rulegen;
 use crate::model::Ruleset;
 
 /// Both methods' reports, unless the enumeration refuses (too many classes).
@@ -209,4 +203,3 @@ fn the_defaults_shape_agrees_with_the_enumeration_where_it_can_run() {
         assert_same(&format!("{questions} x {answers}"), reports);
     }
 }
-

@@ -30,8 +30,8 @@ use crate::model::{LevelTable, Ruleset};
 /// per child of every node made and per node a witness search visits: 8 Mi). The
 /// bundled default ruleset needs under 10 Ki and the 30-question × 5-answer ruleset of
 /// the default's shape (`benches/support/default_shape.rs`) under 300 Ki (a test keeps
-/// both true). Spending all of it and refusing took 1.4 to 1.8 s on a 2-core machine
-/// under a load of 4 (`cargo bench --bench analysis -- check_refused`). Past it `check`
+/// both true). Spending all of it and refusing took 1.2 to 1.8 s on a 2-core machine
+/// under a load of 4 to 5 (`cargo bench --bench analysis -- check_refused`). Past it `check`
 /// enumerates when the space is within the enumeration's limits, and refuses
 /// otherwise, naming the diagram that grew ([`super::AnalysisError::DiagramTooLarge`]).
 pub const MAX_CHECK_DIAGRAM_WORK: u64 = 1 << 23;

@@ -45,7 +45,7 @@ pub(crate) use apply::Op;
 pub(crate) use level::LevelDiagram;
 
 #[cfg(test)]
-mod differential;
+pub(crate) mod differential;
 
 /// A diagram: a terminal (a byte) or a node of a [`nodes::Nodes`] store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
