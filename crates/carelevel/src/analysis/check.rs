@@ -148,7 +148,8 @@ pub(crate) struct Facts {
     pub(crate) level_reached: Vec<bool>,
     /// Per rule: whether it decides some answer set (fires, and the level is its own).
     pub(crate) rule_decides: Vec<bool>,
-    /// Per rule: the first answer set where it fires.
+    /// Per rule that never decides: the first answer set where it fires (`None` for
+    /// the others, whose finding has no example; the enumeration fills them anyway).
     pub(crate) rule_first_fires: Vec<Option<Vec<usize>>>,
     /// Per flag: whether it fires somewhere.
     pub(crate) flag_fires: Vec<bool>,

@@ -9,6 +9,13 @@
 #[path = "../../benches/support/default_shape.rs"]
 mod default_shape;
 
+#[allow(
+    dead_code,
+    reason = "the benchmark's other shapes are past what the enumeration takes"
+)]
+#[path = "../../benches/support/sweep_shape.rs"]
+mod sweep_shape;
+
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
@@ -201,5 +208,23 @@ fn the_defaults_shape_agrees_with_the_enumeration_where_it_can_run() {
         let rs = Ruleset::from_yaml(&text).unwrap();
         let reports = both(&rs, false).expect("within the enumeration's limits");
         assert_same(&format!("{questions} x {answers}"), reports);
+    }
+}
+
+/// The benchmark sweep's generated rulesets (scoring, refer flags, integer, ordinal
+/// and boolean questions, up to 10,000 rules) that the enumeration takes.
+#[test]
+fn the_sweeps_rulesets_agree_with_the_enumeration_where_it_can_run() {
+    for shape in [
+        sweep_shape::s(10, 4),
+        sweep_shape::s(100, 4),
+        sweep_shape::s(1_000, 4),
+        sweep_shape::s(10_000, 4),
+        sweep_shape::s(10, 12),
+    ] {
+        let rs = Ruleset::from_yaml(&sweep_shape::generate(shape)).unwrap();
+        let reports = both(&rs, false).expect("within the enumeration's limits");
+        assert!(!reports.0.findings.is_empty());
+        assert_same(&shape.to_string(), reports);
     }
 }

@@ -88,13 +88,10 @@ pub(crate) fn facts(rs: &Ruleset, space: &Space, budget: u64) -> Result<Facts, G
         conditions: Conditions::new(&rs.conditions, &rs.factors, &order),
         visit,
     };
-    let mut rule_first_fires = Vec::with_capacity(rs.rules.len());
     let mut rule_conditions = Vec::with_capacity(rs.rules.len());
     for rule in &rs.rules {
-        let what = || format!("the condition of rule `{}`", rule.id);
-        let c = s.condition(rule.when, what)?;
+        let c = s.condition(rule.when, || format!("the condition of rule `{}`", rule.id))?;
         rule_conditions.push(c);
-        rule_first_fires.push(s.first(c, what)?);
     }
     let mut flag_fires = Vec::with_capacity(rs.flags.len());
     for flag in &rs.flags {
@@ -119,12 +116,14 @@ pub(crate) fn facts(rs: &Ruleset, space: &Space, budget: u64) -> Result<Facts, G
         is_level.push(r);
     }
     let mut rule_decides = Vec::with_capacity(rs.rules.len());
+    let mut rule_first_fires = Vec::with_capacity(rs.rules.len());
     for (rule, &c) in rs.rules.iter().zip(&rule_conditions) {
+        let what = || format!("the answer sets rule `{}` decides", rule.id);
         let at_level = is_level.get(rule.level).copied().unwrap_or(Ref::FALSE);
-        let decides = at(s.m.apply(Op::And, c, at_level), || {
-            format!("the answer sets rule `{}` decides", rule.id)
-        })?;
-        rule_decides.push(decides != Ref::FALSE);
+        let decides = at(s.m.apply(Op::And, c, at_level), what)? != Ref::FALSE;
+        rule_decides.push(decides);
+        // Only a rule that never decides is reported, with where it first fires.
+        rule_first_fires.push(if decides { None } else { s.first(c, what)? });
     }
     let default = defaulted(&mut s, space, &rule_conditions, is_level.first().copied())?;
     let first_violation = violations(&mut s, entries)?;

@@ -154,6 +154,10 @@ fn the_same_grid_with_few_rules_is_analysed_within_the_budget() {
     let rs = integer_grid(4, 10, 40);
     let report = check(&rs, false).unwrap();
     assert_eq!(report.classes.value, 11u128.pow(4));
+    // The diagrams give the enumeration's findings, examples included.
+    let enumerated = check::check_by(&rs, false, Some(CheckMethod::Enumeration), 0).unwrap();
+    assert!(!report.findings.is_empty());
+    assert_eq!(enumerated.findings, report.findings);
     // The refusal is an upper bound: what passes it is bounded by it.
     let space = Space::new(&[&rs], false).unwrap();
     let total = space.enumerable(false).unwrap() as u64;
