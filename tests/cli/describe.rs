@@ -118,6 +118,34 @@ fn markdown_review_document() {
     snapshot!("describe_markdown", out.snapshot());
 }
 
+/// An invariant proved says over how many classes and complete answer combinations.
+#[test]
+fn markdown_review_document_counts_classes_and_combinations_of_proved_invariants() {
+    let out = run(&[
+        "describe",
+        "--rules",
+        "rules/default.yaml",
+        "--format",
+        "markdown",
+    ]);
+    out.expect_code(0);
+    let proved = "- **Status:** proved over the whole answer space (86400 answer-set classes, \
+                  86400 complete answer combinations)\n";
+    assert_eq!(out.stdout.matches(proved).count(), 9, "{}", out.stdout);
+    let out = run(&[
+        "describe",
+        "--rules",
+        "examples/rulesets/six-levels.yaml",
+        "--format",
+        "markdown",
+    ]);
+    out.expect_code(0);
+    assert!(
+        !out.stdout.contains("proved over"),
+        "six-levels declares no invariant"
+    );
+}
+
 #[test]
 fn html_review_document_is_self_contained() {
     let out = run(&[

@@ -104,7 +104,7 @@ fn check_is_clean_on_score_conditions_and_exact_when_one_is_not_monotone() {
     out.expect_code(0);
     assert_eq!(
         out.stdout,
-        "tests/cli/fixtures/score-conditions.yaml: ok (ruleset scorecond 2: 3 levels, 3 factors, 2 rules, 1 flag; 36 answer-set classes checked, 0 invariants proved)\n"
+        "tests/cli/fixtures/score-conditions.yaml: ok (ruleset scorecond 2: 3 levels, 3 factors, 2 rules, 1 flag; 36 answer-set classes, 36 complete answer combinations checked, 0 invariants proved)\n"
     );
     assert_eq!(out.stderr, "");
 
@@ -331,7 +331,8 @@ fn points_per_unit_are_assessed_and_a_too_wide_range_is_located() {
     let out = run(&["check", ok]);
     out.expect_code(0);
     assert!(
-        out.stdout.contains("101 answer-set classes checked"),
+        out.stdout
+            .contains("101 answer-set classes, 101 complete answer combinations checked"),
         "{}",
         out.stdout
     );

@@ -1,6 +1,6 @@
 //! The exact analysis against hand counts and against brute force.
 
-use carelevel::analysis::{check, diff, Direction, FindingKind};
+use carelevel::analysis::{check, diff, Count, Direction, FindingKind};
 use carelevel::{MissingPolicy, Ruleset, Severity};
 use proptest::prelude::*;
 
@@ -123,7 +123,7 @@ invariants:
 ",
     );
     let report = check(&rs, false).unwrap();
-    assert_eq!(report.classes, 12);
+    assert_eq!(report.classes, Count::exact(12));
     let find = |kind: FindingKind, subject: &str| {
         report
             .findings

@@ -54,8 +54,14 @@ struct FileOut {
     diagnostics: Vec<Diagnostic>,
     /// Whole-space findings (when it compiled), errors first.
     findings: Vec<Finding>,
-    /// Answer-set classes checked.
-    classes: u64,
+    /// Answer-set classes checked (0 when the ruleset was not analysed).
+    classes: analysis::Count,
+    /// Complete answer combinations those classes stand for (each integer class
+    /// counted by its number of values; 0 when the ruleset was not analysed).
+    combinations: analysis::Count,
+    /// How the classes were checked (`diagram` or `enumeration`), when they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<analysis::CheckMethod>,
     /// Number of errors.
     errors: usize,
     /// Number of warnings.
@@ -97,7 +103,9 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<
             ruleset: None,
             diagnostics: Vec::new(),
             findings: Vec::new(),
-            classes: 0,
+            classes: analysis::Count::exact(0),
+            combinations: analysis::Count::exact(0),
+            method: None,
             errors: 0,
             warnings: 0,
         };
@@ -237,6 +245,8 @@ fn analyse(
     file.errors = errors;
     file.warnings = warnings;
     file.classes = report.classes;
+    file.combinations = report.combinations;
+    file.method = Some(report.method);
     file.findings.clone_from(&report.findings);
     if errors > 0 {
         file.status = "failed";
@@ -247,8 +257,9 @@ fn analyse(
         .filter(|f| f.kind == analysis::FindingKind::InvariantHolds)
         .count();
     let proved = format!(
-        "{} answer-set classes checked, {} proved",
+        "{} answer-set classes, {} complete answer combinations checked, {} proved",
         report.classes,
+        report.combinations,
         render::plural(holds, "invariant", "invariants")
     );
     if errors > 0 {

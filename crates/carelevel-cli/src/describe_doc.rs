@@ -298,8 +298,8 @@ pub fn document(ruleset: &Ruleset) -> Vec<Block> {
                 });
                 match finding {
                     Some(f) if f.kind == FindingKind::InvariantHolds => format!(
-                        "proved over the whole answer space ({} answer-set classes)",
-                        report.classes
+                        "proved over the whole answer space ({} answer-set classes, {} complete answer combinations)",
+                        report.classes, report.combinations
                     ),
                     Some(f) => match &f.example {
                         Some(e) => format!("FAILS: {}; example: {e}", f.message),

@@ -252,7 +252,9 @@ impl Ruleset {
     }
 
     /// Whole-space analysis, as `carelevel check` runs it: a dict with `classes` (the
-    /// number of answer-set classes enumerated) and `findings` (dicts with `severity`,
+    /// number of answer-set classes), `combinations` (the complete answer
+    /// combinations they stand for), `method` (`diagram` or `enumeration`), each count
+    /// an int, or a str past 2**64, and `findings` (dicts with `severity`,
     /// `kind`, `subject`, `message`, `location` and an `example` answer set).
     #[pyo3(signature = (*, strict = false))]
     fn check<'py>(&self, py: Python<'py>, strict: bool) -> PyResult<Bound<'py, PyAny>> {

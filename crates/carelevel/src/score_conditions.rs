@@ -707,7 +707,10 @@ fn points_per_unit_score_every_value_of_a_wide_scale() {
     assert_eq!(level(29, true), ("low".to_owned(), 59));
     assert_eq!(level(30, true), ("high".to_owned(), 60));
     // Every value is a class of its own, so the analyses stay exact: 101 × 2.
-    assert_eq!(crate::analysis::check(&rs, false).unwrap().classes, 202);
+    assert_eq!(
+        crate::analysis::check(&rs, false).unwrap().classes.value,
+        202
+    );
     // Unanswered, the pain question could add 0 to 100.
     let a = rs
         .assess(&rs.answers_from_json(r#"{"alone": false}"#).unwrap())

@@ -17,6 +17,8 @@
 
 mod cases;
 mod check;
+mod check_enum;
+mod check_symbolic;
 mod diff;
 mod diff_examples;
 mod hinges;
@@ -29,7 +31,8 @@ pub use cases::{
     diff_json, direction, CaseError, CaseRef, CaseTally, FlagCases, MovedCases, MAX_LISTED_ERRORS,
     REFUSED,
 };
-pub use check::{check, CheckReport, Finding, FindingKind};
+pub use check::{check, CheckMethod, CheckReport, Count, Finding, FindingKind};
+pub use check_symbolic::MAX_CHECK_DIAGRAM_WORK;
 pub use diff::{
     diff, ChangedCell, Decided, DecidedBasis, DecidingBand, DiffExample, DiffLevel, DiffReport,
     Direction, FlagChange, LevelCount, OneSided, Pattern, PatternItem, MAX_PATTERNS_PER_CELL,
@@ -112,6 +115,20 @@ pub enum AnalysisError {
         /// What differs.
         reasons: Vec<String>,
     },
+    /// The symbolic `check` outgrew [`MAX_CHECK_DIAGRAM_WORK`] and the space could
+    /// not be enumerated instead.
+    #[error(
+        "checking on decision diagrams took more than {limit} units of work while building \
+         {what}, and enumerating instead is impossible: {enumeration}"
+    )]
+    DiagramTooLarge {
+        /// The diagram being built when the budget ran out (`the condition of rule `r``, ...).
+        what: String,
+        /// The budget ([`MAX_CHECK_DIAGRAM_WORK`]).
+        limit: u64,
+        /// Why the enumeration could not run instead.
+        enumeration: String,
+    },
     /// A ruleset has more flags than the analysis can track.
     #[error("ruleset `{ruleset}` has {count} flags; whole-space analysis handles at most {MAX_ANALYSED_FLAGS}")]
     TooManyFlags {
@@ -149,7 +166,8 @@ mod class_count_tests {
 
     #[test]
     fn class_counts_beyond_u128_are_reported_as_their_magnitude_not_as_2_pow_128_minus_1() {
-        let e = check(&booleans(512), false).unwrap_err();
+        let rs = booleans(512);
+        let e = diff(&rs, &rs).unwrap_err();
         let text = e.to_string();
         // 2^512 = 1.34e154.
         assert!(
@@ -158,10 +176,50 @@ mod class_count_tests {
         );
         assert!(!text.contains(&u128::MAX.to_string()), "{text}");
         // Below the saturation the count is exact.
-        let e = check(&booleans(100), false).unwrap_err().to_string();
+        let rs = booleans(100);
+        let e = diff(&rs, &rs).unwrap_err().to_string();
         assert!(e.contains(&format!("has {} classes", 1u128 << 100)), "{e}");
+    }
+
+    #[test]
+    fn check_counts_past_u128_as_more_than_and_below_it_exactly() {
+        let report = check(&booleans(512), false).unwrap();
+        assert_eq!(report.classes, Count::from_checked(None));
+        assert_eq!(
+            report.classes.to_string(),
+            format!("more than {}", u128::MAX)
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["classes"], format!("more than {}", u128::MAX));
+        let report = check(&booleans(100), false).unwrap();
+        assert_eq!(report.classes, Count::exact(1 << 100));
+        assert_eq!(report.combinations, Count::exact(1 << 100));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["classes"], (1u128 << 100).to_string());
+        let json = serde_json::to_value(check(&booleans(3), false).unwrap()).unwrap();
+        assert_eq!(json["classes"], 8);
+        assert_eq!(json["method"], "diagram");
+        // `f0` true raises the level: the other half is at the lowest by default.
+        let default = report
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::LowestByDefault)
+            .unwrap();
+        let half = 1u128 << 99;
+        assert!(
+            default.message.starts_with(&format!(
+                "{half} of {} answer-set classes ({half} of {} complete answer combinations)",
+                1u128 << 100,
+                1u128 << 100
+            )),
+            "{}",
+            default.message
+        );
     }
 }
 
 #[cfg(test)]
 mod worst_shapes;
+
+#[cfg(test)]
+mod check_differential;

@@ -83,8 +83,9 @@ fn random_cnf(booleans: usize, rules: usize, clauses: usize) -> Ruleset {
 fn a_grid_of_integer_thresholds_and_many_rules_is_refused_before_any_work() {
     // 4 factors × 41 classes = 2.8 M classes, 250 rules: minutes of work before.
     let rs = integer_grid(4, 40, 250);
+    let enumerated = check::check_by(&rs, false, Some(CheckMethod::Enumeration), 0);
     for (task, e) in [
-        ("checking every answer set", check(&rs, false).unwrap_err()),
+        ("checking every answer set", enumerated.unwrap_err()),
         ("comparing every answer set", diff(&rs, &rs).unwrap_err()),
         (
             "finding cases",
@@ -113,10 +114,50 @@ fn a_grid_of_integer_thresholds_and_many_rules_is_refused_before_any_work() {
 }
 
 #[test]
+fn the_grid_too_large_to_enumerate_is_checked_on_diagrams() {
+    let rs = integer_grid(4, 40, 250);
+    let report = check(&rs, false).unwrap();
+    assert_eq!(report.method, CheckMethod::Diagram);
+    assert_eq!(report.classes, Count::exact(41u128.pow(4)));
+    assert_eq!(report.combinations, Count::exact(1001u128.pow(4)));
+}
+
+#[test]
+fn a_diagram_over_the_check_budget_falls_back_to_enumeration_or_names_what_grew() {
+    // 16 booleans: 64 Ki classes, within the enumeration's limits.
+    let small = random_cnf(16, 20, 8);
+    let within = check(&small, false).unwrap();
+    assert_eq!(within.method, CheckMethod::Diagram);
+    let fallback = check::check_by(&small, false, None, 10).unwrap();
+    assert_eq!(fallback.method, CheckMethod::Enumeration);
+    assert_eq!(fallback.findings, within.findings);
+    // 40 booleans: too many classes to enumerate, so the refusal names the diagram.
+    let large = random_cnf(40, 20, 8);
+    let e = check::check_by(&large, false, None, 10).unwrap_err();
+    let AnalysisError::DiagramTooLarge { what, limit, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!((what.as_str(), *limit), ("the condition of rule `r0`", 10));
+    let text = e.to_string();
+    assert!(
+        text.contains("more than 10 units of work while building the condition of rule `r0`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the answer space has 1099511627776 classes, above the limit"),
+        "{text}"
+    );
+}
+
+#[test]
 fn the_same_grid_with_few_rules_is_analysed_within_the_budget() {
     let rs = integer_grid(4, 10, 40);
     let report = check(&rs, false).unwrap();
-    assert_eq!(report.classes, 11u64.pow(4));
+    assert_eq!(report.classes.value, 11u128.pow(4));
+    // The diagrams give the enumeration's findings, examples included.
+    let enumerated = check::check_by(&rs, false, Some(CheckMethod::Enumeration), 0).unwrap();
+    assert!(!report.findings.is_empty());
+    assert_eq!(enumerated.findings, report.findings);
     // The refusal is an upper bound: what passes it is bounded by it.
     let space = Space::new(&[&rs], false).unwrap();
     let total = space.enumerable(false).unwrap() as u64;

@@ -25,6 +25,9 @@ pub(crate) enum Op {
     /// The first operand (level-table entries) raised by this entry ([`max_entry`])
     /// where the second (a condition) holds, left as it is elsewhere.
     Raise(u8),
+    /// Whether the first operand's level (level-table entries, the refer bit
+    /// ignored) is below the second's: a condition (terminals 0 and 1).
+    Below,
 }
 
 /// Two level-table entries combined: the higher level, the refer bit of either.
@@ -48,6 +51,7 @@ impl Op {
                     a
                 }
             }
+            Op::Below => u8::from((a & !LevelTable::REFER) < (b & !LevelTable::REFER)),
         }
     }
 
@@ -71,13 +75,14 @@ impl Op {
             // Where the entry is already at least as high, the condition cannot matter:
             // most of the work saved when the most intensive rules come first.
             Op::Raise(entry) if a.value().is_some_and(|x| max_entry(x, entry) == x) => Some(a),
+            Op::Below if a == b => Some(Ref::FALSE),
             _ => None,
         }
     }
 
     /// Whether `op(a, b) == op(b, a)`, so the memo can key on the ordered pair.
     fn commutes(self) -> bool {
-        !matches!(self, Op::Raise(_))
+        !matches!(self, Op::Raise(_) | Op::Below)
     }
 }
 
@@ -211,6 +216,27 @@ mod tests {
         assert_eq!(m.apply(Op::Raise(1), high, Ref::FALSE).unwrap(), high);
         assert_eq!(m.apply(Op::Raise(3), high, x).unwrap(), high);
         assert_eq!(max_entry(3, 0x80), 0x83);
+    }
+
+    #[test]
+    fn below_compares_levels_without_the_refer_bit() {
+        let mut m = Manager::new(vec![3, 2], 10_000);
+        let x = m.leaf(0, |c| c as u8).unwrap();
+        let y = m
+            .leaf(1, |c| if c == 1 { LevelTable::REFER | 1 } else { 2 })
+            .unwrap();
+        let r = m.apply(Op::Below, x, y).unwrap();
+        for a in 0..3usize {
+            for b in 0..2usize {
+                let level_y = if b == 1 { 1 } else { 2 };
+                let got = m.evaluate(r, |v| if v == 0 { a } else { b }).unwrap();
+                assert_eq!(got, u8::from(a < level_y), "{a} {b}");
+            }
+        }
+        assert_eq!(m.apply(Op::Below, x, x).unwrap(), Ref::FALSE);
+        // Not symmetric: the memo must not share (a, b) with (b, a).
+        let s = m.apply(Op::Below, y, x).unwrap();
+        assert_ne!(r, s);
     }
 
     #[test]

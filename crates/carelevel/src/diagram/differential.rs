@@ -8,7 +8,7 @@
     reason = "the generator's other strategies serve the property tests"
 )]
 #[path = "../../../../tests/properties/rulegen.rs"]
-mod rulegen;
+pub(crate) mod rulegen;
 
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -209,18 +209,37 @@ fn entry_of(level: usize) -> Result<u8, TooLarge> {
 /// lower rules and the band only refine what is left below the top.
 pub(crate) fn build(rs: &Ruleset, budget: u64) -> Result<LevelDiagram, TooLarge> {
     let order = Order::of(rs);
+    let mut m = manager(rs, &order, budget);
+    let mut conditions = Conditions::new(&rs.conditions, &rs.factors, &order);
+    let acc = entries(rs, &mut m, &mut conditions, &order)?;
+    LevelDiagram::freeze(&m, acc, &rs.factors, &order).ok_or(TooLarge)
+}
+
+/// A manager for the diagrams of `rs` in the variable order `order`, with `budget`
+/// units of work.
+pub(crate) fn manager(rs: &Ruleset, order: &Order, budget: u64) -> Manager {
     let domains = order
         .factors()
         .iter()
         .map(|&f| rs.factors.get(f).map_or(0, |x| x.classes.len()))
         .collect();
-    let mut m = Manager::new(domains, budget);
-    let mut conditions = Conditions::new(&rs.conditions, &rs.factors, &order);
+    Manager::new(domains, budget)
+}
+
+/// The diagram of the level-table entry of `rs` at every complete answer set, built
+/// in `m` as [`build`] describes (the conditions through `conditions`, so a caller
+/// that built some already reuses them).
+pub(crate) fn entries(
+    rs: &Ruleset,
+    m: &mut Manager,
+    conditions: &mut Conditions<'_>,
+    order: &Order,
+) -> Result<Ref, TooLarge> {
     let mut raises = Vec::with_capacity(rs.rules.len());
     for rule in &rs.rules {
         let entry = entry_of(rule.level)?;
         if entry != 0 {
-            let c = conditions.build(&mut m, rule.when)?;
+            let c = conditions.build(m, rule.when)?;
             raises.push((entry, m.density(c), c));
         }
     }
@@ -231,12 +250,12 @@ pub(crate) fn build(rs: &Ruleset, budget: u64) -> Result<LevelDiagram, TooLarge>
         acc = m.apply(Op::Raise(entry), acc, c)?;
     }
     // No entry has the refer bit yet: the top level absorbs the band's.
-    let band = band_diagram(&mut m, &rs.factors, &order, rs.scoring.as_ref())?;
+    let band = band_diagram(m, &rs.factors, order, rs.scoring.as_ref())?;
     let top = entry_of(rs.levels.len().saturating_sub(1))?;
     acc = m.apply(Op::Max { absorbing: top }, acc, band)?;
     for flag in rs.flags.iter().filter(|f| f.kind == FlagKind::Refer) {
-        let c = conditions.build(&mut m, flag.when)?;
+        let c = conditions.build(m, flag.when)?;
         acc = m.apply(Op::Raise(LevelTable::REFER), acc, c)?;
     }
-    LevelDiagram::freeze(&m, acc, &rs.factors, &order).ok_or(TooLarge)
+    Ok(acc)
 }

@@ -19,24 +19,35 @@
 //! - [`classes`]: an answer's class by one lookup, for evaluation;
 //! - [`score`]: diagrams of functions of the score total, layer by layer over intervals;
 //! - [`level`]: the level diagram of a ruleset, frozen into [`LevelDiagram`] for evaluation;
-//! - [`range`]: the range of levels over the completions of partly known answers.
+//! - [`range`]: the range of levels over the completions of partly known answers;
+//! - [`map`]: a diagram's terminals rewritten (the level read as a condition);
+//! - [`restrict`]: one variable fixed to one class, anywhere in the order;
+//! - [`count`]: weighted counts of the answer sets where a condition holds (classes,
+//!   complete answer combinations);
+//! - [`witness`]: the first answer set where a condition holds, in another order.
+//!
+//! The symbolic `check` ([`crate::analysis`]) is built on these.
 
 pub(crate) mod apply;
 mod classes;
 pub(crate) mod condition;
+mod count;
 mod hash;
 pub(crate) mod level;
 pub(crate) mod manager;
+mod map;
 pub(crate) mod nodes;
 pub(crate) mod order;
 mod range;
+mod restrict;
 pub(crate) mod score;
+mod witness;
 
 pub(crate) use apply::Op;
 pub(crate) use level::LevelDiagram;
 
 #[cfg(test)]
-mod differential;
+pub(crate) mod differential;
 
 /// A diagram: a terminal (a byte) or a node of a [`nodes::Nodes`] store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
