@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
-use crate::writer::{LogError, Prepared, Sink};
+use crate::writer::{Group, LogError, Sink};
 
 /// How long a connection waits for a lock held by another before giving up.
 pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -121,7 +121,11 @@ impl SqliteSink {
 }
 
 impl Sink for SqliteSink {
-    fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError> {
+    fn columns(&self) -> bool {
+        true
+    }
+
+    fn write_group(&mut self, group: &Group) -> Result<(), LogError> {
         let tx = self.conn.transaction().map_err(|e| LogError::Write {
             path: self.path.clone(),
             operation: "begin",
@@ -140,7 +144,7 @@ impl Sink for SqliteSink {
                     detail: e.to_string(),
                     disk_full: is_full(&e),
                 })?;
-            for p in group {
+            for p in &group.entries {
                 insert
                     .execute(params![
                         p.kind,
@@ -175,7 +179,7 @@ mod tests {
     use super::*;
     use crate::record::LogEntry;
     use crate::writer::tests::{concurrent_submits, feedback};
-    use crate::writer::{LogWriter, SinkConfig};
+    use crate::writer::{LogWriter, Prepared, SinkConfig, WRITER_THREADS};
 
     fn entries(path: &Path) -> Vec<LogEntry> {
         let conn = Connection::open(path).unwrap();
@@ -232,16 +236,16 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let p = |e: &LogEntry| Prepared::new(e).unwrap();
-        sink.write_group(&[p(&feedback(0))]).unwrap();
-        let e = sink
-            .write_group(&[p(&feedback(1)), p(&big(2))])
-            .unwrap_err();
+        let g = |es: &[LogEntry]| {
+            Group::of_entries(es.iter().map(|e| Prepared::new(e).unwrap()).collect())
+        };
+        sink.write_group(&g(&[feedback(0)])).unwrap();
+        let e = sink.write_group(&g(&[feedback(1), big(2)])).unwrap_err();
         assert!(e.is_disk_full(), "{e}");
         assert!(e.to_string().contains("(disk full)"), "{e}");
         // The group is rolled back whole (entry 1 is not there) and the sink goes on.
-        sink.write_group(&[p(&feedback(3))]).unwrap();
-        let w = LogWriter::with_sink(Box::new(sink), &path).unwrap();
+        sink.write_group(&g(&[feedback(3)])).unwrap();
+        let w = LogWriter::with_sink(Box::new(sink), &path, WRITER_THREADS).unwrap();
         let e = w.append(big(4)).unwrap_err();
         assert!(e.is_disk_full(), "{e}");
         w.append(feedback(5)).unwrap();

@@ -1,13 +1,24 @@
 //! The writer: [`WRITER_THREADS`] background threads doing group commit to a JSON
 //! Lines file or a SQLite database.
 //!
-//! Callers [`LogWriter::submit`] entries from any thread (the entry is serialized on
-//! the caller's thread). A writer thread takes every entry pending (up to
-//! [`MAX_GROUP_ENTRIES`] / [`MAX_GROUP_BYTES`]) as one group, writes the group and
-//! makes it durable, then calls each entry's `done`. One thread at a time takes a
-//! group off the queue and one at a time writes, in the order the groups were taken
-//! (so the log keeps the order of submission); the syncs overlap: while one thread
-//! waits for its `fdatasync`, another can take, write and sync the next group.
+//! Callers [`LogWriter::submit`] entries from any thread. The entry is validated and
+//! serialized on the caller's thread, into a buffer of that thread's, and its JSON
+//! line is copied into the queue's pending group under the queue lock (for SQLite,
+//! the entry with its indexed columns is moved there). A caller wakes a writer
+//! thread only when one is idle and the queue was empty. A writer thread takes
+//! everything pending as one group (swapping the pending buffers for its own empty
+//! ones), writes the group and makes it durable, then calls each entry's `done`. One
+//! thread at a time takes a group off the queue and one at a time writes, in the
+//! order the groups were taken (so the log keeps the order of submission); the
+//! syncs overlap: while one thread waits for its `fdatasync`, another can take,
+//! write and sync the next group.
+//!
+//! Why the copy: a writer thread frees nothing a caller allocated (a caller's
+//! serialized line stays in its own buffer, the group buffers go back and forth
+//! between the queue and the writers). Freeing on a writer thread the strings the
+//! server's request threads had allocated made glibc `malloc` contend on its arena
+//! locks: about one `futex` call per request, most of the decision log's cost on the
+//! request path (`docs/serve.md`, "Load").
 //!
 //! - JSON Lines: one `write` of the group's lines to a file opened with `O_APPEND`
 //!   (created with mode `0600`), then `fdatasync` (`File::sync_data`) on the
@@ -34,18 +45,18 @@
 //! One `LogWriter` per file: the writer assumes no other process appends to it.
 
 use crate::record::LogEntry;
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-/// The most entries one group holds.
-pub const MAX_GROUP_ENTRIES: usize = 4096;
-/// A group stops taking entries once its JSON text reaches this many bytes.
-pub const MAX_GROUP_BYTES: usize = 4 << 20;
+/// A group buffer (or a caller thread's line buffer) whose capacity grew past this
+/// many bytes is let go after use instead of kept for the next group.
+const KEEP_BUFFER_BYTES: usize = 4 << 20;
 
 /// Where the log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,8 +204,7 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub(crate) fn new(entry: &LogEntry) -> Result<Prepared, LogError> {
         let time = entry.validate().map_err(LogError::Invalid)?;
-        let json = serde_json::to_string(entry)
-            .map_err(|e| LogError::Invalid(format!("not representable as JSON: {e}")))?;
+        let json = serde_json::to_string(entry).map_err(not_json)?;
         Ok(Prepared {
             json,
             kind: entry.kind(),
@@ -207,12 +217,60 @@ impl Prepared {
     }
 }
 
+/// The entries of one group, as the sink needs them: their JSON lines (a sink
+/// without [`Sink::columns`]) or each entry with its indexed columns (a sink with).
+#[derive(Default)]
+pub(crate) struct Group {
+    /// The entries' JSON text, each line ended by `\n` (sinks without columns).
+    pub(crate) lines: Vec<u8>,
+    /// The entries with their columns (sinks with columns).
+    pub(crate) entries: Vec<Prepared>,
+    /// Each entry's callback, in the order of the entries.
+    dones: Vec<Done>,
+}
+
+impl Group {
+    /// How many entries the group holds.
+    pub(crate) fn len(&self) -> usize {
+        self.dones.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.dones.is_empty()
+    }
+
+    /// A group of `entries` (for a sink with columns), without callbacks.
+    #[cfg(test)]
+    pub(crate) fn of_entries(entries: Vec<Prepared>) -> Group {
+        Group {
+            entries,
+            ..Group::default()
+        }
+    }
+
+    /// Empty, for the next group; a buffer that grew very large is let go.
+    fn clear(&mut self) {
+        self.lines.clear();
+        if self.lines.capacity() > KEEP_BUFFER_BYTES {
+            self.lines = Vec::new();
+        }
+        self.entries.clear();
+        self.dones.clear();
+    }
+}
+
 /// A destination for groups of entries.
 pub(crate) trait Sink: Send {
     /// Write `group`, all or nothing. It is durable once a [`Syncer::sync`] that
     /// starts after this returned has returned `Ok` (for a sink whose `syncer` is
     /// [`Synced`], on return).
-    fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError>;
+    fn write_group(&mut self, group: &Group) -> Result<(), LogError>;
+
+    /// Whether the sink needs each entry with its indexed columns
+    /// ([`Group::entries`]); otherwise it gets the JSON lines only ([`Group::lines`]).
+    fn columns(&self) -> bool {
+        false
+    }
 
     /// A handle for one writer thread to make written groups durable, without
     /// holding the sink (so syncs of several threads overlap).
@@ -236,11 +294,6 @@ impl Syncer for Synced {
     }
 }
 
-struct Job {
-    entry: Prepared,
-    done: Done,
-}
-
 #[derive(Default)]
 struct Counters {
     submitted: AtomicU64,
@@ -260,20 +313,48 @@ struct Counters {
 /// gained little.
 pub const WRITER_THREADS: usize = 4;
 
-/// What the writer threads share.
+/// The entries submitted and not yet taken by a writer thread.
+#[derive(Default)]
+struct Queue {
+    /// The next group, filled by the callers.
+    pending: Group,
+    /// Writer threads waiting for an entry (a caller wakes one only then).
+    idle: usize,
+    /// Set by `close`: no more entries; the writers end once `pending` is empty.
+    closed: bool,
+}
+
+/// What the callers and the writer threads share.
 struct Shared {
-    /// The queue; the thread holding the lock is the one collecting a group.
-    rx: Mutex<Receiver<Job>>,
+    /// The queue; a writer takes everything pending as one group.
+    queue: Mutex<Queue>,
+    /// Signalled when an entry is queued while a writer is idle, and at `close`.
+    ready: Condvar,
     /// The sink; held only while a group is written, not while it is synced.
     sink: Mutex<Box<dyn Sink>>,
+    /// [`Sink::columns`] of the sink.
+    columns: bool,
     counters: Arc<Counters>,
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Background writer threads doing group commit (see the module documentation).
 pub struct LogWriter {
-    tx: Option<Sender<Job>>,
+    shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
     counters: Arc<Counters>,
+}
+
+thread_local! {
+    /// A caller thread's buffer for serializing an entry before it is copied into
+    /// the queue (so serializing allocates nothing once the buffer has grown, and no
+    /// allocation of the caller's is freed by a writer thread).
+    static LINE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 impl std::fmt::Debug for LogWriter {
@@ -291,23 +372,30 @@ impl LogWriter {
             SinkConfig::Jsonl { path } => Box::new(JsonlSink::open(path)?),
             SinkConfig::Sqlite { path } => Box::new(crate::sqlite::SqliteSink::open(path)?),
         };
-        LogWriter::with_sink(sink, config.path())
+        LogWriter::with_sink(sink, config.path(), WRITER_THREADS)
     }
 
-    pub(crate) fn with_sink(sink: Box<dyn Sink>, path: &Path) -> Result<LogWriter, LogError> {
-        let (tx, rx) = mpsc::channel::<Job>();
+    /// A writer of `sink` with `threads` writer threads (at least one).
+    pub(crate) fn with_sink(
+        sink: Box<dyn Sink>,
+        path: &Path,
+        threads: usize,
+    ) -> Result<LogWriter, LogError> {
+        let threads = threads.max(1);
         let counters = Arc::new(Counters::default());
-        let syncers = (0..WRITER_THREADS)
+        let syncers = (0..threads)
             .map(|_| sink.syncer())
             .collect::<Result<Vec<_>, _>>()?;
         let shared = Arc::new(Shared {
-            rx: Mutex::new(rx),
+            queue: Mutex::new(Queue::default()),
+            ready: Condvar::new(),
+            columns: sink.columns(),
             sink: Mutex::new(sink),
             counters: Arc::clone(&counters),
         });
         let mut writer = LogWriter {
-            tx: Some(tx),
-            threads: Vec::with_capacity(WRITER_THREADS),
+            shared: Arc::clone(&shared),
+            threads: Vec::with_capacity(threads),
             counters,
         };
         for (n, syncer) in syncers.into_iter().enumerate() {
@@ -325,31 +413,75 @@ impl LogWriter {
         Ok(writer)
     }
 
-    /// Queue `entry`; `done` is called (on the writer thread, or at once if the entry
-    /// is refused) with `Ok` once the entry is durable, or with the error. `done`
-    /// should be quick: the next group waits for it.
+    /// Queue `entry`; `done` is called (on a writer thread, or at once if the entry
+    /// is refused or the writer is closed) with `Ok` once the entry is durable, or
+    /// with the error. `done` should be quick: the next group waits for it.
+    ///
+    /// The entry is validated and serialized on the caller's thread; a writer thread
+    /// is woken only when one is idle and the queue was empty (otherwise a writer is
+    /// already on its way to take the queue).
     pub fn submit(&self, entry: LogEntry, done: Done) {
         let c = &self.counters;
         c.submitted.fetch_add(1, Ordering::Relaxed);
-        let entry = match Prepared::new(&entry) {
-            Ok(p) => p,
-            Err(e) => {
+        let queued = if self.shared.columns {
+            match Prepared::new(&entry) {
+                Ok(p) => Ok(self.enqueue(|g| g.entries.push(p), done)),
+                Err(e) => Err((e, done)),
+            }
+        } else {
+            // `try_with` fails only while the thread is being torn down: then a fresh
+            // buffer is used and not kept.
+            let mut line = LINE.try_with(Cell::take).unwrap_or_default();
+            line.clear();
+            let serialized = entry
+                .validate()
+                .map_err(LogError::Invalid)
+                .and_then(|_| serde_json::to_writer(&mut line, &entry).map_err(not_json));
+            let queued = match serialized {
+                Ok(()) => Ok(self.enqueue(|g| g.lines.extend_from_slice(&line), done)),
+                Err(e) => Err((e, done)),
+            };
+            if line.capacity() <= KEEP_BUFFER_BYTES {
+                // reason: as above, a thread being torn down keeps no buffer.
+                let _ = LINE.try_with(|l| l.set(line));
+            }
+            queued
+        };
+        match queued {
+            Ok(None) => {}
+            Ok(Some(done)) => {
+                c.failed.fetch_add(1, Ordering::Relaxed);
+                c.acknowledged.fetch_add(1, Ordering::Relaxed);
+                done(Err(LogError::Closed));
+            }
+            Err((e, done)) => {
                 c.refused.fetch_add(1, Ordering::Relaxed);
                 c.acknowledged.fetch_add(1, Ordering::Relaxed);
                 done(Err(e));
-                return;
             }
-        };
-        let job = Job { entry, done };
-        let rejected = match &self.tx {
-            Some(tx) => tx.send(job).err().map(|e| e.0),
-            None => Some(job),
-        };
-        if let Some(job) = rejected {
-            c.failed.fetch_add(1, Ordering::Relaxed);
-            c.acknowledged.fetch_add(1, Ordering::Relaxed);
-            (job.done)(Err(LogError::Closed));
         }
+    }
+
+    /// Add an entry (`add` puts its text in the group) and its `done` to the queue,
+    /// waking an idle writer if the queue was empty. Gives `done` back when the
+    /// writer is closed (nothing was added).
+    fn enqueue(&self, add: impl FnOnce(&mut Group), done: Done) -> Option<Done> {
+        let mut q = self.shared.queue();
+        if q.closed {
+            return Some(done);
+        }
+        let was_empty = q.pending.is_empty();
+        add(&mut q.pending);
+        if !self.shared.columns {
+            q.pending.lines.push(b'\n');
+        }
+        q.pending.dones.push(done);
+        let wake = was_empty && q.idle > 0;
+        drop(q);
+        if wake {
+            self.shared.ready.notify_one();
+        }
+        None
     }
 
     /// Queue `entry` and wait until it is durable (or failed).
@@ -435,7 +567,8 @@ impl LogWriter {
     }
 
     fn stop(&mut self) -> Result<(), LogError> {
-        drop(self.tx.take());
+        self.shared.queue().closed = true;
+        self.shared.ready.notify_all();
         let mut result = Ok(());
         for t in self.threads.drain(..) {
             if t.join().is_err() {
@@ -453,45 +586,41 @@ impl Drop for LogWriter {
     }
 }
 
-/// Take the next group off the queue into `jobs`: wait for one entry, then take
-/// every entry queued behind it (within the group limits). `false` once the queue is
-/// closed and empty.
-fn collect(rx: &Receiver<Job>, jobs: &mut Vec<Job>) -> bool {
-    let Ok(first) = rx.recv() else {
-        return false;
-    };
-    let mut bytes = first.entry.json.len();
-    jobs.push(first);
-    while jobs.len() < MAX_GROUP_ENTRIES && bytes < MAX_GROUP_BYTES {
-        let Ok(job) = rx.try_recv() else { break };
-        bytes += job.entry.json.len();
-        jobs.push(job);
+/// Wait for the queue to hold an entry and take everything pending into `group`
+/// (which must be empty); `false` once the queue is closed and empty. The guard is
+/// kept: the caller takes the sink before letting the queue go.
+fn take<'a>(
+    shared: &'a Shared,
+    mut q: MutexGuard<'a, Queue>,
+    group: &mut Group,
+) -> Option<MutexGuard<'a, Queue>> {
+    while q.pending.is_empty() {
+        if q.closed {
+            return None;
+        }
+        q.idle += 1;
+        q = shared.ready.wait(q).unwrap_or_else(PoisonError::into_inner);
+        q.idle -= 1;
     }
-    true
+    std::mem::swap(&mut q.pending, group);
+    Some(q)
 }
 
-/// One writer thread: collect a group (holding the queue), write it (holding the
-/// sink), sync it (holding neither, so other threads' groups overlap with the
-/// sync), then tell each entry's `done`.
+/// One writer thread: take every pending entry as a group (holding the queue),
+/// write it (holding the sink), sync it (holding neither, so other threads' groups
+/// overlap with the sync), then tell each entry's `done`.
 fn run(shared: &Shared, mut syncer: Box<dyn Syncer>) {
     let c = &*shared.counters;
-    let mut jobs: Vec<Job> = Vec::new();
-    let mut group: Vec<Prepared> = Vec::new();
-    let mut dones: Vec<Done> = Vec::new();
+    let mut group = Group::default();
     loop {
-        let rx = shared.rx.lock().unwrap_or_else(PoisonError::into_inner);
-        if !collect(&rx, &mut jobs) {
+        let Some(q) = take(shared, shared.queue(), &mut group) else {
             break;
-        }
+        };
         // The sink is taken before the queue is let go (always in that order, so no
         // deadlock): groups are written in the order they were taken, so the log
         // keeps the order of submission, as with one writer thread.
         let mut sink = shared.sink.lock().unwrap_or_else(PoisonError::into_inner);
-        drop(rx);
-        for job in jobs.drain(..) {
-            group.push(job.entry);
-            dones.push(job.done);
-        }
+        drop(q);
         let written = sink.write_group(&group);
         drop(sink);
         let result = written.and_then(|()| syncer.sync());
@@ -504,13 +633,18 @@ fn run(shared: &Shared, mut syncer: Box<dyn Syncer>) {
             c.failed_groups.fetch_add(1, Ordering::Relaxed);
         }
         c.acknowledged.fetch_add(n, Ordering::Release);
-        group.clear();
-        for done in dones.drain(..) {
+        for done in group.dones.drain(..) {
             let r = result.clone();
             // reason: a panicking callback must not stop the log for everyone else.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || done(r)));
         }
+        group.clear();
     }
+}
+
+/// A serialization failure: the entry is refused.
+fn not_json(e: serde_json::Error) -> LogError {
+    LogError::Invalid(format!("not representable as JSON: {e}"))
 }
 
 fn io_error(path: &Path, operation: &'static str, e: &io::Error) -> LogError {
@@ -530,7 +664,6 @@ pub(crate) struct JsonlSink {
     good_len: Option<u64>,
     /// A failed group may have left bytes after `good_len` that could not be cut off.
     needs_cut: bool,
-    buf: Vec<u8>,
 }
 
 impl JsonlSink {
@@ -588,7 +721,6 @@ impl JsonlSink {
             file,
             good_len,
             needs_cut: false,
-            buf: Vec::new(),
         })
     }
 
@@ -605,19 +737,14 @@ impl JsonlSink {
 }
 
 impl Sink for JsonlSink {
-    fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError> {
+    fn write_group(&mut self, group: &Group) -> Result<(), LogError> {
         if self.needs_cut {
             self.cut()?;
         }
-        self.buf.clear();
-        for p in group {
-            self.buf.extend_from_slice(p.json.as_bytes());
-            self.buf.push(b'\n');
-        }
-        match self.file.write_all(&self.buf) {
+        match self.file.write_all(&group.lines) {
             Ok(()) => {
                 if let Some(len) = &mut self.good_len {
-                    *len += self.buf.len() as u64;
+                    *len += group.lines.len() as u64;
                 }
                 Ok(())
             }
@@ -828,12 +955,12 @@ pub(crate) mod tests {
     }
 
     impl Sink for Flaky {
-        fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError> {
+        fn write_group(&mut self, group: &Group) -> Result<(), LogError> {
             if self.fail_next.load(Ordering::SeqCst) > 0 {
                 self.fail_next.fetch_sub(1, Ordering::SeqCst);
                 // A half-written group, as a write cut short by ENOSPC leaves it.
-                let half = group.first().map_or("", |p| &p.json[..p.json.len() / 2]);
-                self.inner.file.write_all(half.as_bytes()).unwrap();
+                let half = &group.lines[..group.lines.len() / 2];
+                self.inner.file.write_all(half).unwrap();
                 self.inner.cut()?;
                 return Err(io_error(
                     &self.inner.path,
@@ -858,7 +985,7 @@ pub(crate) mod tests {
             inner: JsonlSink::open(&path).unwrap(),
             fail_next: Arc::clone(&fail_next),
         };
-        let w = LogWriter::with_sink(Box::new(sink), &path).unwrap();
+        let w = LogWriter::with_sink(Box::new(sink), &path, WRITER_THREADS).unwrap();
         w.append(feedback(1)).unwrap();
         fail_next.store(1, Ordering::SeqCst);
         assert!(w.append(feedback(2)).unwrap_err().is_disk_full());
@@ -893,7 +1020,7 @@ pub(crate) mod tests {
     }
 
     impl Sink for SlowSync {
-        fn write_group(&mut self, group: &[Prepared]) -> Result<(), LogError> {
+        fn write_group(&mut self, group: &Group) -> Result<(), LogError> {
             self.inner.write_group(group)
         }
 
@@ -941,7 +1068,7 @@ pub(crate) mod tests {
             inner: JsonlSink::open(&path).unwrap(),
             probe: Arc::clone(&probe),
         };
-        let w = LogWriter::with_sink(Box::new(sink), &path).unwrap();
+        let w = LogWriter::with_sink(Box::new(sink), &path, WRITER_THREADS).unwrap();
         let calls: Arc<Vec<AtomicU64>> =
             Arc::new((0..CALLERS * EACH).map(|_| AtomicU64::new(0)).collect());
         let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -994,6 +1121,103 @@ pub(crate) mod tests {
         let mut expected: Vec<String> = (0..CALLERS * EACH).map(|n| format!("d{n}")).collect();
         expected.sort();
         assert_eq!(ids, expected);
+    }
+
+    /// A JSON Lines sink whose syncs wait until the test lets go of `gate`.
+    struct Gated {
+        inner: JsonlSink,
+        gate: Arc<Mutex<()>>,
+    }
+
+    struct GatedSyncer {
+        inner: Box<dyn Syncer>,
+        gate: Arc<Mutex<()>>,
+    }
+
+    impl Sink for Gated {
+        fn write_group(&mut self, group: &Group) -> Result<(), LogError> {
+            self.inner.write_group(group)
+        }
+
+        fn syncer(&self) -> Result<Box<dyn Syncer>, LogError> {
+            Ok(Box::new(GatedSyncer {
+                inner: self.inner.syncer()?,
+                gate: Arc::clone(&self.gate),
+            }))
+        }
+    }
+
+    impl Syncer for GatedSyncer {
+        fn sync(&mut self) -> Result<(), LogError> {
+            drop(self.gate.lock().unwrap());
+            self.inner.sync()
+        }
+    }
+
+    /// While the one writer thread is held in a sync, every entry submitted waits in
+    /// the queue, and the writer takes all of them as its next group: at most two
+    /// groups for 5,000 entries (the first may hold the first entry only), with no
+    /// cap on a group's size, and the file keeps the order of submission.
+    #[test]
+    fn a_writer_takes_everything_queued_as_one_group() {
+        const N: usize = 5000;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let gate = Arc::new(Mutex::new(()));
+        let sink = Gated {
+            inner: JsonlSink::open(&path).unwrap(),
+            gate: Arc::clone(&gate),
+        };
+        let w = LogWriter::with_sink(Box::new(sink), &path, 1).unwrap();
+        let acked = Arc::new(AtomicU64::new(0));
+        let held = gate.lock().unwrap();
+        for n in 0..N {
+            let acked = Arc::clone(&acked);
+            w.submit(
+                feedback(n),
+                Box::new(move |r| {
+                    r.unwrap();
+                    acked.fetch_add(1, Ordering::SeqCst);
+                }),
+            );
+        }
+        assert_eq!(
+            acked.load(Ordering::SeqCst),
+            0,
+            "acknowledged before the sync"
+        );
+        drop(held);
+        let stats = w.finish().unwrap();
+        assert_eq!(acked.load(Ordering::SeqCst), N as u64);
+        assert_eq!((stats.written, stats.failed), (N as u64, 0));
+        assert!(
+            (1..=2).contains(&stats.groups),
+            "{} groups for {N} entries queued during one sync",
+            stats.groups
+        );
+        let ids: Vec<String> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let e: LogEntry = serde_json::from_str(l).unwrap();
+                e.decision_id().unwrap().to_owned()
+            })
+            .collect();
+        let expected: Vec<String> = (0..N).map(|n| format!("d{n}")).collect();
+        assert_eq!(ids, expected);
+    }
+
+    /// A group buffer that grew past [`KEEP_BUFFER_BYTES`] is let go when cleared; a
+    /// smaller one keeps its capacity for the next group.
+    #[test]
+    fn a_very_large_group_buffer_is_not_kept() {
+        let mut g = Group::default();
+        g.lines.extend_from_slice(&[b'x'; 1024]);
+        g.clear();
+        assert!(g.lines.is_empty() && g.lines.capacity() >= 1024);
+        g.lines.resize(KEEP_BUFFER_BYTES + 1, b'x');
+        g.clear();
+        assert_eq!(g.lines.capacity(), 0);
     }
 
     #[test]
