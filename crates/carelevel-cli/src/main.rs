@@ -33,6 +33,11 @@ mod test_cmd;
 
 use std::io::{self, Write};
 
+/// The allocator of the binary: mimalloc, whose thread-local free lists do not
+/// contend between `serve`'s request threads as glibc's arenas did (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// The process exit codes of `carelevel`.

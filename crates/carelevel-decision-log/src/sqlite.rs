@@ -179,7 +179,7 @@ mod tests {
     use super::*;
     use crate::record::LogEntry;
     use crate::writer::tests::{concurrent_submits, feedback};
-    use crate::writer::{LogWriter, Prepared, SinkConfig, WRITER_THREADS};
+    use crate::writer::{tests::OVERLAPPING, LogWriter, Prepared, SinkConfig};
 
     fn entries(path: &Path) -> Vec<LogEntry> {
         let conn = Connection::open(path).unwrap();
@@ -245,7 +245,7 @@ mod tests {
         assert!(e.to_string().contains("(disk full)"), "{e}");
         // The group is rolled back whole (entry 1 is not there) and the sink goes on.
         sink.write_group(&g(&[feedback(3)])).unwrap();
-        let w = LogWriter::with_sink(Box::new(sink), &path, WRITER_THREADS).unwrap();
+        let w = LogWriter::with_sink(Box::new(sink), &path, OVERLAPPING).unwrap();
         let e = w.append(big(4)).unwrap_err();
         assert!(e.is_disk_full(), "{e}");
         w.append(feedback(5)).unwrap();

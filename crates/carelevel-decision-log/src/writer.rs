@@ -1,5 +1,5 @@
-//! The writer: [`WRITER_THREADS`] background threads doing group commit to a JSON
-//! Lines file or a SQLite database.
+//! The writer: background threads ([`WRITER_THREADS`] by default) doing group commit
+//! to a JSON Lines file or a SQLite database.
 //!
 //! Callers [`LogWriter::submit`] entries from any thread. The entry is validated and
 //! serialized on the caller's thread, into a buffer of that thread's, and its JSON
@@ -11,7 +11,8 @@
 //! thread at a time takes a group off the queue and one at a time writes, in the
 //! order the groups were taken (so the log keeps the order of submission); the
 //! syncs overlap: while one thread waits for its `fdatasync`, another can take,
-//! write and sync the next group.
+//! write and sync the next group. A writer thread that finds entries already pending
+//! after a group lets the next group gather for [`GATHER`] first (see there).
 //!
 //! Why the copy: a writer thread frees nothing a caller allocated (a caller's
 //! serialized line stays in its own buffer, the group buffers go back and forth
@@ -306,12 +307,23 @@ struct Counters {
     failed_groups: AtomicU64,
 }
 
-/// How many writer threads take groups: while one waits for its `fdatasync`, the
-/// others can write and sync the next groups. Measured on the 2-core VM of the
-/// benchmark (`docs/serve.md`, "Load"): overlapping syncs complete several times
-/// more groups per second than one sync at a time, and more threads than this
-/// gained little.
-pub const WRITER_THREADS: usize = 4;
+/// How many writer threads take groups (the writer supports several, whose syncs
+/// overlap). Measured with `decide` at 64 connections on the 2-core VM of the
+/// benchmark (`docs/serve.md`, "Load"), one thread that lets a group gather
+/// ([`GATHER`]) served more requests per second than two or four: the request path is
+/// CPU-bound, and fewer, larger groups spend less of both cores on `write`,
+/// `fdatasync` and wake-ups.
+pub const WRITER_THREADS: usize = 1;
+
+/// When a writer thread finishes a group and entries are already pending (they were
+/// submitted during its sync: the log is busy) but fewer than [`GATHER_BELOW`], it
+/// waits this long before taking them, so that one `fdatasync` covers more entries.
+/// An entry submitted to an idle writer is taken at once: this delay is paid only
+/// under load, by entries whose callers are already waiting for a sync.
+pub const GATHER: std::time::Duration = std::time::Duration::from_micros(300);
+
+/// A group of at least this many pending entries is taken without waiting ([`GATHER`]).
+pub const GATHER_BELOW: usize = 16;
 
 /// The entries submitted and not yet taken by a writer thread.
 #[derive(Default)]
@@ -613,6 +625,10 @@ fn run(shared: &Shared, mut syncer: Box<dyn Syncer>) {
     let c = &*shared.counters;
     let mut group = Group::default();
     loop {
+        let pending = shared.queue().pending.len();
+        if (1..GATHER_BELOW).contains(&pending) {
+            std::thread::sleep(GATHER);
+        }
         let Some(q) = take(shared, shared.queue(), &mut group) else {
             break;
         };
@@ -801,6 +817,9 @@ pub(crate) mod tests {
     use super::*;
     use crate::record::{Channel, FeedbackRecord, Outcome, Source};
 
+    /// Writer threads for the tests of overlapping syncs (more than the default).
+    pub(crate) const OVERLAPPING: usize = 4;
+
     pub(crate) fn feedback(n: usize) -> LogEntry {
         LogEntry::Feedback(FeedbackRecord {
             time: format!("2026-12-05T12:{:02}:{:02}Z", (n / 60) % 60, n % 60),
@@ -985,7 +1004,7 @@ pub(crate) mod tests {
             inner: JsonlSink::open(&path).unwrap(),
             fail_next: Arc::clone(&fail_next),
         };
-        let w = LogWriter::with_sink(Box::new(sink), &path, WRITER_THREADS).unwrap();
+        let w = LogWriter::with_sink(Box::new(sink), &path, OVERLAPPING).unwrap();
         w.append(feedback(1)).unwrap();
         fail_next.store(1, Ordering::SeqCst);
         assert!(w.append(feedback(2)).unwrap_err().is_disk_full());
@@ -1068,7 +1087,7 @@ pub(crate) mod tests {
             inner: JsonlSink::open(&path).unwrap(),
             probe: Arc::clone(&probe),
         };
-        let w = LogWriter::with_sink(Box::new(sink), &path, WRITER_THREADS).unwrap();
+        let w = LogWriter::with_sink(Box::new(sink), &path, OVERLAPPING).unwrap();
         let calls: Arc<Vec<AtomicU64>> =
             Arc::new((0..CALLERS * EACH).map(|_| AtomicU64::new(0)).collect());
         let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -1106,7 +1125,7 @@ pub(crate) mod tests {
             probe.most.load(Ordering::SeqCst) > 1,
             "the syncs never overlapped"
         );
-        assert!(probe.most.load(Ordering::SeqCst) <= WRITER_THREADS as u64);
+        assert!(probe.most.load(Ordering::SeqCst) <= OVERLAPPING as u64);
         // Each entry once; the entries of the failed sync's group stay in the file
         // (written, not known durable: their callers got `Err`).
         let mut ids: Vec<String> = std::fs::read_to_string(&path)

@@ -11,7 +11,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::app::{router, AppState};
+use crate::app::{router, AppState, Services};
 use crate::auth::Verifier;
 use crate::config::Config;
 use crate::decisions::DecisionLog;
@@ -85,13 +85,13 @@ pub fn state(config: Config) -> Result<AppState, ServeError> {
     } else {
         None
     };
-    Ok(AppState {
+    Ok(AppState::new(Services {
         config: Arc::new(config),
         registry: Arc::new(registry),
         verifier,
         metrics: Arc::new(Metrics::default()),
         decision_log,
-    })
+    }))
 }
 
 /// Count a reload and log what it did (a refused ruleset loudly).
